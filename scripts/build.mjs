@@ -1,0 +1,39 @@
+// Builds dist/ with tsc, then writes the ESM entry (dist/esm/index.mjs) that re-exports the CommonJS
+// build by name, so `import { createClient } from 'keel'` and `require('keel')` share one instance.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+try {
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
+} catch {
+  console.error('build: tsc failed');
+  process.exit(1);
+}
+
+// .proto files are read at run time from next to the compiled code.
+const copyProtos = (dir) => {
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = join(dir, e.name);
+    if (e.isDirectory()) copyProtos(rel);
+    else if (e.name.endsWith('.proto')) {
+      mkdirSync(join(root, 'dist', dir), { recursive: true });
+      copyFileSync(join(root, rel), join(root, 'dist', rel));
+    }
+  }
+};
+for (const dir of ['examples', 'test', 'bench']) if (existsSync(join(root, dir))) copyProtos(dir);
+
+const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist', 'src', 'index.js')))
+  .filter((n) => n !== '__esModule' && n !== 'default')
+  .sort();
+mkdirSync(join(root, 'dist', 'esm'), { recursive: true });
+writeFileSync(
+  join(root, 'dist', 'esm', 'index.mjs'),
+  `import keel from '../src/index.js';\nexport const { ${names.join(', ')} } = keel;\nexport default keel;\n`,
+);
+writeFileSync(join(root, 'dist', 'esm', 'index.d.mts'), `export * from '../src/index.js';\n`);

@@ -1,0 +1,26 @@
+// Runs every compiled test file (dist/test/**/*.test.js) under node's test runner.
+// Usage: node scripts/test.mjs [substring …]   e.g. `npm test -- registry` runs the registry tests only.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const walk = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.test.js') ? [join(dir, e.name)] : [],
+  );
+const filters = process.argv.slice(2);
+const files = walk(join(root, 'dist', 'test'))
+  .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
+  .sort();
+if (files.length === 0) {
+  console.error(`test: no test files matched ${filters.join(' ') || '(all)'}`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { stdio: 'inherit', cwd: root },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,64 @@
+import { status } from '@grpc/grpc-js';
+import { KeelError } from '../errors';
+import type { Registry, ServiceNode } from '../registry/registry';
+
+/**
+ * The nodes of one service as a client knows them: loaded on first use, then kept fresh by the
+ * registry's watch. When the registry fails, the last known nodes keep serving. When none are known,
+ * each call asks the registry again (one lookup at a time), so a call fails at once rather than hangs.
+ */
+export class NodeCache {
+  private nodes: readonly ServiceNode[] = [];
+  private pending: Promise<readonly ServiceNode[]> | undefined;
+  private unwatch: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly service: string,
+    private readonly onChange: (nodes: readonly ServiceNode[]) => void,
+  ) {}
+
+  /** The current nodes: synchronously when some are known (the hot path), else after a registry lookup. */
+  get(): readonly ServiceNode[] | Promise<readonly ServiceNode[]> {
+    if (this.nodes.length > 0) return this.nodes;
+    return (this.pending ??= this.load().finally(() => (this.pending = undefined)));
+  }
+
+  private async load(): Promise<readonly ServiceNode[]> {
+    if (this.closed) throw new KeelError(status.CANCELLED, 'cancelled', 'the client was closed');
+    if (this.unwatch === undefined) {
+      try {
+        this.unwatch = this.registry.watch(this.service, (nodes) => this.set(nodes));
+      } catch {
+        // A watch that cannot start is retried on the next lookup; getService below may still answer.
+      }
+    }
+    try {
+      const nodes = await this.registry.getService(this.service);
+      // A watch event may have arrived during the lookup; a non-empty list from either is good.
+      if (nodes.length > 0 || this.nodes.length === 0) this.set(nodes);
+    } catch (err) {
+      if (this.nodes.length === 0) {
+        throw new KeelError(status.UNAVAILABLE, 'no_nodes',
+          `no nodes known for "${this.service}": the ${this.registry.kind} registry failed: ${(err as Error).message}`);
+      }
+    }
+    if (this.nodes.length === 0) {
+      throw new KeelError(status.UNAVAILABLE, 'no_nodes', `no nodes registered for "${this.service}" in the ${this.registry.kind} registry`);
+    }
+    return this.nodes;
+  }
+
+  private set(nodes: ServiceNode[]): void {
+    if (this.closed) return;
+    this.nodes = Object.freeze(nodes.slice());
+    this.onChange(this.nodes);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+}

@@ -1,0 +1,27 @@
+// keel's public surface. Every export is named here on purpose; internals stay internal.
+
+// ---- For users -------------------------------------------------------------------------------
+export { createClient, closeClient } from './client/create-client';
+export type { ClientOptions, CallOptions, KeelClient } from './client/create-client';
+export { createServer } from './server/create-server';
+export type { ServerOptions, KeelServer, Implementation } from './server/create-server';
+export { wrapClient, wrapHandler } from './compose';
+export { memoryRegistry } from './registry/memory';
+export type { MemoryRegistryOptions } from './registry/memory';
+export { localRegistry } from './registry/local';
+export type { LocalRegistryOptions } from './registry/local';
+export { mdnsRegistry } from './registry/mdns';
+export type { MdnsRegistryOptions } from './registry/mdns';
+export { registryFromEnv } from './registry/from-env';
+export { KeelError, isKeelError } from './errors';
+export type { KeelReason, StatusError } from './errors';
+
+// ---- For authors of wrappers, selectors and registries -----------------------------------------
+export { addFilter, acceptable } from './call';
+export type {
+  Call, CallContext, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper, HandlerWrapper, Wrapper,
+} from './call';
+export { randomSelector } from './select/random';
+export { WatchHub } from './registry/watch-hub';
+export { systemClock } from './registry/registry';
+export type { Registry, ServiceNode, RegisterOptions, Clock } from './registry/registry';

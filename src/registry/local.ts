@@ -1,0 +1,224 @@
+import { watch as watchDir, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { knownKeys, positiveMs } from '../options';
+import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
+import { parseNode, validateNode, validateRegister } from './validate-node';
+import { WatchHub } from './watch-hub';
+
+export interface LocalRegistryOptions {
+  /** The shared directory. Default: `<os tmpdir>/keel-registry` (env `MICRO_REGISTRY_ADDRESS` via `registryFromEnv`). */
+  dir?: string;
+  /** Rescan period, the fallback for missed file events. Default 1000; 100 when file events are unavailable. */
+  rescanIntervalMs?: number;
+  /** Expired files are deleted once this long past their expiry (a live owner refreshes long before). Default 60000. */
+  sweepAfterMs?: number;
+  /** Time source for expiry. Default: `Date.now`. */
+  clock?: Clock;
+}
+
+/** Debounce for bursts of file events: one rescan for many writes. */
+const EVENT_DEBOUNCE_MS = 15;
+const FALLBACK_POLL_MS = 100;
+
+interface Record_ {
+  node: unknown;
+  expiresAt: number;
+}
+
+/**
+ * File-system-safe name. A leading dot is escaped too: `.` and `..` must not become path components,
+ * and names starting with a dot are reserved for temp files.
+ */
+const encode = (s: string): string => encodeURIComponent(s).replace(/^\./, '%2E');
+
+/**
+ * The embedded default registry: processes on one host find each other through a shared directory,
+ * one JSON file per node (`<dir>/<service>/<node id>.json`) holding its expiry time. Files are written
+ * atomically (temp file + rename), so readers never see half a node; watchers hear of changes through
+ * `fs.watch` within about 20 ms, with a periodic rescan as a fallback and a timer for the next expiry.
+ * No network, no server: works in containers, CI sandboxes and where multicast is blocked.
+ * @example const registry = localRegistry({ dir: '/run/keel' });
+ */
+export function localRegistry(options: LocalRegistryOptions = {}): Registry {
+  knownKeys(options, ['dir', 'rescanIntervalMs', 'sweepAfterMs', 'clock'], 'localRegistry');
+  if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
+    throw new TypeError('localRegistry: dir must be a non-empty path');
+  }
+  const root = options.dir ?? join(tmpdir(), 'keel-registry');
+  const rescanMs = positiveMs(options.rescanIntervalMs ?? 1000, 'localRegistry: rescanIntervalMs');
+  const sweepAfterMs = positiveMs(options.sweepAfterMs ?? 60_000, 'localRegistry: sweepAfterMs');
+  const clock = options.clock ?? systemClock;
+  const hub = new WatchHub();
+  const watchers = new Map<string, DirWatcher>();
+  let seq = 0;
+  let closed = false;
+
+  const serviceDir = (name: string): string => join(root, encode(name));
+
+  /** Reads the live nodes of a service, sweeping long-expired files; also returns the next expiry. */
+  async function scan(name: string): Promise<{ nodes: ServiceNode[]; nextExpiry: number }> {
+    const dir = serviceDir(name);
+    let files: string[];
+    try {
+      files = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: [], nextExpiry: Infinity };
+      throw err;
+    }
+    const now = clock.now();
+    const nodes: ServiceNode[] = [];
+    let nextExpiry = Infinity;
+    await Promise.all(files.map(async (file) => {
+      const path = join(dir, file);
+      if (file.startsWith('.')) return sweepTemp(path, now);
+      if (!file.endsWith('.json')) return;
+      let record: Record_;
+      try {
+        record = JSON.parse(await readFile(path, 'utf8')) as Record_;
+      } catch {
+        return; // removed since readdir, or not ours
+      }
+      const node = typeof record?.expiresAt === 'number' ? parseNode(record.node) : undefined;
+      if (node === undefined) return;
+      if (record.expiresAt > now) {
+        nodes.push(node);
+        nextExpiry = Math.min(nextExpiry, record.expiresAt);
+      } else if (now - record.expiresAt > sweepAfterMs) {
+        await unlink(path).catch(() => undefined);
+      }
+    }));
+    return { nodes, nextExpiry };
+  }
+
+  // A writer that crashed between write and rename leaves a temp file behind.
+  async function sweepTemp(path: string, now: number): Promise<void> {
+    try {
+      if (now - (await stat(path)).mtimeMs > sweepAfterMs) await unlink(path);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  class DirWatcher {
+    private fsWatcher: FSWatcher | undefined;
+    private timer: NodeJS.Timeout | undefined;
+    private scanning = false;
+    private rescan = false;
+    private stopped = false;
+    private pollMs = rescanMs;
+
+    constructor(private readonly name: string) {
+      void this.start();
+    }
+
+    private async start(): Promise<void> {
+      try {
+        await mkdir(serviceDir(this.name), { recursive: true });
+        if (this.stopped) return;
+        this.fsWatcher = watchDir(serviceDir(this.name), { persistent: false }, () => this.soon(EVENT_DEBOUNCE_MS));
+        this.fsWatcher.on('error', () => this.withoutEvents());
+      } catch {
+        this.withoutEvents();
+      }
+      void this.run();
+    }
+
+    /** File events are unavailable (inotify limit, odd file system): poll fast instead. */
+    private withoutEvents(): void {
+      this.fsWatcher?.close();
+      this.fsWatcher = undefined;
+      this.pollMs = Math.min(rescanMs, FALLBACK_POLL_MS);
+      this.soon(0);
+    }
+
+    private soon(delayMs: number): void {
+      if (this.stopped) return;
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.run(), delayMs);
+      this.timer.unref();
+    }
+
+    private async run(): Promise<void> {
+      this.timer = undefined;
+      if (this.stopped) return;
+      if (this.scanning) {
+        this.rescan = true;
+        return;
+      }
+      this.scanning = true;
+      let next = this.pollMs;
+      try {
+        const { nodes, nextExpiry } = await scan(this.name);
+        if (!this.stopped) hub.publish(this.name, nodes);
+        next = Math.min(next, Math.max(1, nextExpiry - clock.now() + 1));
+      } catch {
+        // The directory could not be read: keep the last list (registry contract) and try again later.
+      } finally {
+        this.scanning = false;
+      }
+      if (this.rescan) {
+        this.rescan = false;
+        next = 0;
+      }
+      if (this.timer === undefined) this.soon(next);
+    }
+
+    stop(): void {
+      this.stopped = true;
+      this.fsWatcher?.close();
+      if (this.timer !== undefined) clearTimeout(this.timer);
+    }
+  }
+
+  async function write(node: ServiceNode, expiresAt: number): Promise<void> {
+    const dir = serviceDir(node.name);
+    const file = join(dir, `${encode(node.id)}.json`);
+    const temp = join(dir, `.${encode(node.id)}.${process.pid}.${seq++}.tmp`);
+    const body = JSON.stringify({ node, expiresAt });
+    try {
+      await writeFile(temp, body);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      await writeFile(temp, body);
+    }
+    await rename(temp, file);
+  }
+
+  return {
+    kind: 'local',
+    async register(node: ServiceNode, opts: RegisterOptions): Promise<void> {
+      const ttlMs = validateRegister(node, opts, 'localRegistry.register');
+      await write(node, clock.now() + ttlMs);
+    },
+    async deregister(node: ServiceNode): Promise<void> {
+      validateNode(node, 'localRegistry.deregister');
+      await unlink(join(serviceDir(node.name), `${encode(node.id)}.json`)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    },
+    async getService(name: string): Promise<ServiceNode[]> {
+      return (await scan(name)).nodes;
+    },
+    watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
+      if (closed) throw new Error('localRegistry: watch after close');
+      return hub.subscribe(
+        name,
+        onChange,
+        () => watchers.set(name, new DirWatcher(name)),
+        () => {
+          watchers.get(name)?.stop();
+          watchers.delete(name);
+        },
+      );
+    },
+    async close(): Promise<void> {
+      closed = true;
+      for (const w of watchers.values()) w.stop();
+      watchers.clear();
+      hub.clear();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** One running server instance as the registry knows it. */
+export interface ServiceNode {
+  /** Unique per process, e.g. `basis-6f1c…`. */
+  readonly id: string;
+  /** The service name clients look up, e.g. `basis`. */
+  readonly name: string;
+  readonly version: string;
+  /** `host:port` (IPv6 hosts in brackets: `[::1]:50051`). */
+  readonly address: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface RegisterOptions {
+  /** The node disappears unless registered again within this time. */
+  ttlMs: number;
+}
+
+/**
+ * Where servers announce themselves and clients find them (go-micro's `registry.Registry`).
+ *
+ * Contract for implementers:
+ * - `register` is also the refresh: calling it again for the same node id extends its TTL.
+ * - `watch` calls `onChange` with the complete current list whenever it changes, and only then. A failure
+ *   to reach the backing store is never reported as an empty list: watchers keep what they last saw.
+ * - A node not refreshed within its TTL disappears from `getService` and from watchers.
+ */
+export interface Registry {
+  /** `memory`, `local`, `mdns`, `consul`, `etcd`, … */
+  readonly kind: string;
+  register(node: ServiceNode, options: RegisterOptions): Promise<void>;
+  deregister(node: ServiceNode): Promise<void>;
+  getService(name: string): Promise<ServiceNode[]>;
+  watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A source of time, injectable so that TTL and rate logic can be tested without sleeping. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

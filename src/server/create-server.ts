@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { Server, ServerCredentials, type ChannelOptions, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { formatHostPort, parseHostPort } from '../address';
+import type { Handler, HandlerContext, HandlerWrapper } from '../call';
+import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
+import { registryFromEnv } from '../registry/from-env';
+import type { Registry, ServiceNode } from '../registry/registry';
+import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
+import { advertiseHost } from './advertise';
+import { ServerCallContext } from './handler-context';
+import { Registration } from './registration';
+import { toStatus } from './to-status';
+
+export interface ServerOptions {
+  /** The name clients look up, e.g. `basis`. Required. */
+  name: string;
+  /** Registered with the node. Default `latest`. */
+  version?: string;
+  /** `host:port` to bind. Default: env `MICRO_SERVER_ADDRESS`, else `127.0.0.1:0` (a free port). */
+  address?: string;
+  /** `host:port` to register instead of the bound address (NAT, containers). Default: the bound address. */
+  advertise?: string;
+  /** Default: `registryFromEnv()`. */
+  registry?: Registry;
+  /** TTL of the registration. Default 30000. */
+  registerTtlMs?: number;
+  /** How often the registration is refreshed; must be below the TTL. Default 10000. */
+  registerIntervalMs?: number;
+  /** Registered with the node. */
+  metadata?: Record<string, string>;
+  /** Handler wrappers, from `wrapHandler(...)`. */
+  wrap?: HandlerWrapper;
+  /** On stop, time between deregistering and refusing new calls, so clients hear of it first. Default 250. */
+  drainDelayMs?: number;
+  /** On stop, how long in-flight calls may take before they are cancelled. Default 10000. */
+  graceMs?: number;
+  /** Default: insecure. */
+  credentials?: ServerCredentials;
+  /** grpc-js server options. */
+  serverOptions?: ChannelOptions;
+  /** Background failures (registration refresh). Default: printed to stderr. */
+  onError?: (err: Error) => void;
+}
+
+/** An implementation: a function per method, named as in the proto (`Hello`) or lowerCamel (`hello`). */
+export type Implementation = Record<string, (request: any, ctx: HandlerContext) => unknown>;
+
+export interface KeelServer {
+  /** This process's node id, `<name>-<uuid>`. */
+  readonly id: string;
+  readonly name: string;
+  /** The registered node, once started. */
+  readonly node: ServiceNode | undefined;
+  addService(def: ServiceDef, implementation: Implementation): KeelServer;
+  /** Binds, registers, and keeps the registration fresh. */
+  start(): Promise<{ id: string; address: string }>;
+  /** Deregisters, lets in-flight calls finish (up to `graceMs`), then closes. */
+  stop(): Promise<void>;
+}
+
+const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'serverOptions', 'onError'];
+
+/**
+ * Creates a gRPC server that registers itself under `name`.
+ * @example
+ * const server = createServer({ name: 'basis' });
+ * server.addService(Basis.service, { Hello: async ({ name }) => ({ msg: `Hello ${name}` }) });
+ * await server.start();
+ */
+export function createServer(options: ServerOptions): KeelServer {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createServer: options with a name are required');
+  knownKeys(options, OPTIONS, 'createServer');
+  const name = nonEmptyString(options.name, 'createServer: name');
+  const version = options.version ?? 'latest';
+  if (typeof version !== 'string') throw new TypeError('createServer: version must be a string');
+  const rawAddress = options.address ?? (process.env.MICRO_SERVER_ADDRESS?.trim() || '127.0.0.1:0');
+  // go-micro writes `:8080` for "all interfaces".
+  const bind = parseHostPort(rawAddress.startsWith(':') ? `0.0.0.0${rawAddress}` : rawAddress, 'createServer: address', true);
+  const advertise = options.advertise === undefined ? undefined : parseHostPort(options.advertise, 'createServer: advertise');
+  const ttlMs = positiveMs(options.registerTtlMs ?? 30_000, 'createServer: registerTtlMs');
+  const intervalMs = positiveMs(options.registerIntervalMs ?? 10_000, 'createServer: registerIntervalMs');
+  if (intervalMs >= ttlMs) {
+    throw new RangeError(`createServer: registerIntervalMs (${intervalMs}) must be below registerTtlMs (${ttlMs}), or the node expires between refreshes`);
+  }
+  const metadata = stringRecord(options.metadata, 'createServer: metadata');
+  const drainDelayMs = nonNegativeMs(options.drainDelayMs ?? 250, 'createServer: drainDelayMs');
+  const graceMs = positiveMs(options.graceMs ?? 10_000, 'createServer: graceMs');
+  if (options.wrap !== undefined && typeof options.wrap !== 'function') {
+    throw new TypeError('createServer: wrap must be the result of wrapHandler(...)');
+  }
+  const onError = options.onError ?? ((err: Error) => console.error(err.message));
+  const registry = options.registry ?? registryFromEnv();
+
+  const id = `${name}-${randomUUID()}`;
+  const grpcServer = new Server(options.serverOptions);
+  let registration: Registration | undefined;
+  let starting: Promise<{ id: string; address: string }> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const server: KeelServer = {
+    id,
+    name,
+    get node() {
+      return registration?.node;
+    },
+    addService(def, implementation) {
+      if (starting !== undefined) throw new Error('addService: the server has already started');
+      const handlers = adapt(name, def, implementation, options.wrap);
+      grpcServer.addService(serviceOf(def, 'addService: def'), handlers);
+      return server;
+    },
+    start() {
+      if (stopping !== undefined) return Promise.reject(new Error('start: the server was stopped'));
+      return (starting ??= (async () => {
+        const port = await new Promise<number>((resolve, reject) =>
+          grpcServer.bindAsync(formatHostPort(bind.host, bind.port), options.credentials ?? ServerCredentials.createInsecure(),
+            (err, bound) => (err ? reject(err) : resolve(bound))));
+        const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
+        const node: ServiceNode = { id, name, version, address, metadata };
+        const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
+        try {
+          await candidate.start();
+        } catch (err) {
+          grpcServer.forceShutdown();
+          throw new Error(`start: registering ${id} in the ${registry.kind} registry failed: ${(err as Error).message}`);
+        }
+        registration = candidate;
+        return { id, address };
+      })());
+    },
+    stop() {
+      return (stopping ??= (async () => {
+        await starting?.catch(() => undefined);
+        await registration?.stop();
+        if (registration !== undefined && drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            grpcServer.forceShutdown();
+            resolve();
+          }, graceMs);
+          grpcServer.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+      })());
+    },
+  };
+  return server;
+}
+
+/** Turns `{ Hello: (req, ctx) => … }` into grpc-js unary handlers running through the handler wrappers. */
+function adapt(serverName: string, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined): UntypedServiceImplementation {
+  if (typeof implementation !== 'object' || implementation === null) {
+    throw new TypeError('addService: implementation must be an object of functions');
+  }
+  const methods = methodsOf(def, 'addService: def');
+  const known = new Set(methods.flatMap((m) => m.names));
+  for (const [key, fn] of Object.entries(implementation)) {
+    if (!known.has(key)) throw new TypeError(`addService: "${key}" is not a method of this service (methods: ${methods.map((m) => m.key).join(', ')})`);
+    if (typeof fn !== 'function') throw new TypeError(`addService: implementation.${key} must be a function`);
+  }
+  const out: UntypedServiceImplementation = {};
+  for (const { key, names, unary, definition } of methods) {
+    const fn = names.map((n) => implementation[n]).find((f) => f !== undefined);
+    if (fn === undefined) continue; // grpc-js answers UNIMPLEMENTED
+    if (!unary) throw new TypeError(`addService: ${definition.path} is a streaming method; keel servers support unary methods only`);
+    const base: Handler = async (request, ctx) => fn(request, ctx);
+    const handler = wrap ? wrap(base) : base;
+    const path = definition.path;
+    out[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      let result: Promise<unknown>;
+      try {
+        result = handler(call.request, new ServerCallContext(serverName, path, call));
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      result.then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
+    };
+  }
+  return out;
+}
