@@ -13,6 +13,15 @@ export type { LocalRegistryOptions } from './registry/local';
 export { mdnsRegistry } from './registry/mdns';
 export type { MdnsRegistryOptions } from './registry/mdns';
 export { registryFromEnv } from './registry/from-env';
+export { roundRobin } from '../wrappers/round-robin';
+export { rateLimit } from '../wrappers/rate-limit';
+export type { RateLimitOptions } from '../wrappers/rate-limit';
+export { breaker } from '../wrappers/breaker';
+export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/breaker';
+export { tracing } from '../wrappers/tracing';
+export type { TracingOptions } from '../wrappers/tracing';
+export { initTracing } from './tracing/init-tracing';
+export type { InitTracingOptions, TracingHandle, TracingExporter } from './tracing/init-tracing';
 export { KeelError, isKeelError } from './errors';
 export type { KeelReason, StatusError } from './errors';
 
@@ -22,6 +31,10 @@ export type {
   Call, CallContext, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper, HandlerWrapper, Wrapper,
 } from './call';
 export { randomSelector } from './select/random';
+export { RoundRobinSelector } from './select/round-robin';
+export { TokenBucket } from './limit/token-bucket';
+export { Circuit } from './breaker/circuit';
+export type { CircuitState, CircuitPolicy, Outcome } from './breaker/circuit';
 export { WatchHub } from './registry/watch-hub';
 export { systemClock } from './registry/registry';
 export type { Registry, ServiceNode, RegisterOptions, Clock } from './registry/registry';

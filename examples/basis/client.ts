@@ -1,26 +1,78 @@
-// A basis client: `node dist/examples/basis/client.js [count]`. Calls Hello and prints each reply.
-import { createClient, isKeelError } from '../../src/index';
+// A basis client: `node dist/examples/basis/client.js [replies]`. Calls Hello through all four wrappers
+// and prints what each does. Run by the demo, which may ask (over IPC) to crash a node mid-run.
+import { breaker, createClient, isKeelError, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper } from '../../src/index';
 import { Basis } from './proto';
+import { setupTracing } from './tracing-setup';
+
+const RATE = 10;
+
+/** Prints the trace id and node of every call; outermost, so it sees what the inner wrappers did. */
+const show: ClientWrapper = (next) => async (request, ctx) => {
+  try {
+    return await next(request, ctx);
+  } finally {
+    const traceId = String(ctx.metadata.get('traceparent')[0] ?? '').split('-')[1] ?? '-';
+    lastCall = `trace ${traceId.slice(0, 8)}…`;
+  }
+};
+let lastCall = '';
+/** Breaker events, printed after the line of the call that caused them. */
+const notes: string[] = [];
+
+/** Asks the demo to SIGKILL one server, and waits until it is dead. */
+const crashOne = (): Promise<void> => new Promise((resolve) => {
+  if (!process.send) return resolve();
+  process.once('message', () => resolve());
+  process.send({ crash: true });
+});
 
 async function main(): Promise<void> {
-  const count = Number(process.argv[2] ?? 12);
-  const basis = createClient(Basis, 'basis', { timeoutMs: 2000 });
+  const wanted = Number(process.argv[2] ?? 12);
+  const traces = setupTracing('basis-client');
+  const basis = createClient(Basis, 'basis', {
+    timeoutMs: 2000,
+    wrap: wrapClient(
+      show,
+      roundRobin(),
+      rateLimit(RATE),
+      breaker({
+        scope: 'node',
+        volumeThreshold: 2,
+        sleepWindowMs: 30_000,
+        onStateChange: (c) => notes.push(`     circuit of ${c.node?.id} (${c.node?.address}): ${c.from} → ${c.to}`),
+      }),
+      tracing(),
+    ),
+  });
   const nodes = new Set<string>();
+  let replies = 0;
   let failures = 0;
-  for (let i = 1; i <= count; i++) {
+  let attempts = 0;
+  const t0 = Date.now();
+  while (replies < wanted && attempts < wanted * 3) {
+    attempts++;
+    if (replies === Math.floor(wanted / 2) && process.send && failures === 0 && nodes.size > 1) {
+      console.log('     -- the demo kills one basis server with SIGKILL (no deregistration) --');
+      await crashOne();
+    }
     try {
       const { msg } = await basis.hello({ name: 'John' });
+      replies++;
       nodes.add(/from (\S+)/.exec(msg)?.[1] ?? '?');
-      console.log(`[${String(i).padStart(2)}] ${msg}`);
+      console.log(`[${String(attempts).padStart(2)}] ${msg}  ${lastCall}`);
     } catch (err) {
       failures++;
-      const reason = isKeelError(err) ? ` (${err.reason})` : '';
-      console.log(`[${String(i).padStart(2)}] error: ${(err as Error).message}${reason}`);
+      const message = (err as Error).message.split('. Last error')[0];
+      console.log(`[${String(attempts).padStart(2)}] error ${isKeelError(err) ? err.reason : (err as { code?: number }).code}: ${message}`);
     }
+    for (const note of notes.splice(0)) console.log(note);
   }
+  const seconds = (Date.now() - t0) / 1000;
   basis.close();
-  console.log(`${count - failures} replies from ${nodes.size} node(s), ${failures} error(s)`);
-  process.exitCode = failures > 0 ? 1 : 0;
+  await traces.shutdown();
+  console.log(`${replies} replies from ${nodes.size} node(s), ${failures} failed call(s); ` +
+    `${attempts} calls in ${seconds.toFixed(1)} s = ${(attempts / seconds).toFixed(1)}/s (rate limit ${RATE}/s)`);
+  process.exitCode = replies === wanted ? 0 : 1;
 }
 
 main().catch((err: Error) => {

@@ -1,5 +1,6 @@
 // `npm start`: three basis servers in their own processes, found through the embedded local registry,
-// and a client calling Hello a dozen times. Ctrl-C at any moment stops everything.
+// and a client calling Hello through roundRobin, rateLimit, breaker and tracing until it has a dozen
+// replies; midway one server is killed and its circuit ejects it. Ctrl-C at any moment stops everything.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,8 +42,16 @@ async function main(): Promise<number> {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`a basis server exited with code ${code} before it was ready`)));
   })));
-  console.log('keel demo: calling Hello 12 times');
-  const code = await exited(start('client.js', ['12']));
+  console.log('keel demo: calling Hello through roundRobin, rateLimit(10/s), a per-node breaker and tracing');
+  const client = start('client.js', ['12']);
+  client.on('message', () => {
+    // The client asks for a crash mid-run: kill one server the hard way, as a crashed process.
+    const victim = servers.find((s) => s.exitCode === null);
+    if (victim === undefined) return client.send({ crashed: false });
+    victim.once('exit', () => client.send({ crashed: true }));
+    victim.kill('SIGKILL');
+  });
+  const code = await exited(client);
   console.log('keel demo: stopping the servers');
   await shutdown();
   return code;

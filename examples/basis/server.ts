@@ -1,10 +1,15 @@
 // A basis server: `node dist/examples/basis/server.js`. Replies "Hello <name> from <node id> (<address>)".
 // Configured like a go-micro service: MICRO_REGISTRY, MICRO_REGISTRY_ADDRESS, MICRO_SERVER_ADDRESS.
-import { createServer, type KeelServer } from '../../src/index';
+import { createServer, tracing, wrapHandler, type KeelServer } from '../../src/index';
 import { Basis, type HelloRequest, type HelloResponse } from './proto';
+import { setupTracing } from './tracing-setup';
 
 export function basisServer(options: { name?: string; address?: string } = {}): KeelServer {
-  const server = createServer({ name: options.name ?? 'basis', ...(options.address ? { address: options.address } : {}) });
+  const server = createServer({
+    name: options.name ?? 'basis',
+    wrap: wrapHandler(tracing()),
+    ...(options.address ? { address: options.address } : {}),
+  });
   let address = '';
   server.addService(Basis, {
     Hello: ({ name }: HelloRequest): HelloResponse => ({ msg: `Hello ${name} from ${server.id} (${address})` }),
@@ -20,13 +25,14 @@ export function basisServer(options: { name?: string; address?: string } = {}): 
 }
 
 async function main(): Promise<void> {
+  const traces = setupTracing('basis');
   const server = basisServer();
   // Handlers first: a signal that arrives while starting must still deregister (stop waits for start).
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    server.stop().then(() => process.exit(0), () => process.exit(1));
+    server.stop().then(() => traces.shutdown()).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -37,6 +37,14 @@ describe('the basis demo (npm start)', () => {
     const nodes = new Set(replies.map((l) => /from (\S+)/.exec(l)?.[1]));
     assert.ok(nodes.size >= 2, `replies came from ${nodes.size} node(s)`);
     assert.deepEqual(demoRun.left(), []);
+    // Each wrapper acted: the killed node's circuit opened, after which it got no more calls; the rate held.
+    assert.match(out, /kills one basis server/);
+    assert.match(out, /circuit of basis-\S+ \(127\.0\.0\.1:\d+\): closed → open/);
+    const opened = out.split('\n').findIndex((l) => l.includes('closed → open'));
+    assert.ok(out.split('\n').slice(opened).every((l) => !l.includes('error')), 'calls failed after the circuit opened');
+    const rate = Number(/= ([\d.]+)\/s \(rate limit 10\/s\)/.exec(out)?.[1]);
+    assert.ok(rate > 5 && rate <= 11.5, `rate ${rate}/s`);
+    assert.match(out, /trace [0-9a-f]{8}…/);
   });
 
   const moments: Array<[string, (r: Run) => boolean]> = [

@@ -1,0 +1,11 @@
+import { initTracing, type TracingHandle } from '../../src/index';
+
+/**
+ * Tracing for the demo processes: OTLP export when an endpoint is configured the standard way
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g. a Jaeger at http://127.0.0.1:4318), else spans are made and
+ * propagated (so trace ids show up) but not exported.
+ */
+export function setupTracing(serviceName: string): TracingHandle {
+  const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return initTracing({ serviceName, exporter: endpoint ? 'otlp' : 'none' });
+}

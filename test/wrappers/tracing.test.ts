@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createClient, createServer, initTracing, memoryRegistry, tracing, wrapClient, wrapHandler, type TracingHandle } from '../../src/index';
+import { Basis, startBasis, type TestServer } from '../support/basis';
+
+const servers: TestServer[] = [];
+const cleanups: Array<() => unknown> = [];
+let handle: TracingHandle | undefined;
+let exporter = new InMemorySpanExporter();
+const setup = (sampleRatio = 1): void => {
+  exporter = new InMemorySpanExporter(); // shutting a provider down stops its exporter for good
+  handle = initTracing({ serviceName: 'keel-test', exporter, sampleRatio });
+};
+afterEach(async () => {
+  await handle?.shutdown();
+  handle = undefined;
+});
+after(async () => {
+  await Promise.all([...servers.map((s) => s.server.stop()), ...cleanups.map((f) => f())]);
+});
+const spans = async (): Promise<ReadableSpan[]> => {
+  await handle?.forceFlush();
+  return exporter.getFinishedSpans();
+};
+const byKind = (all: ReadableSpan[], kind: SpanKind): ReadableSpan[] => all.filter((s) => s.kind === kind);
+
+describe('tracing()', () => {
+  it('makes a CLIENT span and a SERVER span that is its child, with the RPC conventions', async () => {
+    setup();
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    await basis.hello({ name: 'traced' });
+    const all = await spans();
+    const [client] = byKind(all, SpanKind.CLIENT);
+    const [server] = byKind(all, SpanKind.SERVER);
+    assert.ok(client && server, `spans: ${all.map((x) => `${x.name}/${x.kind}`)}`);
+    assert.equal(client.name, 'basis.Basis/Hello');
+    assert.equal(server.name, 'basis.Basis/Hello');
+    const port = Number(s.address.split(':')[1]);
+    assert.deepEqual(client.attributes, {
+      'rpc.system': 'grpc', 'rpc.service': 'basis.Basis', 'rpc.method': 'Hello',
+      'server.address': '127.0.0.1', 'server.port': port, 'rpc.grpc.status_code': 0,
+    });
+    assert.equal(server.attributes['rpc.grpc.status_code'], 0);
+    assert.equal(server.spanContext().traceId, client.spanContext().traceId);
+    assert.equal(server.parentSpanContext?.spanId, client.spanContext().spanId);
+    assert.equal(client.resource.attributes['service.name'], 'keel-test');
+    const md = s.seen[0]?.ctx.metadata;
+    assert.match(String(md?.get('traceparent')[0]), new RegExp(`^00-${client.spanContext().traceId}-${client.spanContext().spanId}-01$`));
+    assert.match(String(md?.get('uber-trace-id')[0]), new RegExp(`^${client.spanContext().traceId}:${client.spanContext().spanId}:0:0?1$`));
+    basis.close();
+  });
+
+  it('makes the client span a child of the active span', async () => {
+    setup();
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    const parentId = await trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+      await basis.hello({ name: 'x' });
+      parent.end();
+      return parent.spanContext().spanId;
+    });
+    const [client] = byKind(await spans(), SpanKind.CLIENT);
+    assert.equal(client?.parentSpanContext?.spanId, parentId);
+    basis.close();
+  });
+
+  it('marks failures with ERROR status and the gRPC code on both sides', async () => {
+    setup();
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry, {
+      wrap: wrapHandler(tracing()),
+      hello: () => { throw Object.assign(new Error('no such user'), { code: status.NOT_FOUND }); },
+    }));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    await assert.rejects(basis.hello({ name: 'x' }), { code: status.NOT_FOUND });
+    const all = await spans();
+    for (const span of all) {
+      assert.equal(span.status.code, SpanStatusCode.ERROR, span.name);
+      assert.equal(span.attributes['rpc.grpc.status_code'], status.NOT_FOUND);
+    }
+    assert.equal(all.length, 2);
+    basis.close();
+  });
+
+  it('continues one trace across two hops (client → front → basis)', async () => {
+    setup();
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry, { wrap: wrapHandler(tracing()) }));
+    const downstream = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    const front = createServer({ name: 'front', registry, drainDelayMs: 0, wrap: wrapHandler(tracing()) });
+    front.addService(Basis, {
+      Hello: async (req: { name: string }, ctx) => downstream.hello(req, { deadline: ctx.deadline, signal: ctx.signal }),
+    });
+    cleanups.push(() => front.stop(), () => downstream.close());
+    await front.start();
+    const client = createClient(Basis, 'front', { registry, wrap: wrapClient(tracing()) });
+    await client.hello({ name: 'hop' });
+    const all = await spans();
+    assert.equal(all.length, 4);
+    assert.equal(new Set(all.map((s) => s.spanContext().traceId)).size, 1, 'spans are in more than one trace');
+    const root = all.find((s) => s.parentSpanContext === undefined);
+    const childOf = (parent: ReadableSpan | undefined): ReadableSpan | undefined =>
+      all.find((s) => s.parentSpanContext?.spanId === parent?.spanContext().spanId);
+    const chain = [root, childOf(root), childOf(childOf(root)), childOf(childOf(childOf(root)))];
+    assert.deepEqual(chain.map((s) => s && SpanKind[s.kind]), ['CLIENT', 'SERVER', 'CLIENT', 'SERVER']);
+    client.close();
+  });
+
+  it('sends the context but records nothing for an unsampled call', async () => {
+    setup(0);
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    await basis.hello({ name: 'x' });
+    assert.deepEqual(await spans(), []);
+    assert.match(String(s.seen[0]?.ctx.metadata.get('traceparent')[0]), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    basis.close();
+  });
+
+  it('is harmless with no SDK registered', async () => {
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry, { wrap: wrapHandler(tracing()) }));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+    assert.match((await basis.hello({ name: 'plain' })).msg, /Hello plain/);
+    basis.close();
+  });
+
+  it('initTracing rejects bad options, naming them', () => {
+    assert.throws(() => initTracing({ serviceName: '' }), { name: 'TypeError', message: /serviceName/ });
+    assert.throws(() => initTracing({ serviceName: 's', exporter: 'zipkin' as never }), { name: 'RangeError', message: /exporter/ });
+    assert.throws(() => initTracing({ serviceName: 's', sampleRatio: 2 }), { name: 'RangeError', message: /sampleRatio/ });
+    assert.throws(() => initTracing({ serviceName: 's', endpoint: 'not a url' }), { name: 'TypeError', message: /endpoint/ });
+    assert.throws(() => tracing({ tracer: 1, x: 2 } as never), { name: 'TypeError', message: /unknown option "x"/ });
+  });
+});

@@ -1,0 +1,167 @@
+import { status } from '@grpc/grpc-js';
+import { addFilter, type CallContext, type NodeFilter, type Wrapper } from '../src/call';
+import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/circuit';
+import { classify, defaultIsFailure } from '../src/breaker/failure';
+import { KeelError } from '../src/errors';
+import { knownKeys, positiveMs } from '../src/options';
+import { systemClock, type Clock, type ServiceNode } from '../src/registry/registry';
+import { describe } from '../src/address';
+
+export interface BreakerOptions {
+  /** A call's deadline is at most this far away; the RPC is cancelled when it passes. Default 1000. */
+  timeoutMs?: number;
+  /** The circuit opens at this error percentage (0-100]. Default 50. */
+  errorThresholdPercentage?: number;
+  /** …once the rolling window holds at least this many requests. Default 20. */
+  volumeThreshold?: number;
+  /** How long an open circuit refuses calls before one probe. Default 5000. */
+  sleepWindowMs?: number;
+  /** The statistics window, in 10 buckets. Default 10000. */
+  rollingWindowMs?: number;
+  /** At most this many calls in flight per endpoint; excess calls fail at once. Default unlimited. */
+  maxConcurrent?: number;
+  /** Which errors count against the backend. Default: UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, DATA_LOSS. */
+  isFailure?: (err: unknown) => boolean;
+  /** `endpoint` (default): one circuit per service + method. `node`: one per node; open nodes are skipped. */
+  scope?: 'endpoint' | 'node';
+  /** Called on every state change, for logs, metrics and dashboards. */
+  onStateChange?: (change: CircuitChange) => void;
+  /** Time source. Default: `Date.now`. */
+  clock?: Clock;
+}
+
+export interface CircuitChange {
+  service: string;
+  /** The method's path (endpoint scope). */
+  method?: string;
+  /** The node (node scope). */
+  node?: ServiceNode;
+  from: CircuitState;
+  to: CircuitState;
+  at: number;
+}
+
+export interface BreakerWrapper extends Wrapper {
+  /** Every circuit's state and window counts now. */
+  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number }>;
+}
+
+const ROLLING_BUCKETS = 10;
+
+/**
+ * Client wrapper: a hystrix-style circuit breaker (go-micro's hystrix wrapper, with hystrix-go's defaults).
+ * When, in the rolling window, requests ≥ volumeThreshold and error% ≥ errorThresholdPercentage, the
+ * circuit opens: calls fail in well under a millisecond with UNAVAILABLE / `circuit_open`, touching no
+ * network. After sleepWindowMs one probe goes through (others keep failing fast); its success closes the
+ * circuit, its failure reopens it. With `scope: 'node'` a node whose circuit is open is skipped by node
+ * selection while other nodes remain (outlier ejection); when all are open, calls fail fast.
+ * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
+ */
+export function breaker(options: BreakerOptions = {}): BreakerWrapper {
+  knownKeys(options, ['timeoutMs', 'errorThresholdPercentage', 'volumeThreshold', 'sleepWindowMs', 'rollingWindowMs',
+    'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
+  const timeoutMs = positiveMs(options.timeoutMs ?? 1000, 'breaker: timeoutMs', { allowInfinity: true });
+  const threshold = options.errorThresholdPercentage ?? 50;
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
+    throw new RangeError(`breaker: errorThresholdPercentage must be in (0, 100], got ${describe(threshold)}`);
+  }
+  const volumeThreshold = options.volumeThreshold ?? 20;
+  if (!Number.isInteger(volumeThreshold) || volumeThreshold < 1) {
+    throw new RangeError(`breaker: volumeThreshold must be an integer >= 1, got ${describe(volumeThreshold)}`);
+  }
+  const maxConcurrent = options.maxConcurrent ?? Infinity;
+  if (maxConcurrent !== Infinity && (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)) {
+    throw new RangeError(`breaker: maxConcurrent must be an integer >= 1, got ${describe(maxConcurrent)}`);
+  }
+  const scope = options.scope ?? 'endpoint';
+  if (scope !== 'endpoint' && scope !== 'node') throw new RangeError(`breaker: scope must be 'endpoint' or 'node', got ${describe(scope)}`);
+  const isFailure = options.isFailure ?? defaultIsFailure;
+  if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
+  const onStateChange = options.onStateChange;
+  const clock = options.clock ?? systemClock;
+  const policy: CircuitPolicy = {
+    errorThresholdPercentage: threshold,
+    volumeThreshold,
+    sleepWindowMs: positiveMs(options.sleepWindowMs ?? 5000, 'breaker: sleepWindowMs'),
+    rollingWindowMs: positiveMs(options.rollingWindowMs ?? 10_000, 'breaker: rollingWindowMs'),
+    rollingBuckets: ROLLING_BUCKETS,
+    // A probe always ends by its deadline; one silent for twice that was lost (its call never happened).
+    probeTimeoutMs: Number.isFinite(timeoutMs) ? 2 * timeoutMs : Infinity,
+  };
+
+  interface Entry { circuit: Circuit; service: string; method?: string; node?: ServiceNode; inFlight: number }
+  const byEndpoint = new Map<string, Map<string, Entry>>(); // service → method path → entry
+  const byNode = new Map<string, Map<string, Entry>>(); // service → node id → entry
+
+  const entry = (table: Map<string, Map<string, Entry>>, service: string, key: string, make: () => Omit<Entry, 'circuit' | 'inFlight'>): Entry => {
+    let inner = table.get(service);
+    if (inner === undefined) table.set(service, (inner = new Map()));
+    let found = inner.get(key);
+    if (found === undefined) {
+      const info = make();
+      const created: Entry = { ...info, inFlight: 0, circuit: undefined as unknown as Circuit };
+      created.circuit = new Circuit(policy, onStateChange && ((from, to, at) => onStateChange({ ...info, from, to, at })));
+      inner.set(key, (found = created));
+    }
+    return found;
+  };
+  const endpointOf = (ctx: CallContext): Entry => entry(byEndpoint, ctx.service, ctx.method, () => ({ service: ctx.service, method: ctx.method }));
+  const nodeOf = (ctx: CallContext, node: ServiceNode): Entry => entry(byNode, ctx.service, node.id, () => ({ service: ctx.service, node }));
+
+  const circuitOpen = (what: string): KeelError =>
+    new KeelError(status.UNAVAILABLE, 'circuit_open', `circuit open for ${what}`);
+
+  // Node scope: the selector asks before it uses a node; accepting a half-open node makes this call its probe.
+  const nodeFilter: NodeFilter = {
+    reason: 'circuit_open',
+    accept: (node, ctx) => nodeOf(ctx, node).circuit.allow(clock.now(), ctx),
+  };
+
+  const settle = (ctx: CallContext, endpoint: Entry, outcome: ReturnType<typeof classify>): void => {
+    endpoint.inFlight--;
+    const now = clock.now();
+    if (scope === 'endpoint') endpoint.circuit.record(outcome, now, ctx);
+    else if (ctx.node !== undefined) nodeOf(ctx, ctx.node).circuit.record(outcome, now, ctx);
+  };
+
+  return {
+    name: 'breaker',
+    client: (next) => (request, ctx) => {
+      const now = clock.now();
+      const endpoint = endpointOf(ctx);
+      if (scope === 'endpoint' && !endpoint.circuit.allow(now, ctx)) {
+        return Promise.reject(circuitOpen(`${ctx.service} ${ctx.method}`));
+      }
+      if (endpoint.inFlight >= maxConcurrent) {
+        if (scope === 'endpoint') endpoint.circuit.record('ignore', now, ctx);
+        return Promise.reject(new KeelError(status.RESOURCE_EXHAUSTED, 'max_concurrent',
+          `${maxConcurrent} calls already in flight for ${ctx.service} ${ctx.method}`));
+      }
+      if (scope === 'node') addFilter(ctx, nodeFilter);
+      if (Number.isFinite(timeoutMs) && (ctx.deadline === undefined || ctx.deadline > now + timeoutMs)) ctx.deadline = now + timeoutMs;
+      endpoint.inFlight++;
+      return next(request, ctx).then(
+        (response) => {
+          settle(ctx, endpoint, 'success');
+          return response;
+        },
+        (err: unknown) => {
+          settle(ctx, endpoint, classify(err, isFailure));
+          throw err;
+        },
+      );
+    },
+    circuits() {
+      const now = clock.now();
+      const rows: ReturnType<BreakerWrapper['circuits']> = [];
+      for (const table of scope === 'endpoint' ? [byEndpoint] : [byNode]) {
+        for (const inner of table.values()) {
+          for (const e of inner.values()) {
+            rows.push({ service: e.service, ...(e.method ? { method: e.method } : {}), ...(e.node ? { node: e.node.id } : {}), ...e.circuit.stats(now) });
+          }
+        }
+      }
+      return rows;
+    },
+  };
+}
