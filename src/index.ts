@@ -12,6 +12,8 @@ export { localRegistry } from './registry/local';
 export type { LocalRegistryOptions } from './registry/local';
 export { mdnsRegistry } from './registry/mdns';
 export type { MdnsRegistryOptions } from './registry/mdns';
+export { consulRegistry } from './registry/consul';
+export type { ConsulRegistryOptions } from './registry/consul';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { rateLimit } from '../wrappers/rate-limit';

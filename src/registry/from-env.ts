@@ -1,10 +1,11 @@
+import { consulRegistry } from './consul';
 import { localRegistry } from './local';
 import { mdnsRegistry } from './mdns';
 import { memoryRegistry } from './memory';
 import type { Registry } from './registry';
 
 /** Registries that arrive in later releases: named here so the error can say so. */
-const PLANNED = new Set(['consul', 'etcd']);
+const PLANNED = new Set(['etcd']);
 export const REGISTRY_KINDS = ['local', 'mdns', 'memory', 'consul', 'etcd'] as const;
 
 const shared = new Map<string, Registry>();
@@ -12,7 +13,7 @@ const shared = new Map<string, Registry>();
 /**
  * The registry named by go-micro's variables, so mixed Go and TypeScript fleets share configuration:
  * `MICRO_REGISTRY` = `local` (default) | `mdns` | `memory` | `consul` | `etcd`, and
- * `MICRO_REGISTRY_ADDRESS` (local: the directory; consul/etcd: the server address).
+ * `MICRO_REGISTRY_ADDRESS` (local: the directory; consul: `host:port`, else `CONSUL_HTTP_ADDR`; etcd: endpoints).
  * One instance per configuration per process, shared by every client and server that uses the default,
  * so that `memory` connects the servers and clients of one process.
  * @example MICRO_REGISTRY=mdns node server.js
@@ -37,6 +38,8 @@ function create(kind: string, address: string | undefined): Registry {
       return memoryRegistry();
     case 'mdns':
       return mdnsRegistry();
+    case 'consul':
+      return consulRegistry(address === undefined ? {} : { address });
     default:
       if (PLANNED.has(kind)) {
         throw new RangeError(`MICRO_REGISTRY=${kind}: the ${kind} registry is not available in this version of keel`);

@@ -1,0 +1,190 @@
+import { EventEmitter } from 'node:events';
+import Consul from 'consul';
+import { describe, parseHostPort } from '../address';
+import { knownKeys, positiveMs } from '../options';
+import type { RegisterOptions, Registry, ServiceNode } from './registry';
+import { validateNode, validateRegister } from './validate-node';
+import { WatchHub } from './watch-hub';
+import { backgroundAgent } from './consul/background-agent';
+import { BlockingWatch } from './consul/blocking-watch';
+import { nodesOf } from './consul/entries';
+import { encodeTags, goDuration } from './consul/go-micro-tags';
+
+export interface ConsulRegistryOptions {
+  /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */
+  address?: string;
+  /** ACL token, sent as `X-Consul-Token`. Default: env `CONSUL_HTTP_TOKEN`. */
+  token?: string;
+  /** Datacenter. Default: the agent's. */
+  datacenter?: string;
+  /** How long a blocking query may wait in Consul. Default 30000 (go-micro's watch uses Consul's default too). */
+  waitMs?: number;
+  /** Timeout of ordinary requests (register, deregister, lookups). Default 5000. */
+  requestTimeoutMs?: number;
+  /** First delay after a failed watch query; doubles (with jitter) up to `backoffMaxMs`. Defaults 100 and 10000. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** Read from any Consul server, not only the leader (go-micro's default). Default true. */
+  allowStale?: boolean;
+}
+
+interface Target {
+  host: string;
+  port: number;
+  secure: boolean;
+}
+
+/**
+ * A registry on Consul (go-micro's default production registry), interoperable with go-micro:
+ * each node is a Consul service (ID = node id, Name, Address, Port) with go-micro's tags (`t-` per
+ * metadata key, `v-` version) and a TTL check that `register` keeps passing; Consul deregisters a node
+ * whose check stayed critical for TTL + 5 s (at least 1m5s). Discovery reads `/v1/health/service/<name>`
+ * — skipping nodes with a critical check — with blocking queries, so a change reaches watchers at once;
+ * while Consul is unreachable, watchers keep the last known nodes.
+ * @example const registry = consulRegistry({ address: '127.0.0.1:8500' });
+ */
+export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
+  knownKeys(options, ['address', 'token', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale'], 'consulRegistry');
+  const target = parseTarget(options.address ?? (process.env.CONSUL_HTTP_ADDR?.trim() || '127.0.0.1:8500'));
+  const token = options.token ?? (process.env.CONSUL_HTTP_TOKEN || undefined);
+  if (token !== undefined && typeof token !== 'string') throw new TypeError(`consulRegistry: token must be a string, got ${describe(token)}`);
+  const datacenter = options.datacenter;
+  if (datacenter !== undefined && (typeof datacenter !== 'string' || datacenter === '')) {
+    throw new TypeError(`consulRegistry: datacenter must be a non-empty string, got ${describe(datacenter)}`);
+  }
+  const waitMs = positiveMs(options.waitMs ?? 30_000, 'consulRegistry: waitMs');
+  const requestTimeoutMs = positiveMs(options.requestTimeoutMs ?? 5000, 'consulRegistry: requestTimeoutMs');
+  const backoffMinMs = positiveMs(options.backoffMinMs ?? 100, 'consulRegistry: backoffMinMs');
+  const backoffMaxMs = positiveMs(options.backoffMaxMs ?? 10_000, 'consulRegistry: backoffMaxMs');
+  if (backoffMaxMs < backoffMinMs) throw new RangeError('consulRegistry: backoffMaxMs must be >= backoffMinMs');
+  const stale = options.allowStale ?? true;
+
+  const defaults = { ...(token ? { token } : {}), ...(datacenter ? { dc: datacenter } : {}) };
+  const api = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults });
+  const watchApi = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults, agent: backgroundAgent(target.secure) });
+  const hub = new WatchHub();
+  const watches = new Map<string, BlockingWatch>();
+  /** What each of our nodes was last registered as: an unchanged node is refreshed by passing its check. */
+  const registered = new Map<string, string>();
+
+  const health = (name: string, consul: Consul, extra: object): Promise<unknown> =>
+    (consul.health.service as (o: object) => Promise<unknown>)({ service: name, stale, ...extra });
+
+  async function fullRegister(node: ServiceNode, ttlMs: number): Promise<void> {
+    const { host, port } = parseHostPort(node.address, 'consulRegistry: node.address');
+    await (api.agent.service.register as (o: object) => Promise<unknown>)({
+      id: node.id,
+      name: node.name,
+      address: host,
+      port,
+      tags: encodeTags(node.metadata, node.version),
+      check: { ttl: goDuration(ttlMs), deregistercriticalserviceafter: goDuration(Math.max(ttlMs, 60_000) + 5000) },
+      timeout: requestTimeoutMs,
+    });
+  }
+  /** Says what failed, where, and the HTTP status: `forbidden` alone does not say "check the ACL token". */
+  const failed = (what: string, err: unknown): Error => {
+    const code = statusOf(err);
+    const hint = code === 403 ? ' (check the ACL token)' : '';
+    return new Error(`consulRegistry: ${what} at ${target.secure ? 'https' : 'http'}://${target.host}:${target.port} failed: ` +
+      `${(err as Error).message}${code ? ` (HTTP ${code})` : ''}${hint}`);
+  };
+  const pass = (node: ServiceNode): Promise<unknown> =>
+    (api.agent.check.pass as (o: object) => Promise<unknown>)({ id: `service:${node.id}`, timeout: requestTimeoutMs });
+
+  return {
+    kind: 'consul',
+    async register(node: ServiceNode, opts: RegisterOptions): Promise<void> {
+      const ttlMs = validateRegister(node, opts, 'consulRegistry.register');
+      const shape = JSON.stringify([node, ttlMs]);
+      if (registered.get(node.id) === shape) {
+        try {
+          await pass(node);
+          return;
+        } catch {
+          // The check is gone (Consul restarted, or deregistered us after a long outage): register afresh.
+        }
+      }
+      try {
+        await fullRegister(node, ttlMs);
+        registered.set(node.id, shape);
+        await pass(node); // a new TTL check starts critical
+      } catch (err) {
+        registered.delete(node.id);
+        throw failed(`registering ${node.id}`, err);
+      }
+    },
+    async deregister(node: ServiceNode): Promise<void> {
+      validateNode(node, 'consulRegistry.deregister');
+      registered.delete(node.id);
+      try {
+        await (api.agent.service.deregister as (o: object) => Promise<unknown>)({ id: node.id, timeout: requestTimeoutMs });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw failed(`deregistering ${node.id}`, err); // already gone is fine
+      }
+    },
+    async getService(name: string): Promise<ServiceNode[]> {
+      let body: unknown;
+      try {
+        body = await health(name, api, { timeout: requestTimeoutMs });
+      } catch (err) {
+        throw failed(`looking up ${name}`, err);
+      }
+      return nodesOf(body, name);
+    },
+    watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
+      return hub.subscribe(name, onChange, () => watches.set(name, new BlockingWatch({
+        backoffMinMs,
+        backoffMaxMs,
+        minIntervalMs: 50,
+        onResult: (body) => hub.publish(name, nodesOf(body, name)),
+        query: (index, signal) => blockingQuery(name, index, signal),
+      })), () => {
+        watches.get(name)?.stop();
+        watches.delete(name);
+      });
+    },
+    async close(): Promise<void> {
+      for (const w of watches.values()) w.stop();
+      watches.clear();
+      hub.clear();
+      api.destroy();
+      watchApi.destroy();
+    },
+  };
+
+  /** One blocking query, cancelled by `signal` or after the wait plus Consul's jitter (wait/16) and a margin. */
+  async function blockingQuery(name: string, index: bigint, signal: AbortSignal): Promise<{ body: unknown; index: bigint | undefined }> {
+    const ctx = Object.assign(new EventEmitter(), { includeResponse: true });
+    const cancel = (): void => void ctx.emit('cancel');
+    const timer = setTimeout(cancel, waitMs + waitMs / 16 + requestTimeoutMs);
+    timer.unref();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const [res, body] = (await health(name, watchApi, { index: index.toString(), wait: goDuration(waitMs), ctx })) as
+        [{ headers: Record<string, string | undefined> }, unknown];
+      const header = res.headers['x-consul-index'];
+      return { body, index: header !== undefined && /^\d+$/.test(header) ? BigInt(header) : undefined };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', cancel);
+    }
+  }
+}
+
+/** The HTTP status of a failed Consul request, if it got that far. */
+function statusOf(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; response?: { statusCode?: unknown } } | null;
+  const code = e?.statusCode ?? e?.response?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function parseTarget(address: unknown): Target {
+  if (typeof address !== 'string' || address === '') {
+    throw new TypeError(`consulRegistry: address must be "host:port" or a URL, got ${describe(address)}`);
+  }
+  const scheme = /^(https?):\/\//i.exec(address);
+  const rest = scheme ? address.slice(scheme[0].length).replace(/\/+$/, '') : address;
+  const { host, port } = parseHostPort(rest.includes(':') ? rest : `${rest}:8500`, 'consulRegistry: address');
+  return { host, port, secure: scheme?.[1]?.toLowerCase() === 'https' };
+}

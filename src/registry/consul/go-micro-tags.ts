@@ -1,0 +1,89 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+
+/**
+ * go-micro's Consul tag format (registry/consul/encoding.go), so keel and go-micro nodes registered in
+ * one Consul see each other: each metadata entry is a tag `t-<hex(zlib(JSON {key: value}))>`, each
+ * endpoint `e-<hex(zlib(JSON endpoint))>`, the version `v-<hex(zlib(version))>`. go-micro also reads an
+ * older plain form (`t=`, `e=`, `v=`); so does keel. Tags of other shapes are left alone.
+ */
+
+const encode = (text: string): string => deflateSync(Buffer.from(text, 'utf8')).toString('hex');
+
+function decode(hex: string): string | undefined {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined;
+  try {
+    return inflateSync(Buffer.from(hex, 'hex')).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tags for a node: metadata in key order (go-micro's order is Go's random map order), then the version. */
+export function encodeTags(metadata: Readonly<Record<string, string>>, version: string): string[] {
+  const tags = Object.keys(metadata).sort().map((key) => `t-${encode(JSON.stringify({ [key]: metadata[key] }))}`);
+  tags.push(`v-${encode(version)}`);
+  return tags;
+}
+
+/** Reads the payload of a `<kind>-` or `<kind>=` tag; like go-micro, only the first form seen counts. */
+function payloads(tags: readonly string[], kind: 't' | 'e'): string[] {
+  const out: string[] = [];
+  let form: string | undefined;
+  for (const tag of tags) {
+    if (tag.length < 2 || tag[0] !== kind) continue;
+    const sep = tag[1] as string;
+    if (sep !== '-' && sep !== '=') continue;
+    if (form !== undefined && sep !== form) continue;
+    form = sep;
+    const text = sep === '=' ? tag.slice(2) : decode(tag.slice(2));
+    if (text !== undefined) out.push(text);
+  }
+  return out;
+}
+
+export function decodeMetadata(tags: readonly string[]): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const text of payloads(tags, 't')) {
+    try {
+      const kv = JSON.parse(text) as unknown;
+      if (typeof kv !== 'object' || kv === null) continue;
+      for (const [key, value] of Object.entries(kv)) if (typeof value === 'string') metadata[key] = value;
+    } catch {
+      /* not JSON: skip, as go-micro does */
+    }
+  }
+  return metadata;
+}
+
+export function decodeVersion(tags: readonly string[]): string | undefined {
+  for (const tag of tags) {
+    if (tag.length < 2 || tag[0] !== 'v') continue;
+    if (tag[1] === '=') return tag.slice(2);
+    if (tag[1] === '-') return decode(tag.slice(2));
+  }
+  return undefined;
+}
+
+/** go-micro's endpoints (`e-` tags), decoded to objects; keel registers none but can read them. */
+export function decodeEndpoints(tags: readonly string[]): unknown[] {
+  const out: unknown[] = [];
+  for (const text of payloads(tags, 'e')) {
+    try {
+      out.push(JSON.parse(text));
+    } catch {
+      /* skip */
+    }
+  }
+  return out;
+}
+
+/** A duration as Go prints it (`30s`, `1m5s`, `1.5s`, `500ms`, `1h0m0s`): what go-micro sends Consul. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = `${((ms % 60_000) / 1000).toFixed(3)}`.replace(/\.?0+$/, '');
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}
