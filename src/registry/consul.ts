@@ -37,7 +37,7 @@ interface Target {
 /**
  * A registry on Consul (go-micro's default production registry), interoperable with go-micro:
  * each node is a Consul service (ID = node id, Name, Address, Port) with go-micro's tags (`t-` per
- * metadata key, `v-` version) and a TTL check that `register` keeps passing; Consul deregisters a node
+ * metadata key, `v-` version), the metadata also as `Meta`, and a TTL check that `register` keeps passing; Consul deregisters a node
  * whose check stayed critical for TTL + 5 s (at least 1m5s). Discovery reads `/v1/health/service/<name>`
  * — skipping nodes with a critical check — with blocking queries, so a change reaches watchers at once;
  * while Consul is unreachable, watchers keep the last known nodes.
@@ -78,6 +78,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       address: host,
       port,
       tags: encodeTags(node.metadata, node.version),
+      meta: consulMeta(node.metadata),
       check: { ttl: goDuration(ttlMs), deregistercriticalserviceafter: goDuration(Math.max(ttlMs, 60_000) + 5000) },
       timeout: requestTimeoutMs,
     });
@@ -170,6 +171,20 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       signal.removeEventListener('abort', cancel);
     }
   }
+}
+
+/**
+ * The metadata as Consul service `Meta`, as go-micro v5 also writes it (go-micro readers use the tags).
+ * Only what Consul accepts (keys of letters, digits, `_`, `-` up to 128 characters, values up to 512,
+ * 64 pairs): one rejected key would fail the whole registration.
+ */
+function consulMeta(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  const meta: Record<string, string> = {};
+  for (const key of Object.keys(metadata).sort()) {
+    const value = metadata[key] as string;
+    if (Object.keys(meta).length < 64 && /^[A-Za-z0-9_-]{1,128}$/.test(key) && value.length <= 512) meta[key] = value;
+  }
+  return meta;
 }
 
 /** The HTTP status of a failed Consul request, if it got that far. */

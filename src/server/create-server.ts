@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type ChannelOptions, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
 import type { Handler, HandlerContext, HandlerWrapper } from '../call';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
@@ -7,6 +7,7 @@ import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
 import { advertiseHost } from './advertise';
+import { goMicroPath } from './go-micro-paths';
 import { ServerCallContext } from './handler-context';
 import { Registration } from './registration';
 import { toStatus } from './to-status';
@@ -107,7 +108,16 @@ export function createServer(options: ServerOptions): KeelServer {
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
       const handlers = adapt(name, def, implementation, options.wrap);
-      grpcServer.addService(serviceOf(def, 'addService: def'), handlers);
+      const service = serviceOf(def, 'addService: def');
+      grpcServer.addService(service, handlers);
+      // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
+      for (const [key, handler] of Object.entries(handlers)) {
+        const method = service[key] as MethodDefinition<unknown, unknown>;
+        const alias = goMicroPath(name, method.path);
+        if (alias !== undefined) {
+          grpcServer.register(alias, handler as handleUnaryCall<unknown, unknown>, method.responseSerialize, method.requestDeserialize, 'unary');
+        }
+      }
       return server;
     },
     start() {

@@ -5,7 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { consulRegistry, createClient, type Registry, type ServiceNode } from '../../src/index';
 import { Basis, eventually, replier, startBasis, type TestServer } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
-import { toolOrSkip } from '../support/external';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, toolOrSkip } from '../support/external';
 import { node, registryConformance } from './conformance';
 
 const binary = toolOrSkip('consul', 'Consul registry');
@@ -42,18 +44,29 @@ describe('consulRegistry against a real Consul agent', { skip }, () => {
     const r = make();
     const n = node('gm-format', { version: '1.2.3', metadata: { protocol: 'grpc', zone: 'eu' }, address: '127.0.0.1:50051' });
     await r.register(n, { ttlMs: 30_000 });
-    const services = (await consulGet('/v1/agent/services')) as Record<string, { ID: string; Service: string; Address: string; Port: number; Tags: string[] }>;
+    const services = (await consulGet('/v1/agent/services')) as Record<string, { ID: string; Service: string; Address: string; Port: number; Tags: string[]; Meta: Record<string, string> }>;
     const s = services[n.id];
     assert.ok(s, 'no Consul service with the node id');
     assert.deepEqual([s.ID, s.Service, s.Address, s.Port], [n.id, 'gm-format', '127.0.0.1', 50051]);
     assert.ok(s.Tags.every((t) => /^[tv]-[0-9a-f]+$/.test(t)), `tags: ${s.Tags}`);
     assert.deepEqual(s.Tags.filter((t) => t.startsWith('t-')).map(unhex).sort(), ['{"protocol":"grpc"}', '{"zone":"eu"}']);
     assert.deepEqual(s.Tags.filter((t) => t.startsWith('v-')).map(unhex), ['1.2.3']);
+    assert.deepEqual(s.Meta, { protocol: 'grpc', zone: 'eu' }, 'go-micro v5 also writes the metadata as Meta');
     const checks = (await consulGet('/v1/agent/checks')) as Record<string, { Status: string; ServiceID: string; Type: string }>;
     const check = checks[`service:${n.id}`];
     assert.deepEqual([check?.ServiceID, check?.Status, check?.Type], [n.id, 'passing', 'ttl']);
     await r.deregister(n);
     assert.equal(((await consulGet('/v1/agent/services')) as Record<string, unknown>)[n.id], undefined);
+  });
+
+  it('leaves metadata keys Consul would reject out of Meta, but keeps them in the tags', async () => {
+    const r = make();
+    const n = node('gm-meta', { metadata: { 'a.b': 'dotted', ok: 'yes' } });
+    await r.register(n, { ttlMs: 30_000 });
+    const services = (await consulGet('/v1/agent/services')) as Record<string, { Meta: Record<string, string> }>;
+    assert.deepEqual(services[n.id]?.Meta, { ok: 'yes' });
+    assert.deepEqual((await r.getService('gm-meta'))[0]?.metadata, { 'a.b': 'dotted', ok: 'yes' });
+    await r.deregister(n);
   });
 
   it('reads nodes that go-micro registered (plain and hex tags) and skips critical ones', async () => {
@@ -75,6 +88,24 @@ describe('consulRegistry against a real Consul agent', { skip }, () => {
     assert.deepEqual(found, [{ id: gm.ID, name: 'gm-read', version: 'latest', address: '127.0.0.1:41001', metadata: { protocol: 'grpc' } }]);
     await put(`/v1/agent/service/deregister/${gm.ID}`);
     await put(`/v1/agent/service/deregister/${sick.ID}`);
+  });
+
+  it('reads the registration go-micro v5 really makes (captured from a go-micro basis server)', async () => {
+    const fixture = JSON.parse(readFileSync(join(repoRoot, 'test', 'interop', 'fixtures', 'gomicro-consul-registration.json'), 'utf8')) as {
+      registerRequest: { body: { ID: string; Name: string; Address: string; Port: number } };
+    };
+    // Under a name of its own: Consul syncs a deregistration to its catalog asynchronously.
+    const body = { ...fixture.registerRequest.body, Name: 'gm-replay' };
+    const put = (path: string, json?: unknown): Promise<Response> =>
+      fetch(`http://${agent.address}${path}`, { method: 'PUT', ...(json ? { body: JSON.stringify(json) } : {}) });
+    assert.ok((await put('/v1/agent/service/register', body)).ok);
+    assert.ok((await put(`/v1/agent/check/pass/service:${body.ID}`)).ok);
+    const [found] = await make().getService(body.Name);
+    assert.deepEqual(found, {
+      id: body.ID, name: 'gm-replay', version: 'latest', address: `${body.Address}:${body.Port}`,
+      metadata: { broker: 'http', protocol: 'grpc', registry: 'consul', server: 'grpc', transport: 'grpc' },
+    });
+    await put(`/v1/agent/service/deregister/${body.ID}`);
   });
 
   it('sends a registered node traffic within a second, and none once it is stopped', async () => {

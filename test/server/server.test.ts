@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import { Client as GrpcClient, credentials, status } from '@grpc/grpc-js';
 import { createClient, createServer, isKeelError, memoryRegistry, type Registry } from '../../src/index';
 import { Basis, eventually, startBasis } from '../support/basis';
 
@@ -136,6 +136,22 @@ describe('createServer', () => {
       if (saved === undefined) delete process.env.MICRO_SERVER_ADDRESS;
       else process.env.MICRO_SERVER_ADDRESS = saved;
     }
+  });
+
+  it('answers go-micro clients at /<registry name>.<Service>/<Method> too', async () => {
+    const registry = memoryRegistry();
+    const server = createServer({ name: 'greeter', registry, drainDelayMs: 0 });
+    server.addService(Basis, { Hello: ({ name }: { name: string }) => ({ msg: `hi ${name}` }) });
+    const { address } = await server.start();
+    const raw = new GrpcClient(address, credentials.createInsecure());
+    const hello = Basis.service.Hello;
+    const call = (path: string): Promise<{ msg: string }> => new Promise((resolve, reject) =>
+      raw.makeUnaryRequest(path, hello.requestSerialize, hello.responseDeserialize, { name: path }, (err, res) => (err ? reject(err) : resolve(res as { msg: string }))));
+    assert.equal((await call('/basis.Basis/Hello')).msg, 'hi /basis.Basis/Hello');
+    assert.equal((await call('/greeter.Basis/Hello')).msg, 'hi /greeter.Basis/Hello');
+    await assert.rejects(call('/other.Basis/Hello'), { code: status.UNIMPLEMENTED });
+    raw.close();
+    await server.stop();
   });
 
   it('rejects bad options at construction, naming them', () => {
