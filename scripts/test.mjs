@@ -1,6 +1,6 @@
 // Runs every compiled test file (dist/test/**/*.test.js) under node's test runner.
 // Usage: node scripts/test.mjs [substring …]   e.g. `npm test -- registry` runs the registry tests only.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,19 @@ if (files.length === 0) {
   console.error(`test: no test files matched ${filters.join(' ') || '(all)'}`);
   process.exit(1);
 }
+// The end-to-end suites talk to real Consul, etcd, Redis and Jaeger servers and to go-micro peers:
+// install what is missing first (minutes the first time on a new machine, instant afterwards). If that
+// fails the suites fail with a clear message; KEEL_SKIP_E2E=1 skips them (loudly) instead.
+if (process.env.KEEL_SKIP_E2E !== '1' && process.env.KEEL_NO_INSTALL !== '1') {
+  for (const [what, args] of [['servers', ['install', 'all']], ['go-micro peers', []]]) {
+    const script = join(root, 'scripts', args.length ? 'infra' : 'build-interop');
+    const t0 = Date.now();
+    const done = spawnSync(script, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+    if (done.status !== 0) console.error(`test: installing the ${what} failed (${script} ${args.join(' ')}); their suites will fail`);
+    else if (Date.now() - t0 > 5000) console.error(`test: installed the ${what} in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+}
+
 // A test that leaks a handle keeps its file's process alive and node --test waits for it forever:
 // bound the whole run, so CI fails with a message instead of hanging until its own limit.
 const limitMs = Number(process.env.KEEL_TEST_TIMEOUT_MS ?? 20 * 60_000);

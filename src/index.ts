@@ -14,6 +14,8 @@ export { mdnsRegistry } from './registry/mdns';
 export type { MdnsRegistryOptions } from './registry/mdns';
 export { consulRegistry } from './registry/consul';
 export type { ConsulRegistryOptions } from './registry/consul';
+export { etcdRegistry } from './registry/etcd';
+export type { EtcdRegistryOptions } from './registry/etcd';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { rateLimit } from '../wrappers/rate-limit';

@@ -1,11 +1,10 @@
 import { consulRegistry } from './consul';
+import { etcdRegistry } from './etcd';
 import { localRegistry } from './local';
 import { mdnsRegistry } from './mdns';
 import { memoryRegistry } from './memory';
 import type { Registry } from './registry';
 
-/** Registries that arrive in later releases: named here so the error can say so. */
-const PLANNED = new Set(['etcd']);
 export const REGISTRY_KINDS = ['local', 'mdns', 'memory', 'consul', 'etcd'] as const;
 
 const shared = new Map<string, Registry>();
@@ -40,10 +39,9 @@ function create(kind: string, address: string | undefined): Registry {
       return mdnsRegistry();
     case 'consul':
       return consulRegistry(address === undefined ? {} : { address });
+    case 'etcd':
+      return etcdRegistry({ endpoints: address ?? '127.0.0.1:2379' });
     default:
-      if (PLANNED.has(kind)) {
-        throw new RangeError(`MICRO_REGISTRY=${kind}: the ${kind} registry is not available in this version of keel`);
-      }
       throw new RangeError(`MICRO_REGISTRY must be one of ${REGISTRY_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }
 }

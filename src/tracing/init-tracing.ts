@@ -9,7 +9,8 @@ export interface InitTracingOptions {
   /** `service.name` of the spans. Required. */
   serviceName: string;
   /**
-   * Where spans go. Default `otlp` (OTLP over HTTP/protobuf; Jaeger ingests it natively since 1.35).
+   * Where spans go. Default: env `OTEL_TRACES_EXPORTER` (the standard variable), else `otlp` (OTLP over
+   * HTTP/protobuf; Jaeger ingests it natively since 1.35).
    * `jaeger`: Jaeger Thrift over HTTP (`@opentelemetry/exporter-jaeger`, for collectors that only speak
    * Thrift). `console`: stdout. `none`: spans are made (for context propagation) but not exported.
    * A `SpanExporter` object is used as given.
@@ -18,7 +19,8 @@ export interface InitTracingOptions {
   /**
    * otlp: the collector's base URL (`http://127.0.0.1:4318`; `/v1/traces` is added), default from the
    * standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, else localhost:4318.
-   * jaeger: the collector's Thrift HTTP URL (`http://127.0.0.1:14268/api/traces`); default: the UDP agent.
+   * jaeger: the collector's Thrift HTTP URL (`http://127.0.0.1:14268/api/traces`); default: env
+   * `OTEL_EXPORTER_JAEGER_ENDPOINT`, else the UDP agent on localhost:6832.
    */
   endpoint?: string;
   /** Fraction of root traces sampled (parent-based: a caller's decision is followed). Default 1. */
@@ -51,7 +53,8 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
       throw new TypeError(`initTracing: endpoint must be a URL, got ${describe(options.endpoint)}`);
     }
   }
-  const exporter = makeExporter(options.exporter ?? 'otlp', options.endpoint);
+  const fromEnv = process.env.OTEL_TRACES_EXPORTER?.trim() as TracingExporter | undefined;
+  const exporter = makeExporter(options.exporter ?? (fromEnv || 'otlp'), options.endpoint);
 
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');

@@ -12,6 +12,16 @@ describe('registryFromEnv', () => {
     assert.notEqual(b, a);
   });
 
+  it('picks consul and etcd by name, with MICRO_REGISTRY_ADDRESS', async () => {
+    const consul = registryFromEnv({ MICRO_REGISTRY: 'consul', MICRO_REGISTRY_ADDRESS: '127.0.0.1:1' });
+    const etcd = registryFromEnv({ MICRO_REGISTRY: 'etcd', MICRO_REGISTRY_ADDRESS: '127.0.0.1:1' });
+    assert.deepEqual([consul.kind, etcd.kind], ['consul', 'etcd']);
+    // Nothing listens on port 1: both fail with their address in the message, rather than answering [].
+    await assert.rejects(consul.getService('x'), /127\.0\.0\.1:1/);
+    await assert.rejects(etcd.getService('x'));
+    await Promise.all([consul.close(), etcd.close()]);
+  });
+
   it('picks memory and mdns by name', () => {
     assert.equal(registryFromEnv({ MICRO_REGISTRY: 'memory' }).kind, 'memory');
     assert.equal(registryFromEnv({ MICRO_REGISTRY: 'memory' }), registryFromEnv({ MICRO_REGISTRY: 'memory' }));

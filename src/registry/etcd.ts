@@ -1,0 +1,257 @@
+import { Etcd3, EtcdLeaseInvalidError, type IOptions, type Lease, type Watcher } from 'etcd3';
+import { describe, parseHostPort } from '../address';
+import { knownKeys, nonEmptyString, positiveMs } from '../options';
+import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } from './etcd-codec';
+import type { RegisterOptions, Registry, ServiceNode } from './registry';
+import { validateNode, validateRegister } from './validate-node';
+import { WatchHub } from './watch-hub';
+
+export interface EtcdRegistryOptions {
+  /**
+   * etcd client endpoints: `host:port`, `http://host:port` or `host` (port 2379, as go-micro), as an
+   * array or one comma-separated string. Default: env `MICRO_REGISTRY_ADDRESS`, else `127.0.0.1:2379`.
+   */
+  endpoints?: string | readonly string[];
+  /** Key prefix. Default `/micro/registry/`, go-micro's, so that keel and go-micro services meet. */
+  prefix?: string;
+  /**
+   * Deadline of each etcd request, waiting for the connection included (go-micro's `registry.Timeout`,
+   * which it also uses as the dial timeout). Default 5000.
+   */
+  requestTimeoutMs?: number;
+  /** A watch that lost etcd tries again after `backoffMinMs`, doubling up to `backoffMaxMs`. Defaults 100 and 5000. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+interface Held {
+  lease: Lease;
+  ttlSec: number;
+  value: string;
+}
+
+type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+const backoff = (ms: number, maxMs: number): Backoff => ({ duration: ms, next: () => backoff(Math.min(maxMs, ms * 2), maxMs) });
+const noop = (): void => undefined;
+
+/**
+ * A registry in etcd, laid out as go-micro's etcd registry (see `etcd-codec.ts`): a keel client finds
+ * go-micro services and a go-micro client finds keel servers.
+ * - `register` puts the node's key with a lease of `ceil(ttlMs / 1000)` s; etcd raises shorter leases to
+ *   its minimum TTL, `ceil(1.5 × election timeout)` (2 s with etcd's defaults). Registering the node again
+ *   renews that lease (KeepAliveOnce) and rewrites the key only if the node changed, as go-micro does;
+ *   a lease that expired is replaced by a new one. Unlike go-micro, a TTL under 1 s still gets a lease.
+ * - `deregister` deletes the key and revokes the lease; `close` does neither (the lease runs out).
+ * - `watch` watches the service's key prefix and lists it again after each change, and after each
+ *   reconnect. While etcd is unreachable watchers keep the last list, and retries back off
+ *   (`backoffMinMs`, doubling, up to `backoffMaxMs`); etcd3's own circuit breaker also pauses calls to
+ *   an endpoint for 5 s after 3 failures in a row, so a watch catches up within about 5 s of etcd's return.
+ * Not supported: TLS (`https://` endpoints) and etcd user/password authentication.
+ * @example const registry = etcdRegistry({ endpoints: '127.0.0.1:2379' }); // MICRO_REGISTRY=etcd
+ */
+export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
+  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs'], 'etcdRegistry');
+  const envAddress = process.env.MICRO_REGISTRY_ADDRESS?.trim();
+  const hosts = parseEndpoints(options.endpoints ?? (envAddress || '127.0.0.1:2379'));
+  const prefix = options.prefix === undefined ? GO_MICRO_PREFIX : nonEmptyString(options.prefix, 'etcdRegistry: prefix');
+  const timeoutMs = positiveMs(options.requestTimeoutMs ?? 5000, 'etcdRegistry: requestTimeoutMs');
+  const backoffMinMs = positiveMs(options.backoffMinMs ?? 100, 'etcdRegistry: backoffMinMs');
+  const backoffMaxMs = positiveMs(options.backoffMaxMs ?? 5000, 'etcdRegistry: backoffMaxMs');
+  if (backoffMaxMs < backoffMinMs) throw new RangeError('etcdRegistry: backoffMaxMs must be >= backoffMinMs');
+
+  const client = new Etcd3({
+    hosts,
+    defaultCallOptions: (call) => (call.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    faultHandling: { watchBackoff: { duration: 0, next: () => backoff(backoffMinMs, backoffMaxMs) } },
+  });
+  const hub = new WatchHub();
+  const held = new Map<string, Held>(); // node key → the lease this registry holds for it
+  const queues = new Map<string, Promise<void>>(); // node key → the last operation on it
+  const watches = new Map<string, () => void>(); // service name → stop
+  let closed = false;
+
+  const ensureOpen = (where: string): void => {
+    if (closed) throw new Error(`${where}: the registry is closed`);
+  };
+  // One deadline for a whole operation, etcd3's retries included (the default options apply per attempt).
+  const deadline = (): { deadline: number } => ({ deadline: Date.now() + timeoutMs });
+  // One operation at a time per key: a refresh overlapping a slow one must not grant a second lease.
+  const serial = (key: string, op: () => Promise<void>): Promise<void> => {
+    const run = (queues.get(key) ?? Promise.resolve()).then(op);
+    const tail = run.catch(noop);
+    queues.set(key, tail);
+    void tail.then(() => queues.get(key) === tail && queues.delete(key));
+    return run;
+  };
+  const list = async (name: string): Promise<ServiceNode[]> => {
+    const values = await client.getAll().prefix(serviceKeyPrefix(prefix, name)).options(deadline()).strings();
+    // `a/b` and `a-b` share a key prefix (go-micro escapes `/`): keep only nodes of the name asked for.
+    return Object.values(values).flatMap(decodeNodes).filter((n) => n.name === name);
+  };
+
+  async function put(key: string, value: string, ttlSec: number): Promise<void> {
+    const cur = held.get(key);
+    if (cur !== undefined && cur.ttlSec === ttlSec) {
+      try {
+        await cur.lease.keepaliveOnce(deadline());
+        if (cur.value === value) return; // unchanged: no write, so watchers hear nothing
+        await cur.lease.put(key).value(value).exec();
+        cur.value = value;
+        return;
+      } catch (err) {
+        if (!(err instanceof EtcdLeaseInvalidError)) throw err; // expired: grant a new lease below
+      }
+    }
+    const lease = client.lease(ttlSec, { autoKeepAlive: false, ...deadline() });
+    try {
+      await lease.put(key).value(value).exec();
+    } catch (err) {
+      void lease.revoke(deadline()).catch(noop);
+      throw err;
+    }
+    held.set(key, { lease, ttlSec, value });
+    if (cur !== undefined) await cur.lease.revoke(deadline()).catch(noop); // the key has moved to the new lease
+  }
+
+  function startWatch(name: string): void {
+    const keyPrefix = serviceKeyPrefix(prefix, name);
+    const relist = new Retry(backoffMinMs, backoffMaxMs);
+    const rewatch = new Retry(backoffMinMs, backoffMaxMs);
+    let stopped = false;
+    let ranging = false;
+    let again = false;
+    let watcher: Watcher | undefined;
+    // Lists the service again; changes during a listing are coalesced into one more listing after it.
+    const resync = (): void => {
+      if (stopped) return;
+      if (ranging) {
+        again = true;
+        return;
+      }
+      relist.cancel();
+      ranging = true;
+      again = false;
+      list(name).then(
+        (nodes) => {
+          relist.reset();
+          if (!stopped) hub.publish(name, nodes);
+        },
+        () => {
+          again = false; // etcd failed: watchers keep their list, and we try again later
+          if (!stopped) relist.schedule(resync);
+        },
+      ).finally(() => {
+        ranging = false;
+        if (again) resync();
+      });
+    };
+    const watch = (): void => {
+      if (stopped) return;
+      const w = client.watch().prefix(keyPrefix).watcher();
+      watcher = w;
+      w.on('connected', () => {
+        rewatch.reset();
+        resync();
+      });
+      w.on('put', resync).on('delete', resync);
+      // etcd3 reconnects a lost stream itself ('disconnected', then 'connected'). An 'error' means etcd
+      // cancelled this watch (e.g. its revision was compacted while we were away) and etcd3 dropped it.
+      w.on('error', () => !stopped && rewatch.schedule(watch));
+    };
+    watch();
+    watches.set(name, () => {
+      stopped = true;
+      relist.cancel();
+      rewatch.cancel();
+      void watcher?.cancel().catch(noop);
+    });
+  }
+  const stopWatch = (name: string): void => {
+    watches.get(name)?.();
+    watches.delete(name);
+  };
+
+  return {
+    kind: 'etcd',
+    async register(node: ServiceNode, opts: RegisterOptions): Promise<void> {
+      const ttlMs = validateRegister(node, opts, 'etcdRegistry.register');
+      ensureOpen('etcdRegistry.register');
+      const key = nodeKey(prefix, node.name, node.id);
+      await serial(key, () => put(key, encodeNode(node), Math.ceil(ttlMs / 1000)));
+    },
+    async deregister(node: ServiceNode): Promise<void> {
+      validateNode(node, 'etcdRegistry.deregister');
+      ensureOpen('etcdRegistry.deregister');
+      const key = nodeKey(prefix, node.name, node.id);
+      await serial(key, async () => {
+        const cur = held.get(key);
+        held.delete(key);
+        await client.delete().key(key).options(deadline()).exec();
+        await cur?.lease.revoke(deadline()).catch(noop);
+      });
+    },
+    async getService(name: string): Promise<ServiceNode[]> {
+      nonEmptyString(name, 'etcdRegistry.getService: name');
+      ensureOpen('etcdRegistry.getService');
+      return list(name);
+    },
+    watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
+      nonEmptyString(name, 'etcdRegistry.watch: name');
+      ensureOpen('etcdRegistry.watch');
+      return hub.subscribe(name, onChange, () => startWatch(name), () => stopWatch(name));
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const name of [...watches.keys()]) stopWatch(name);
+      hub.clear();
+      for (const h of held.values()) h.lease.release();
+      held.clear();
+      client.close();
+    },
+  };
+}
+
+/** One pending retry at a time; the delay starts at `minMs` and doubles up to `maxMs` until `reset`. */
+class Retry {
+  private delayMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly minMs: number, private readonly maxMs: number) {}
+  schedule(fn: () => void): void {
+    this.delayMs = Math.min(this.maxMs, this.delayMs === 0 ? this.minMs : this.delayMs * 2);
+    this.cancel();
+    this.timer = setTimeout(fn, this.delayMs);
+  }
+  reset(): void {
+    this.delayMs = 0;
+  }
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Endpoints as etcd3 takes them (`host:port`), checked: the option names itself in errors. */
+function parseEndpoints(value: unknown): string[] {
+  const option = 'etcdRegistry: endpoints';
+  const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? (value as unknown[]) : undefined;
+  if (items === undefined) throw new TypeError(`${option} must be a string or an array of strings, got ${describe(value)}`);
+  const out: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') throw new TypeError(`${option} must hold strings, got ${describe(item)}`);
+    let s = item.trim();
+    if (s === '' && typeof value === 'string') continue; // "a:1, b:2," as in go-micro's flags
+    const scheme = /^([a-zA-Z][\w+.-]*):\/\//.exec(s);
+    if (scheme) {
+      if (scheme[1]?.toLowerCase() !== 'http') {
+        throw new RangeError(`${option}: only http:// endpoints are supported (no TLS), got ${JSON.stringify(item)}`);
+      }
+      s = s.slice(scheme[0].length).replace(/\/+$/, '');
+    }
+    if (/^[^:[\]]+$/.test(s) || /^\[[^\]]+\]$/.test(s)) s += ':2379';
+    parseHostPort(s, option);
+    out.push(s);
+  }
+  if (out.length === 0) throw new RangeError(`${option} must name at least one endpoint, got ${describe(value)}`);
+  return out;
+}
