@@ -89,24 +89,33 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
     probeTimeoutMs: Number.isFinite(timeoutMs) ? 2 * timeoutMs : Infinity,
   };
 
-  interface Entry { circuit: Circuit; service: string; method?: string; node?: ServiceNode; inFlight: number }
+  interface Entry { circuit: Circuit; service: string; method?: string; node?: ServiceNode; inFlight: number; usedAt: number }
+  // Node ids churn with every deploy: a node circuit nobody asked about for this long is forgotten.
+  const idleMs = 6 * Math.max(policy.sleepWindowMs, policy.rollingWindowMs);
   const byEndpoint = new Map<string, Map<string, Entry>>(); // service → method path → entry
   const byNode = new Map<string, Map<string, Entry>>(); // service → node id → entry
 
-  const entry = (table: Map<string, Map<string, Entry>>, service: string, key: string, make: () => Omit<Entry, 'circuit' | 'inFlight'>): Entry => {
+  const entry = (table: Map<string, Map<string, Entry>>, service: string, key: string, now: number,
+    make: () => Omit<Entry, 'circuit' | 'inFlight' | 'usedAt'>): Entry => {
     let inner = table.get(service);
     if (inner === undefined) table.set(service, (inner = new Map()));
     let found = inner.get(key);
     if (found === undefined) {
+      if (table === byNode) {
+        for (const [id, e] of inner) if (now - e.usedAt > idleMs && e.inFlight === 0) inner.delete(id);
+      }
       const info = make();
-      const created: Entry = { ...info, inFlight: 0, circuit: undefined as unknown as Circuit };
+      const created: Entry = { ...info, inFlight: 0, usedAt: now, circuit: undefined as unknown as Circuit };
       created.circuit = new Circuit(policy, onStateChange && ((from, to, at) => onStateChange({ ...info, from, to, at })));
       inner.set(key, (found = created));
     }
+    found.usedAt = now;
     return found;
   };
-  const endpointOf = (ctx: CallContext): Entry => entry(byEndpoint, ctx.service, ctx.method, () => ({ service: ctx.service, method: ctx.method }));
-  const nodeOf = (ctx: CallContext, node: ServiceNode): Entry => entry(byNode, ctx.service, node.id, () => ({ service: ctx.service, node }));
+  const endpointOf = (ctx: CallContext, now: number): Entry =>
+    entry(byEndpoint, ctx.service, ctx.method, now, () => ({ service: ctx.service, method: ctx.method }));
+  const nodeOf = (ctx: CallContext, node: ServiceNode, now: number): Entry =>
+    entry(byNode, ctx.service, node.id, now, () => ({ service: ctx.service, node }));
 
   const circuitOpen = (what: string): KeelError =>
     new KeelError(status.UNAVAILABLE, 'circuit_open', `circuit open for ${what}`);
@@ -114,21 +123,24 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   // Node scope: the selector asks before it uses a node; accepting a half-open node makes this call its probe.
   const nodeFilter: NodeFilter = {
     reason: 'circuit_open',
-    accept: (node, ctx) => nodeOf(ctx, node).circuit.allow(clock.now(), ctx),
+    accept: (node, ctx) => {
+      const now = clock.now();
+      return nodeOf(ctx, node, now).circuit.allow(now, ctx);
+    },
   };
 
   const settle = (ctx: CallContext, endpoint: Entry, outcome: ReturnType<typeof classify>): void => {
     endpoint.inFlight--;
     const now = clock.now();
     if (scope === 'endpoint') endpoint.circuit.record(outcome, now, ctx);
-    else if (ctx.node !== undefined) nodeOf(ctx, ctx.node).circuit.record(outcome, now, ctx);
+    else if (ctx.node !== undefined) nodeOf(ctx, ctx.node, now).circuit.record(outcome, now, ctx);
   };
 
   return {
     name: 'breaker',
     client: (next) => (request, ctx) => {
       const now = clock.now();
-      const endpoint = endpointOf(ctx);
+      const endpoint = endpointOf(ctx, now);
       if (scope === 'endpoint' && !endpoint.circuit.allow(now, ctx)) {
         return Promise.reject(circuitOpen(`${ctx.service} ${ctx.method}`));
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
-import { breaker, createClient, isKeelError, memoryRegistry, roundRobin, wrapClient, wrapHandler, type CircuitChange } from '../../src/index';
+import { Metadata, status } from '@grpc/grpc-js';
+import { breaker, createClient, isKeelError, memoryRegistry, randomSelector, roundRobin, wrapClient, wrapHandler, type CircuitChange } from '../../src/index';
 import { Basis, eventually, replier, startBasis, type TestServer } from '../support/basis';
 import { registerDeadNode } from '../support/dead-node';
 
@@ -162,6 +162,24 @@ describe('breaker() over real servers', () => {
     for (let i = 0; i < 4; i++) await assert.rejects(basis.hello({ name: 'x' }), { code: status.UNAVAILABLE });
     await assert.rejects(basis.hello({ name: 'x' }), (err: unknown) => isKeelError(err, 'circuit_open'));
     basis.close();
+  });
+
+  it('with scope node, forgets the circuits of nodes gone for long (node ids churn with deploys)', async () => {
+    const clock = { t: 1_000_000, now() { return this.t; } };
+    const b = breaker({ scope: 'node', sleepWindowMs: 1000, rollingWindowMs: 1000, clock });
+    const call = b.client!(async (_req, ctx) => {
+      ctx.node = ctx.selector.pick(nodes, ctx);
+      return 'ok';
+    });
+    let nodes = [{ id: 'old', name: 'basis', version: '', address: '127.0.0.1:1', metadata: {} }];
+    const ctx = () => ({ service: 'basis', method: '/basis.Basis/Hello', definition: {} as never, metadata: new Metadata(), deadline: undefined,
+      signal: undefined, selector: randomSelector, filters: undefined, node: undefined });
+    await call({}, ctx());
+    assert.deepEqual(b.circuits().map((c) => c.node), ['old']);
+    clock.t += 7000; // longer than 6 × max(sleep window, rolling window)
+    nodes = [{ ...nodes[0]!, id: 'new', address: '127.0.0.1:2' }];
+    await call({}, ctx());
+    assert.deepEqual(b.circuits().map((c) => c.node), ['new']);
   });
 
   it('is a client wrapper only, and rejects bad options naming them', () => {
