@@ -1,6 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import type { Wrapper } from '../src/call';
 import { KeelError } from '../src/errors';
+import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
+import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
 import { knownKeys } from '../src/options';
 import { systemClock, type Clock } from '../src/registry/registry';
@@ -17,12 +19,33 @@ export interface RateLimitOptions {
   wait?: boolean;
   /** Time source. Default: `Date.now`. */
   clock?: Clock;
+  /**
+   * Shares the bucket with every process that uses the same Redis and `id`: a cluster-wide limit, decided
+   * in Redis (one script call per call). A `redis://[:password@]host:port[/db]` URL, an address
+   * (`{ host: '127.0.0.1', port: 6379, db: 0, username, password }`) or your ioredis client (never closed
+   * by keel). Default: none, the bucket lives in this process.
+   */
+  redis?: string | RedisAddress | RedisClient;
+  /** With `redis`, required: the shared limit's name (Redis key `keel:ratelimit:<id>`). */
+  id?: string;
+  /** With `redis`: how long a call waits for Redis's answer before it is decided by this process's own bucket. Default 1000. */
+  redisTimeoutMs?: number;
+  /** With `redis`: told once per outage that Redis failed (calls are then limited per process). Default: printed to stderr. */
+  onError?: (err: Error) => void;
+}
+
+/** What `rateLimit` returns. */
+export interface RateLimitWrapper extends Wrapper {
+  /** Closes the Redis connection keel opened; later calls are limited per process. A no-op without `redis`. */
+  close(): Promise<void>;
 }
 
 interface Deadlined {
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
 }
+/** undefined: go now (the hot path). Otherwise a promise that settles when the call may go, or why not. */
+type Admit = (ctx: Deadlined, late: () => KeelError) => Promise<void> | undefined;
 
 /**
  * A token bucket of `ratePerSecond` (go-micro's ratelimiter wrappers), for clients and handlers. One
@@ -33,10 +56,14 @@ interface Deadlined {
  *   free (or, with `wait`, none will be before the caller's deadline).
  * Cost: O(1) per decision, no timer and no allocation when a token is free. A breaker never counts
  * these rejections as failures.
+ * - With `redis` + `id`, one bucket for every process sharing them (same semantics, decided in Redis).
+ *   While Redis fails or does not answer within `redisTimeoutMs`, calls are limited by this process's own
+ *   bucket (never held, never failed for it); `close()` ends the connection.
  * @example wrapClient(rateLimit(100, { burst: 10 }))
+ * @example rateLimit(100, { redis: 'redis://10.0.0.5:6379', id: 'payments-api' }) // 100/s across the fleet
  */
-export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {}): Wrapper {
-  knownKeys(options, ['burst', 'wait', 'clock'], 'rateLimit');
+export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {}): RateLimitWrapper {
+  knownKeys(options, ['burst', 'wait', 'clock', 'redis', 'id', 'redisTimeoutMs', 'onError'], 'rateLimit');
   if (typeof ratePerSecond !== 'number' || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
     throw new RangeError(`rateLimit: ratePerSecond must be a positive finite number, got ${describe(ratePerSecond)}`);
   }
@@ -46,12 +73,12 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
   if (typeof wait !== 'boolean') throw new TypeError(`rateLimit: wait must be a boolean, got ${describe(wait)}`);
   const clock = options.clock ?? systemClock;
   const bucket = new TokenBucket(ratePerSecond, burst, clock.now());
+  const shared = clusterBucket(options as ClusterLimitOptions, ratePerSecond, burst);
 
   const limited = (): KeelError =>
     new KeelError(status.RESOURCE_EXHAUSTED, 'rate_limited', `rate limit of ${ratePerSecond}/s (burst ${burst}) reached`);
 
-  /** undefined: go now (the hot path). Otherwise a promise that settles when the call may go, or why not. */
-  const admit = (ctx: Deadlined, late: () => KeelError): Promise<void> | undefined => {
+  const local: Admit = (ctx, late) => {
     const now = clock.now();
     if (bucket.take(now)) return undefined;
     if (!wait) return Promise.reject(limited());
@@ -61,6 +88,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
     bucket.reserve(now);
     return sleep(delayMs, ctx.signal, () => bucket.cancel(clock.now()));
   };
+  const admit = shared === undefined ? local : sharedAdmit(shared, wait, clock, limited, local);
   const lateClient = (): KeelError => new KeelError(status.DEADLINE_EXCEEDED, 'deadline',
     `the rate limit (${ratePerSecond}/s) would hold the call past its deadline`);
 
@@ -74,6 +102,34 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
       const waiting = admit(ctx, limited);
       return waiting === undefined ? next(request, ctx) : waiting.then(() => next(request, ctx));
     },
+    close: async () => shared?.close(),
+  };
+}
+
+/**
+ * The call flow on a Redis bucket: the same answers as the local one. Redis is asked for a token within
+ * the time the call can wait (0 without `wait`, else up to its deadline); the wait it returns is slept
+ * here. A token taken for a call that then cannot use it (aborted, or the reply came too late for the
+ * deadline) is given back. Redis unavailable: this process's bucket decides.
+ */
+function sharedAdmit(shared: RedisBucket, wait: boolean, clock: Clock, limited: () => KeelError, local: Admit): Admit {
+  return (ctx, late) => {
+    if (ctx.signal?.aborted) return Promise.reject(cancelled());
+    const now = clock.now();
+    const leftMs = ctx.deadline === undefined ? Infinity : ctx.deadline - now;
+    if (leftMs <= 0) return Promise.reject(late());
+    return shared.decide(wait ? leftMs : 0, leftMs).then((waitMs) => {
+      if (waitMs === UNAVAILABLE) return local(ctx, late);
+      if (waitMs === TOO_SLOW) throw late();
+      if (waitMs === REFUSED) throw wait ? late() : limited();
+      if (waitMs === 0) return undefined;
+      const left = ctx.deadline === undefined ? Infinity : ctx.deadline - clock.now();
+      if (ctx.signal?.aborted || waitMs > left) {
+        shared.cancel();
+        throw ctx.signal?.aborted ? cancelled() : late();
+      }
+      return sleep(waitMs, ctx.signal, () => shared.cancel());
+    });
   };
 }
 
