@@ -41,5 +41,5 @@ export { TokenBucket } from './limit/token-bucket';
 export { Circuit } from './breaker/circuit';
 export type { CircuitState, CircuitPolicy, Outcome } from './breaker/circuit';
 export { WatchHub } from './registry/watch-hub';
-export { systemClock } from './registry/registry';
+export { monotonicClock, systemClock } from './registry/registry';
 export type { Registry, ServiceNode, RegisterOptions, Clock } from './registry/registry';

@@ -4,7 +4,7 @@ import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/c
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { KeelError } from '../src/errors';
 import { knownKeys, positiveMs } from '../src/options';
-import { systemClock, type Clock, type ServiceNode } from '../src/registry/registry';
+import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
 import { describe } from '../src/address';
 
 export interface BreakerOptions {
@@ -24,9 +24,9 @@ export interface BreakerOptions {
   isFailure?: (err: unknown) => boolean;
   /** `endpoint` (default): one circuit per service + method. `node`: one per node; open nodes are skipped. */
   scope?: 'endpoint' | 'node';
-  /** Called on every state change, for logs, metrics and dashboards. */
+  /** Called on every state change, for logs, metrics and dashboards (`at`: epoch ms). */
   onStateChange?: (change: CircuitChange) => void;
-  /** Time source. Default: `Date.now`. */
+  /** Time source. Default: monotonic `performance.now()`. */
   clock?: Clock;
 }
 
@@ -78,7 +78,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   const isFailure = options.isFailure ?? defaultIsFailure;
   if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
   const onStateChange = options.onStateChange;
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? monotonicClock;
   const policy: CircuitPolicy = {
     errorThresholdPercentage: threshold,
     volumeThreshold,
@@ -106,7 +106,8 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       }
       const info = make();
       const created: Entry = { ...info, inFlight: 0, usedAt: now, circuit: undefined as unknown as Circuit };
-      created.circuit = new Circuit(policy, onStateChange && ((from, to, at) => onStateChange({ ...info, from, to, at })));
+      // `at` is wall-clock epoch ms for logs, unless a clock was injected (then its time, for tests).
+      created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })));
       inner.set(key, (found = created));
     }
     found.usedAt = now;
@@ -150,7 +151,10 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
           `${maxConcurrent} calls already in flight for ${ctx.service} ${ctx.method}`));
       }
       if (scope === 'node') addFilter(ctx, nodeFilter);
-      if (Number.isFinite(timeoutMs) && (ctx.deadline === undefined || ctx.deadline > now + timeoutMs)) ctx.deadline = now + timeoutMs;
+      if (Number.isFinite(timeoutMs)) {
+        const limit = Date.now() + timeoutMs; // deadlines are epoch ms; the circuit's clock is monotonic
+        if (ctx.deadline === undefined || ctx.deadline > limit) ctx.deadline = limit;
+      }
       endpoint.inFlight++;
       return next(request, ctx).then(
         (response) => {

@@ -5,7 +5,7 @@ import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../s
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
 import { knownKeys } from '../src/options';
-import { systemClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/registry/registry';
 import { describe } from '../src/address';
 
 export interface RateLimitOptions {
@@ -17,7 +17,7 @@ export interface RateLimitOptions {
    * RESOURCE_EXHAUSTED / `rate_limited`.
    */
   wait?: boolean;
-  /** Time source. Default: `Date.now`. */
+  /** Time source. Default: monotonic `performance.now()`. */
   clock?: Clock;
   /**
    * Shares the bucket with every process that uses the same Redis and `id`: a cluster-wide limit, decided
@@ -71,7 +71,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
   if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`rateLimit: burst must be an integer >= 1, got ${describe(burst)}`);
   const wait = options.wait ?? true;
   if (typeof wait !== 'boolean') throw new TypeError(`rateLimit: wait must be a boolean, got ${describe(wait)}`);
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? monotonicClock;
   const bucket = new TokenBucket(ratePerSecond, burst, clock.now());
   const shared = clusterBucket(options as ClusterLimitOptions, ratePerSecond, burst);
 
@@ -83,12 +83,13 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
     if (bucket.take(now)) return undefined;
     if (!wait) return Promise.reject(limited());
     const delayMs = bucket.delay(now);
-    if (ctx.deadline !== undefined && now + delayMs > ctx.deadline) return Promise.reject(late());
+    // Deadlines are epoch ms; the bucket's clock is monotonic: compare the wait with the time left.
+    if (ctx.deadline !== undefined && delayMs > ctx.deadline - Date.now()) return Promise.reject(late());
     if (ctx.signal?.aborted) return Promise.reject(cancelled());
     bucket.reserve(now);
     return sleep(delayMs, ctx.signal, () => bucket.cancel(clock.now()));
   };
-  const admit = shared === undefined ? local : sharedAdmit(shared, wait, clock, limited, local);
+  const admit = shared === undefined ? local : sharedAdmit(shared, wait, limited, local);
   const lateClient = (): KeelError => new KeelError(status.DEADLINE_EXCEEDED, 'deadline',
     `the rate limit (${ratePerSecond}/s) would hold the call past its deadline`);
 
@@ -112,18 +113,17 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
  * here. A token taken for a call that then cannot use it (aborted, or the reply came too late for the
  * deadline) is given back. Redis unavailable: this process's bucket decides.
  */
-function sharedAdmit(shared: RedisBucket, wait: boolean, clock: Clock, limited: () => KeelError, local: Admit): Admit {
+function sharedAdmit(shared: RedisBucket, wait: boolean, limited: () => KeelError, local: Admit): Admit {
   return (ctx, late) => {
     if (ctx.signal?.aborted) return Promise.reject(cancelled());
-    const now = clock.now();
-    const leftMs = ctx.deadline === undefined ? Infinity : ctx.deadline - now;
+    const leftMs = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
     if (leftMs <= 0) return Promise.reject(late());
     return shared.decide(wait ? leftMs : 0, leftMs).then((waitMs) => {
       if (waitMs === UNAVAILABLE) return local(ctx, late);
       if (waitMs === TOO_SLOW) throw late();
       if (waitMs === REFUSED) throw wait ? late() : limited();
       if (waitMs === 0) return undefined;
-      const left = ctx.deadline === undefined ? Infinity : ctx.deadline - clock.now();
+      const left = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
       if (ctx.signal?.aborted || waitMs > left) {
         shared.cancel();
         throw ctx.signal?.aborted ? cancelled() : late();

@@ -32,7 +32,7 @@ describe('rateLimit()', () => {
     const call = wrapClient(rateLimit(1, { clock }))(async () => ++reached);
     await call({}, ctx());
     const t0 = Date.now();
-    await assert.rejects(call({}, ctx(clock.now() + 999)), (err: unknown) => isKeelError(err, 'deadline') && err.code === status.DEADLINE_EXCEEDED);
+    await assert.rejects(call({}, ctx(Date.now() + 900)), (err: unknown) => isKeelError(err, 'deadline') && err.code === status.DEADLINE_EXCEEDED);
     assert.ok(Date.now() - t0 < 50, 'it waited before failing');
     assert.equal(reached, 1);
   });
@@ -45,6 +45,21 @@ describe('rateLimit()', () => {
     const took = Date.now() - t0;
     assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.ok(took >= 430 && took < 1500, `10 calls at 20/s (burst 1) took ${took} ms, expected about 450`);
+  });
+
+  it('never makes calls under the rate wait, however many fall in one millisecond (sub-ms clock)', async () => {
+    // On Date.now()'s whole milliseconds, the second call in a millisecond waited a ~1 ms timer tick at
+    // rates above 1,000/s: half of these calls did.
+    const call = wrapClient(rateLimit(100_000))(ok);
+    let slow = 0;
+    for (let i = 0; i < 2000; i++) {
+      const spaced = process.hrtime.bigint();
+      while (process.hrtime.bigint() - spaced < 20_000n); // 20 µs apart: half the rate
+      const t = process.hrtime.bigint();
+      await call({}, ctx());
+      if (process.hrtime.bigint() - t > 500_000n) slow++;
+    }
+    assert.ok(slow <= 40, `${slow} of 2000 calls under the rate waited over 0.5 ms`);
   });
 
   it('a call aborted while waiting fails as cancelled and gives its token back', async () => {
