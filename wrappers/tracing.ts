@@ -82,16 +82,25 @@ function rpcAttributes(names: { service: string; method: string }): Attributes {
   return { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
 }
 
-function endClient(span: Span, address: string | undefined, code: number, err: unknown): void {
-  if (address !== undefined) {
+/** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
+const serverAttributes = new Map<string, Attributes>();
+function serverOf(address: string): Attributes {
+  let attributes = serverAttributes.get(address);
+  if (attributes === undefined) {
     try {
       const { host, port } = parseHostPort(address, 'node address');
-      span.setAttribute('server.address', host);
-      span.setAttribute('server.port', port);
+      attributes = { 'server.address': host, 'server.port': port };
     } catch {
-      span.setAttribute('server.address', address);
+      attributes = { 'server.address': address };
     }
+    if (serverAttributes.size > 10_000) serverAttributes.clear(); // bounded: node addresses churn
+    serverAttributes.set(address, attributes);
   }
+  return attributes;
+}
+
+function endClient(span: Span, address: string | undefined, code: number, err: unknown): void {
+  if (address !== undefined) span.setAttributes(serverOf(address));
   if (code === status.OK) span.setAttribute('rpc.grpc.status_code', code);
   else fail(span, code, err);
   span.end();

@@ -65,7 +65,8 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
 
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName }),
-    sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(ratio) }),
+    // AlwaysOn when everything is sampled: the ratio sampler hashes every trace id for nothing.
+    sampler: new base.ParentBasedSampler({ root: ratio >= 1 ? new base.AlwaysOnSampler() : new base.TraceIdRatioBasedSampler(ratio) }),
     spanProcessors: exporter ? [new base.BatchSpanProcessor(exporter)] : [],
   });
   provider.register({
