@@ -1,0 +1,52 @@
+// A client process: `fork('client-process.js', [configName])`. It runs one configuration's measurements
+// on request (closed loop, open loop), or, when named `scale` or `pipeline`, the measurements that need
+// no configuration (scale, accuracy, wrapper cost), and replies over IPC. Client and server cost never share a process.
+import { initTracing } from '../src/index';
+import { accuracy } from './accuracy';
+import { closedLoop } from './closed-loop';
+import { configNamed, type BenchClient } from './configs';
+import { noopExporter } from './noop-exporter';
+import { openLoop } from './open-loop';
+import { pipeline } from './pipeline';
+import type { Job, JobReply, JobRequest, Target } from './protocol';
+import { scale } from './scale';
+
+const name = process.argv[2] ?? '';
+// `scale` and `pipeline` processes run measurements of their own, no client configuration.
+const config = name === 'scale' || name === 'pipeline' ? undefined : configNamed(name);
+if (config?.tracing) initTracing({ serviceName: `bench-${name}`, exporter: noopExporter });
+
+/** A fresh client per segment: no state (round-robin place, breaker window, bucket) carries over. */
+async function withClient<T>(target: Target, use: (client: BenchClient) => Promise<T>): Promise<T> {
+  if (config === undefined) throw new Error(`process ${name} runs no client configuration`);
+  const client = config.make(target);
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function run(job: Job): Promise<unknown> {
+  switch (job.kind) {
+    case 'closed':
+      return withClient(job.target, (client) => closedLoop(() => client.call(), job));
+    case 'open':
+      return withClient(job.target, (client) => openLoop(() => client.call(), job));
+    case 'scale':
+      return scale(job);
+    case 'accuracy':
+      return accuracy(job);
+    case 'pipeline':
+      return pipeline(job);
+  }
+}
+
+process.on('message', (message: JobRequest) => {
+  run(message.job).then(
+    (result) => process.send?.({ id: message.id, result } satisfies JobReply),
+    (err: Error) => process.send?.({ id: message.id, error: err.stack ?? err.message } satisfies JobReply),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true });
