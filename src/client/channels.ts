@@ -45,11 +45,6 @@ export class ChannelPool {
     }
   }
 
-  /** Number of open channels (for tests and metrics). */
-  get size(): number {
-    return this.channels.size;
-  }
-
   close(): void {
     this.retainOnly(new Set());
   }

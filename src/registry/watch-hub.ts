@@ -56,11 +56,6 @@ export class WatchHub {
     for (const listener of [...topic.listeners]) listener(sorted.slice());
   }
 
-  /** Names that have at least one listener. */
-  names(): string[] {
-    return [...this.topics.keys()];
-  }
-
   clear(): void {
     this.topics.clear();
   }

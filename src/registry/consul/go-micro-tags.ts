@@ -4,7 +4,8 @@ import { deflateSync, inflateSync } from 'node:zlib';
  * go-micro's Consul tag format (registry/consul/encoding.go), so keel and go-micro nodes registered in
  * one Consul see each other: each metadata entry is a tag `t-<hex(zlib(JSON {key: value}))>`, each
  * endpoint `e-<hex(zlib(JSON endpoint))>`, the version `v-<hex(zlib(version))>`. go-micro also reads an
- * older plain form (`t=`, `e=`, `v=`); so does keel. Tags of other shapes are left alone.
+ * older plain form (`t=`, `e=`, `v=`); so does keel. keel writes no endpoints and reads none; tags of
+ * other shapes are left alone.
  */
 
 const encode = (text: string): string => deflateSync(Buffer.from(text, 'utf8')).toString('hex');
@@ -26,7 +27,7 @@ export function encodeTags(metadata: Readonly<Record<string, string>>, version: 
 }
 
 /** Reads the payload of a `<kind>-` or `<kind>=` tag; like go-micro, only the first form seen counts. */
-function payloads(tags: readonly string[], kind: 't' | 'e'): string[] {
+function payloads(tags: readonly string[], kind: 't'): string[] {
   const out: string[] = [];
   let form: string | undefined;
   for (const tag of tags) {
@@ -62,19 +63,6 @@ export function decodeVersion(tags: readonly string[]): string | undefined {
     if (tag[1] === '-') return decode(tag.slice(2));
   }
   return undefined;
-}
-
-/** go-micro's endpoints (`e-` tags), decoded to objects; keel registers none but can read them. */
-export function decodeEndpoints(tags: readonly string[]): unknown[] {
-  const out: unknown[] = [];
-  for (const text of payloads(tags, 'e')) {
-    try {
-      out.push(JSON.parse(text));
-    } catch {
-      /* skip */
-    }
-  }
-  return out;
 }
 
 /** A duration as Go prints it (`30s`, `1m5s`, `1.5s`, `500ms`, `1h0m0s`): what go-micro sends Consul. */
