@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { rateLimit, type CallContext } from '../src/index';
 import type { AccuracyJob } from './protocol';
+import { helloInfo } from './micro';
 
 export interface AccuracyRow {
   ratePerSecond: number;
@@ -41,7 +42,7 @@ async function measure(ratePerSecond: number, windowMs: number): Promise<Accurac
     }
     return Promise.resolve();
   };
-  const call = rateLimit(ratePerSecond).client!(next);
+  const call = rateLimit(ratePerSecond).client!(next, helloInfo('accuracy'));
   const abort = new AbortController();
   setMaxListeners(callers + 10, abort.signal); // every waiting caller listens for the end of the window
   const ctx = { deadline: undefined, signal: abort.signal } as unknown as CallContext;

@@ -1,8 +1,7 @@
-import { Metadata } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import {
-  breaker, Circuit, randomSelector, RoundRobinSelector, TokenBucket, type CallContext, type NodeFilter, type Selector,
-  type ServiceNode,
+  breaker, callContext, Circuit, kindOf, randomSelector, RoundRobinSelector, runCall, TokenBucket, wrapClient, type CallContext, type MethodInfo,
+  type NodeFilter, type Selector, type ServiceNode,
 } from '../src/index';
 import { Basis } from '../examples/basis/proto';
 import { fakeNodes } from './fixed-registry';
@@ -33,21 +32,25 @@ export interface DecisionRates {
   circuit: number;
 }
 
+/** The basis Hello method as a client of `service` sees it. */
+export function helloInfo(service: string): MethodInfo {
+  const definition = Basis.service.Hello as unknown as MethodInfo['definition'];
+  return { service, method: definition.path, kind: kindOf(definition), definition };
+}
+
 /** A call context as the client makes one, for driving selectors outside a client. */
 export function fakeContext(service: string): CallContext {
-  const definition = Basis.service.Hello as unknown as CallContext['definition'];
-  return { service, method: definition.path, definition, metadata: new Metadata(), deadline: undefined, signal: undefined,
-    selector: randomSelector, filters: undefined, node: undefined };
+  return callContext(helloInfo(service));
 }
 
 /** The node filter `breaker({ scope: 'node' })` adds to each call, taken from a call through its client face. */
 export function nodeBreakerFilter(): NodeFilter {
   const ctx = fakeContext('probe');
   let filter: NodeFilter | undefined;
-  void breaker({ scope: 'node' }).client!((_req, c) => {
+  void runCall(wrapClient(breaker({ scope: 'node' }))((_req, c) => {
     filter = c.filters?.[0];
     return Promise.resolve();
-  })(null, ctx);
+  }, helloInfo('probe')), null, ctx);
   if (filter === undefined) throw new Error('breaker({ scope: node }) added no filter');
   return filter;
 }

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import {
-  breaker, initTracing, rateLimit, roundRobin, tracing, wrapClient, type Call, type ClientWrapper, type ServiceNode,
+  breaker, initTracing, rateLimit, roundRobin, runCall, tracing, wrapClient, type Call, type ClientWrapper, type ServiceNode,
 } from '../src/index';
-import { fakeContext } from './micro';
+import type { ClientContext } from '../src/client/context';
+import { fakeContext, helloInfo } from './micro';
 import { naiveAround } from './naive-stack';
 import { noopExporter } from './noop-exporter';
 import type { PipelineJob } from './protocol';
@@ -25,7 +26,8 @@ const RESPONSE = { msg: 'Hello bench' };
 
 /** Like keel's terminal without the network: pick a node with the context's selector, then answer. */
 const terminal: Call = (_request, ctx) => {
-  if (ctx.node === undefined) ctx.node = ctx.selector.pick(NODES, ctx);
+  const node = ctx.selector.pick(NODES, ctx);
+  if (node !== undefined) (ctx as ClientContext).setNode(node);
   return Promise.resolve(RESPONSE);
 };
 
@@ -50,8 +52,9 @@ async function measure(name: string, call: (request: unknown) => Promise<unknown
 }
 
 const through = (wrap: ClientWrapper | undefined): ((request: unknown) => Promise<unknown>) => {
-  const call = wrap ? wrap(terminal) : terminal;
-  return (request) => call(request, fakeContext('pipeline'));
+  const info = helloInfo('pipeline');
+  const call = wrap ? wrap(terminal, info) : terminal;
+  return (request) => runCall(call, request, fakeContext('pipeline'));
 };
 
 /**

@@ -1,14 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 
 /**
- * Why keel itself failed a call. Stable strings: match on these, never on messages.
- * - `no_nodes`: nothing usable is registered under the service name (UNAVAILABLE).
- * - `deadline`: the call's deadline passed, or could not be met (DEADLINE_EXCEEDED).
- * - `cancelled`: the caller's signal aborted the call (CANCELLED).
- * - `rate_limited`: a rate limiter refused the call (RESOURCE_EXHAUSTED).
- * - `circuit_open`: a circuit breaker refused the call (UNAVAILABLE).
- * - `max_concurrent`: a breaker's concurrency cap refused the call (RESOURCE_EXHAUSTED).
- * - `bad_option`: a per-call option was invalid (INVALID_ARGUMENT).
+ * Why keel itself failed a call. Stable strings: match on these, never on messages. `REASONS` below is the
+ * one table of their codes and meanings.
  */
 export type KeelReason =
   | 'no_nodes'
@@ -17,18 +11,31 @@ export type KeelReason =
   | 'rate_limited'
   | 'circuit_open'
   | 'max_concurrent'
-  | 'bad_option';
+  | 'bad_option'
+  | 'closed';
 
-const REASONS: ReadonlySet<string> = new Set<KeelReason>([
-  'no_nodes', 'deadline', 'cancelled', 'rate_limited', 'circuit_open', 'max_concurrent', 'bad_option',
-]);
+/**
+ * Every keel reason, its gRPC code, and what it means. A breaker ignores every reason raised by this process
+ * (they are refusals that say nothing of the backend); the same reason received from a server (in the
+ * `keel-reason` trailer) counts against that server like any other status.
+ */
+export const REASONS: Readonly<Record<KeelReason, { readonly code: status; readonly when: string }>> = {
+  no_nodes: { code: status.UNAVAILABLE, when: 'nothing usable is registered under the service name' },
+  deadline: { code: status.DEADLINE_EXCEEDED, when: 'the deadline passed, or could not be met' },
+  cancelled: { code: status.CANCELLED, when: "the caller's signal aborted, or the consumer stopped reading a stream" },
+  rate_limited: { code: status.RESOURCE_EXHAUSTED, when: 'a rate limiter refused the call' },
+  circuit_open: { code: status.UNAVAILABLE, when: 'a circuit breaker refused the call' },
+  max_concurrent: { code: status.RESOURCE_EXHAUSTED, when: "a breaker's maxConcurrent was reached" },
+  bad_option: { code: status.INVALID_ARGUMENT, when: 'a per-call option or the request shape was invalid' },
+  closed: { code: status.FAILED_PRECONDITION, when: 'the client was closed' },
+};
 
 /** Trailer that carries a keel reason from a server to its caller. */
 export const REASON_METADATA_KEY = 'keel-reason';
 
 /**
  * An error keel produced. Shaped like grpc-js's `ServiceError` (`code`, `details`, `metadata`), so code
- * written for grpc-js handles it unchanged, plus a stable `reason`.
+ * written for grpc-js handles it unchanged, plus a stable `reason` and where it was decided.
  */
 export class KeelError extends Error {
   override readonly name = 'KeelError';
@@ -36,19 +43,53 @@ export class KeelError extends Error {
   readonly details: string;
   readonly metadata: Metadata;
   readonly reason: KeelReason;
+  /**
+   * `local`: this process refused or ended the call (a limiter, a breaker, no nodes, a deadline that passed
+   * before sending, the caller's cancel). `remote`: the reason came back from the call itself (the server's
+   * `keel-reason` trailer, or a deadline that passed while the server worked).
+   */
+  readonly origin: 'local' | 'remote';
 
-  constructor(code: status, reason: KeelReason, details: string, metadata?: Metadata) {
+  constructor(code: status, reason: KeelReason, details: string, metadata?: Metadata, origin: 'local' | 'remote' = 'local') {
     super(`${code} ${status[code]}: ${details}`);
     this.code = code;
     this.reason = reason;
     this.details = details;
     this.metadata = metadata ?? new Metadata();
+    this.origin = origin;
   }
+}
+
+/** The one way keel builds its errors: the code comes from `REASONS`. */
+export function keelError(reason: KeelReason, details: string, metadata?: Metadata, origin: 'local' | 'remote' = 'local'): KeelError {
+  return new KeelError(REASONS[reason].code, reason, details, metadata, origin);
+}
+
+/** The caller's signal aborted, or the consumer left a response stream. */
+export function cancelled(details = 'the call was cancelled by its signal'): KeelError {
+  return keelError('cancelled', details);
+}
+
+/** The caller's own request stream threw: the call was cancelled; `cause` is what it threw. */
+export function requestStreamFailed(thrown: unknown): KeelError {
+  const err = cancelled(`the request stream threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`);
+  Object.defineProperty(err, 'cause', { value: thrown, enumerable: false });
+  return err;
+}
+
+/** The deadline passed before (or while) keel could send the call. */
+export function deadlineExceeded(details = 'the deadline passed before the call was sent'): KeelError {
+  return keelError('deadline', details);
 }
 
 /** True when `err` is a keel error, optionally with the given reason. */
 export function isKeelError(err: unknown, reason?: KeelReason): err is KeelError {
   return err instanceof KeelError && (reason === undefined || err.reason === reason);
+}
+
+/** True when this process refused the call itself: such errors say nothing about any backend. */
+export function isLocalRefusal(err: unknown): boolean {
+  return err instanceof KeelError && err.origin === 'local';
 }
 
 /** A grpc-js style error: what callers of grpc-js (and keel) receive. */
@@ -66,16 +107,16 @@ export function hasStatusCode(err: unknown): err is Error & { code: status } {
 
 /**
  * Turns a grpc-js error received by a client into what keel callers see: a server-side keel reason
- * (sent as the `keel-reason` trailer) or a missed deadline becomes a `KeelError`; anything else passes
- * through untouched.
+ * (sent as the `keel-reason` trailer) or a missed deadline becomes a `remote` `KeelError`; anything else
+ * passes through untouched.
  */
 export function fromServiceError(err: StatusError): StatusError {
   const sent = err.metadata?.get(REASON_METADATA_KEY)[0];
-  if (typeof sent === 'string' && REASONS.has(sent)) {
-    return new KeelError(err.code, sent as KeelReason, err.details, err.metadata);
+  if (typeof sent === 'string' && Object.prototype.hasOwnProperty.call(REASONS, sent)) {
+    return new KeelError(err.code, sent as KeelReason, err.details, err.metadata, 'remote');
   }
   if (err.code === status.DEADLINE_EXCEEDED) {
-    return new KeelError(err.code, 'deadline', err.details, err.metadata);
+    return new KeelError(err.code, 'deadline', err.details, err.metadata, 'remote');
   }
   return err;
 }

@@ -23,18 +23,24 @@ export type { RateLimitOptions, RateLimitWrapper } from '../wrappers/rate-limit'
 export type { RedisAddress } from './limit/cluster-limit';
 export { breaker } from '../wrappers/breaker';
 export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/breaker';
+export { timeout } from '../wrappers/timeout';
+export type { TimeoutOptions } from '../wrappers/timeout';
 export { tracing } from '../wrappers/tracing';
 export type { TracingOptions } from '../wrappers/tracing';
 export { initTracing } from './tracing/init-tracing';
 export type { InitTracingOptions, TracingHandle, TracingExporter } from './tracing/init-tracing';
-export { KeelError, isKeelError } from './errors';
+export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
-export { addFilter, acceptable } from './call';
+export { addFilter, acceptable, kindOf } from './call';
 export type {
-  Call, CallContext, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper, HandlerWrapper, Wrapper,
+  Call, CallContext, CallKind, MethodInfo, EndListener, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper,
+  HandlerWrapper, Wrapper,
 } from './call';
+export { callContext, runCall } from './client/context';
+export type { CallContextInit } from './client/context';
+export { keelError } from './errors';
 export { randomSelector } from './select/random';
 export { RoundRobinSelector } from './select/round-robin';
 export { TokenBucket } from './limit/token-bucket';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
-import { wrapClient, wrapHandler, type Call, type CallContext, type Handler, type HandlerContext, type Wrapper } from '../src/index';
+import { wrapClient, wrapHandler, type Call, type Handler, type HandlerContext, type Wrapper } from '../src/index';
+import { ctx, INFO } from './support/call-context';
 
 const logging = (name: string, log: string[]): Wrapper => ({
   name,
@@ -26,8 +27,8 @@ describe('wrapClient / wrapHandler', () => {
       log.push('call');
       return 'ok';
     };
-    const call = wrapClient(logging('a', log), logging('b', log), logging('c', log))(end);
-    assert.equal(await call({}, {} as CallContext), 'ok');
+    const call = wrapClient(logging('a', log), logging('b', log), logging('c', log))(end, INFO);
+    assert.equal(await call({}, ctx()), 'ok');
     assert.deepEqual(log, ['a>', 'b>', 'c>', 'call', '<c', '<b', '<a']);
   });
 
@@ -37,19 +38,19 @@ describe('wrapClient / wrapHandler', () => {
       log.push('handler');
       return 1;
     };
-    const handler = wrapHandler(logging('x', log), logging('y', log))(end);
+    const handler = wrapHandler(logging('x', log), logging('y', log))(end, INFO);
     await handler({}, { metadata: new Metadata() } as HandlerContext);
     assert.deepEqual(log, ['x>', 'y>', 'handler', '<y', '<x']);
   });
 
   it('accepts bare (next) => call functions', async () => {
-    const call = wrapClient((next) => async (req, ctx) => `${await next(req, ctx)}!`)(async () => 'hi');
-    assert.equal(await call({}, {} as CallContext), 'hi!');
+    const call = wrapClient((next) => async (req, c) => `${await next(req, c)}!`)(async () => 'hi', INFO);
+    assert.equal(await call({}, ctx()), 'hi!');
   });
 
   it('with no wrappers is the identity', async () => {
     const end: Call = async () => 7;
-    assert.equal(wrapClient()(end), end);
+    assert.equal(wrapClient()(end, INFO), end);
   });
 
   it('throws at once when a wrapper lacks the side it is composed on', () => {

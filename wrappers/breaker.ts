@@ -1,24 +1,23 @@
-import { status } from '@grpc/grpc-js';
 import { addFilter, type CallContext, type NodeFilter, type Wrapper } from '../src/call';
 import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/circuit';
 import { classify, defaultIsFailure } from '../src/breaker/failure';
-import { KeelError } from '../src/errors';
+import { keelError } from '../src/errors';
 import { knownKeys, positiveMs } from '../src/options';
 import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
 import { describe } from '../src/address';
 
 export interface BreakerOptions {
-  /** A call's deadline is at most this far away; the RPC is cancelled when it passes. Default 1000. */
-  timeoutMs?: number;
   /** The circuit opens at this error percentage (0-100]. Default 50. */
   errorThresholdPercentage?: number;
   /** …once the rolling window holds at least this many requests. Default 20. */
   volumeThreshold?: number;
   /** How long an open circuit refuses calls before one probe. Default 5000. */
   sleepWindowMs?: number;
+  /** A probe with no outcome after this long is taken as lost, and another call may probe. Default 2 × sleepWindowMs. */
+  probeTimeoutMs?: number;
   /** The statistics window, in 10 buckets. Default 10000. */
   rollingWindowMs?: number;
-  /** At most this many calls in flight per endpoint; excess calls fail at once. Default unlimited. */
+  /** At most this many calls (open streams included) in flight per endpoint; excess calls fail at once. Default unlimited. */
   maxConcurrent?: number;
   /** Which errors count against the backend. Default: UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, DATA_LOSS. */
   isFailure?: (err: unknown) => boolean;
@@ -55,12 +54,16 @@ const ROLLING_BUCKETS = 10;
  * network. After sleepWindowMs one probe goes through (others keep failing fast); its success closes the
  * circuit, its failure reopens it. With `scope: 'node'` a node whose circuit is open is skipped by node
  * selection while other nodes remain (outlier ejection); when all are open, calls fail fast.
+ * Every call kind: an attempt's outcome is its final status (a stream that ends OK is a success); each
+ * attempt is recorded once, against the node it used. The breaker sets no deadline: see `timeout()`.
  * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
  */
 export function breaker(options: BreakerOptions = {}): BreakerWrapper {
-  knownKeys(options, ['timeoutMs', 'errorThresholdPercentage', 'volumeThreshold', 'sleepWindowMs', 'rollingWindowMs',
+  if (options !== null && typeof options === 'object' && 'timeoutMs' in options) {
+    throw new TypeError('breaker: timeoutMs is no longer a breaker option: bound calls with the client\'s timeoutMs or the timeout(ms) wrapper');
+  }
+  knownKeys(options, ['errorThresholdPercentage', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
     'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
-  const timeoutMs = positiveMs(options.timeoutMs ?? 1000, 'breaker: timeoutMs', { allowInfinity: true });
   const threshold = options.errorThresholdPercentage ?? 50;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
     throw new RangeError(`breaker: errorThresholdPercentage must be in (0, 100], got ${describe(threshold)}`);
@@ -79,14 +82,16 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
   const onStateChange = options.onStateChange;
   const clock = options.clock ?? monotonicClock;
+  const sleepWindowMs = positiveMs(options.sleepWindowMs ?? 5000, 'breaker: sleepWindowMs');
   const policy: CircuitPolicy = {
     errorThresholdPercentage: threshold,
     volumeThreshold,
-    sleepWindowMs: positiveMs(options.sleepWindowMs ?? 5000, 'breaker: sleepWindowMs'),
+    sleepWindowMs,
     rollingWindowMs: positiveMs(options.rollingWindowMs ?? 10_000, 'breaker: rollingWindowMs'),
     rollingBuckets: ROLLING_BUCKETS,
-    // A probe always ends by its deadline; one silent for twice that was lost (its call never happened).
-    probeTimeoutMs: Number.isFinite(timeoutMs) ? 2 * timeoutMs : Infinity,
+    // Every attempt ends (by its deadline at worst), so a probe is lost only if its call never happened, or
+    // it is a long stream: then another call may probe.
+    probeTimeoutMs: positiveMs(options.probeTimeoutMs ?? 2 * sleepWindowMs, 'breaker: probeTimeoutMs', { allowInfinity: true }),
   };
 
   interface Entry { circuit: Circuit; service: string; method?: string; node?: ServiceNode; inFlight: number; usedAt: number }
@@ -117,59 +122,45 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
     found.usedAt = now;
     return found;
   };
-  const endpointOf = (ctx: CallContext, now: number): Entry =>
-    entry(byEndpoint, ctx.service, ctx.method, now, () => ({ service: ctx.service, method: ctx.method }));
   const nodeOf = (ctx: CallContext, node: ServiceNode, now: number): Entry =>
     entry(byNode, ctx.service, node.id, now, () => ({ service: ctx.service, node }));
 
-  const circuitOpen = (what: string): KeelError =>
-    new KeelError(status.UNAVAILABLE, 'circuit_open', `circuit open for ${what}`);
+  const circuitOpen = (what: string) => keelError('circuit_open', `circuit open for ${what}`);
 
-  // Node scope: the selector asks before it uses a node; accepting a half-open node makes this call its probe.
+  // Node scope: the selector asks before it uses a node; accepting a half-open node makes this attempt its probe.
   const nodeFilter: NodeFilter = {
     reason: 'circuit_open',
     accept: (node, ctx) => {
       const now = clock.now();
-      return nodeOf(ctx, node, now).circuit.allow(now, ctx);
+      return nodeOf(ctx, node, now).circuit.allow(now, ctx.attemptKey);
     },
-  };
-
-  const settle = (ctx: CallContext, endpoint: Entry, outcome: ReturnType<typeof classify>): void => {
-    endpoint.inFlight--;
-    const now = clock.now();
-    if (scope === 'endpoint') endpoint.circuit.record(outcome, now, ctx);
-    else if (ctx.node !== undefined) nodeOf(ctx, ctx.node, now).circuit.record(outcome, now, ctx);
   };
 
   return {
     name: 'breaker',
-    client: (next) => (request, ctx) => {
-      const now = clock.now();
-      const endpoint = endpointOf(ctx, now);
-      if (scope === 'endpoint' && !endpoint.circuit.allow(now, ctx)) {
-        return Promise.reject(circuitOpen(`${ctx.service} ${ctx.method}`));
-      }
-      if (endpoint.inFlight >= maxConcurrent) {
-        if (scope === 'endpoint') endpoint.circuit.record('ignore', now, ctx);
-        return Promise.reject(new KeelError(status.RESOURCE_EXHAUSTED, 'max_concurrent',
-          `${maxConcurrent} calls already in flight for ${ctx.service} ${ctx.method}`));
-      }
-      if (scope === 'node') addFilter(ctx, nodeFilter);
-      if (Number.isFinite(timeoutMs)) {
-        const limit = Date.now() + timeoutMs; // deadlines are epoch ms; the circuit's clock is monotonic
-        if (ctx.deadline === undefined || ctx.deadline > limit) ctx.deadline = limit;
-      }
-      endpoint.inFlight++;
-      return next(request, ctx).then(
-        (response) => {
-          settle(ctx, endpoint, 'success');
-          return response;
-        },
-        (err: unknown) => {
-          settle(ctx, endpoint, classify(err, isFailure));
-          throw err;
-        },
-      );
+    client: (next, method) => {
+      // One endpoint entry per method, resolved once: the per-call path touches no map for it.
+      const endpoint = entry(byEndpoint, method.service, method.method, clock.now(), () => ({ service: method.service, method: method.method }));
+      const what = `${method.service} ${method.method}`;
+      return (request, ctx) => {
+        const now = clock.now();
+        const key = ctx.attemptKey;
+        if (scope === 'endpoint' && !endpoint.circuit.allow(now, key)) return Promise.reject(circuitOpen(what));
+        if (endpoint.inFlight >= maxConcurrent) {
+          if (scope === 'endpoint') endpoint.circuit.record('ignore', now, key);
+          return Promise.reject(keelError('max_concurrent', `${maxConcurrent} calls already in flight for ${what}`));
+        }
+        if (scope === 'node') addFilter(ctx, nodeFilter);
+        endpoint.inFlight++;
+        ctx.onEnd((error) => {
+          endpoint.inFlight--;
+          const outcome = classify(error, isFailure);
+          const at = clock.now();
+          if (scope === 'endpoint') endpoint.circuit.record(outcome, at, key);
+          else if (ctx.node !== undefined) nodeOf(ctx, ctx.node, at).circuit.record(outcome, at, key);
+        });
+        return next(request, ctx);
+      };
     },
     circuits() {
       const now = clock.now();

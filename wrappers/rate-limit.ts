@@ -1,6 +1,5 @@
-import { status } from '@grpc/grpc-js';
 import type { Wrapper } from '../src/call';
-import { KeelError } from '../src/errors';
+import { cancelled as cancelledBy, keelError, type KeelError } from '../src/errors';
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
@@ -55,7 +54,7 @@ type Admit = (ctx: Deadlined, late: () => KeelError) => Promise<void> | undefine
  * - Handler: protects the server; the caller gets RESOURCE_EXHAUSTED / `rate_limited` when no token is
  *   free (or, with `wait`, none will be before the caller's deadline).
  * Cost: O(1) per decision, no timer and no allocation when a token is free. A breaker never counts
- * these rejections as failures.
+ * these rejections as failures. Every call kind takes one token, when it starts: a stream is one call.
  * - With `redis` + `id`, one bucket for every process sharing them (same semantics, decided in Redis).
  *   While Redis fails or does not answer within `redisTimeoutMs`, calls are limited by this process's own
  *   bucket (never held, never failed for it); `close()` ends the connection.
@@ -76,7 +75,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
   const shared = clusterBucket(options as ClusterLimitOptions, ratePerSecond, burst);
 
   const limited = (): KeelError =>
-    new KeelError(status.RESOURCE_EXHAUSTED, 'rate_limited', `rate limit of ${ratePerSecond}/s (burst ${burst}) reached`);
+    keelError('rate_limited', `rate limit of ${ratePerSecond}/s (burst ${burst}) reached`);
 
   const local: Admit = (ctx, late) => {
     const now = clock.now();
@@ -90,7 +89,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
     return sleep(delayMs, ctx.signal, () => bucket.cancel(clock.now()));
   };
   const admit = shared === undefined ? local : sharedAdmit(shared, wait, limited, local);
-  const lateClient = (): KeelError => new KeelError(status.DEADLINE_EXCEEDED, 'deadline',
+  const lateClient = (): KeelError => keelError('deadline',
     `the rate limit (${ratePerSecond}/s) would hold the call past its deadline`);
 
   return {
@@ -133,7 +132,7 @@ function sharedAdmit(shared: RedisBucket, wait: boolean, limited: () => KeelErro
   };
 }
 
-const cancelled = (): KeelError => new KeelError(status.CANCELLED, 'cancelled', 'the call was cancelled while waiting for the rate limit');
+const cancelled = (): KeelError => cancelledBy('the call was cancelled while waiting for the rate limit');
 
 /** Waits `ms`, or rejects as cancelled when `signal` aborts first (then `onAbort` returns the token). */
 function sleep(ms: number, signal: AbortSignal | undefined, onAbort: () => void): Promise<void> {

@@ -1,10 +1,11 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
 import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
 import { metadataGetter, metadataSetter } from '../src/tracing/metadata-carrier';
 import { rpcNames } from '../src/tracing/rpc-names';
 import { parseHostPort } from '../src/address';
+import { isKeelError } from '../src/errors';
 
 export interface TracingOptions {
   /**
@@ -15,14 +16,16 @@ export interface TracingOptions {
 }
 
 /**
- * Client and handler wrapper: OpenTelemetry spans for every call, on `@opentelemetry/api` only (the
- * application owns the SDK; `initTracing` sets one up).
- * - Client: a CLIENT span `basis.Basis/Hello`, child of the active context, with the RPC semantic
- *   conventions (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`, and `server.address` /
- *   `server.port` of the node actually called); the span context goes into the outgoing metadata through
- *   the global propagator (W3C `traceparent` by default). Failures set ERROR status.
- * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER
- *   span that is its child, so calls the handler makes through keel continue the trace.
+ * Client and handler wrapper: OpenTelemetry spans for every call of every kind, on `@opentelemetry/api`
+ * only (the application owns the SDK; `initTracing` sets one up).
+ * - Client: a CLIENT span `basis.Basis/Hello`, child of the active context, covering the whole call (a
+ *   stream until its final status), with the RPC semantic conventions (`rpc.system`, `rpc.service`,
+ *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
+ *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
+ *   default). Failures set ERROR status; a consumer that stops reading a stream is not a failure.
+ * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
+ *   that is its child — for streaming handlers, every step of the generator too — so calls the handler makes
+ *   through keel continue the trace.
  * @example wrapClient(roundRobin(), tracing()); wrapHandler(tracing())
  */
 export function tracing(options: TracingOptions = {}): Wrapper {
@@ -31,48 +34,52 @@ export function tracing(options: TracingOptions = {}): Wrapper {
 
   return {
     name: 'tracing',
-    client: (next) => {
+    client: (next, method) => {
       const tracer = given ?? trace.getTracer('keel');
+      const names = rpcNames(method.method);
+      const attributes = rpcAttributes(names);
       return (request, ctx) => {
-        const names = rpcNames(ctx.method);
         const parent = context.active();
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: rpcAttributes(names) }, parent);
+        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
-        if (!span.isRecording()) return next(request, ctx);
-        return next(request, ctx).then(
-          (response) => {
-            endClient(span, ctx.node?.address, status.OK, undefined);
-            return response;
-          },
-          (err: unknown) => {
-            endClient(span, ctx.node?.address, codeOf(err), err);
-            throw err;
-          },
-        );
+        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error));
+        return next(request, ctx);
       };
     },
-    handler: (next) => {
+    handler: (next, method) => {
       const tracer = given ?? trace.getTracer('keel');
+      const names = rpcNames(method.method);
+      const attributes = rpcAttributes(names);
+      const streams = method.kind === 'server_stream' || method.kind === 'bidi';
       return (request, ctx) => {
-        const names = rpcNames(ctx.method);
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes: rpcAttributes(names) }, parent);
+        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes }, parent);
         const active = trace.setSpan(parent, span);
+        if (span.isRecording()) {
+          ctx.onEnd((error) => {
+            if (error === undefined) span.setAttribute('rpc.grpc.status_code', status.OK);
+            else fail(span, codeOf(error), error);
+            span.end();
+          });
+        }
         const run = context.with(active, () => next(request, ctx));
-        if (!span.isRecording()) return run;
-        return run.then(
-          (response) => {
-            span.setAttribute('rpc.grpc.status_code', status.OK);
-            span.end();
-            return response;
-          },
-          (err: unknown) => {
-            fail(span, codeOf(err), err);
-            span.end();
-            throw err;
-          },
-        );
+        return streams ? run.then((responses) => inContext(responses as AsyncIterable<unknown>, active)) : run;
+      };
+    },
+  };
+}
+
+/** A streaming handler's responses, each pulled with the handler's span context active. */
+function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active: Context): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]() {
+      const source = responses as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+      const it: AsyncIterator<unknown> | Iterator<unknown> = typeof source[Symbol.asyncIterator] === 'function'
+        ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (source as Iterable<unknown>)[Symbol.iterator]();
+      return {
+        next: async () => context.with(active, () => it.next()),
+        return: async (value?: unknown) => (await context.with(active, () => it.return?.(value))) ?? { done: true, value: undefined },
       };
     },
   };
@@ -99,10 +106,14 @@ function serverOf(address: string): Attributes {
   return attributes;
 }
 
-function endClient(span: Span, address: string | undefined, code: number, err: unknown): void {
+function endClient(span: Span, address: string | undefined, error: unknown): void {
   if (address !== undefined) span.setAttributes(serverOf(address));
-  if (code === status.OK) span.setAttribute('rpc.grpc.status_code', code);
-  else fail(span, code, err);
+  if (error === undefined) span.setAttribute('rpc.grpc.status_code', status.OK);
+  else if (isKeelError(error, 'cancelled') && error.origin === 'local') {
+    // The caller ended the call (its signal, or it stopped reading a stream): not a failure of the call.
+    span.setAttribute('rpc.grpc.status_code', status.CANCELLED);
+    span.setAttribute('keel.reason', 'cancelled');
+  } else fail(span, codeOf(error), error);
   span.end();
 }
 

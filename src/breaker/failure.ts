@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { hasStatusCode, isKeelError, type KeelReason } from '../errors';
+import { hasStatusCode, isLocalRefusal } from '../errors';
 import type { Outcome } from './circuit';
 
 /** The codes that say a backend is unhealthy (hystrix-go counts every error; gRPC lets us be precise). */
@@ -15,10 +15,13 @@ export function defaultIsFailure(err: unknown): boolean {
   return !hasStatusCode(err) || FAILURE_CODES.has(err.code);
 }
 
-/** keel's own refusals say nothing about the backend's health: they never count, whatever isFailure says. */
-const NEUTRAL: ReadonlySet<KeelReason> = new Set(['rate_limited', 'circuit_open', 'max_concurrent', 'cancelled', 'no_nodes', 'bad_option']);
-
+/**
+ * How an attempt's end counts. This process's own refusals (`origin: 'local'`: a limiter, a breaker, no
+ * nodes, a deadline that passed before sending, the caller's cancel) say nothing about the backend's health:
+ * they never count, whatever isFailure says. The same reasons received from a server count like any status.
+ */
 export function classify(err: unknown, isFailure: (err: unknown) => boolean): Outcome {
-  if (isKeelError(err) && NEUTRAL.has(err.reason)) return 'ignore';
+  if (err === undefined) return 'success';
+  if (isLocalRefusal(err)) return 'ignore';
   return isFailure(err) ? 'failure' : 'success';
 }

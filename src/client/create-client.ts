@@ -1,22 +1,31 @@
-import { credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type ChannelOptions, type MethodDefinition } from '@grpc/grpc-js';
-import type { Call, CallContext, ClientWrapper, NodeFilter, Selector } from '../call';
-import { KeelError } from '../errors';
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type MethodDefinition } from '@grpc/grpc-js';
+import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
+import { asComposed } from '../compose';
+import { keelError } from '../errors';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { registryFromEnv } from '../registry/from-env';
-import type { Registry, ServiceNode } from '../registry/registry';
+import type { Registry } from '../registry/registry';
 import { randomSelector } from '../select/random';
 import { methodsOf, type ServiceDef } from '../service-def';
+import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
 import { ChannelPool } from './channels';
+import { Attempt, ClientContext, runCall } from './context';
+import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
+import { isRequests } from './request-pump';
 import { terminal } from './terminal';
+
+export type { CallOptions } from './call-options';
 
 export interface ClientOptions {
   /** Where to find the service's nodes. Default: `registryFromEnv()`. */
   registry?: Registry;
   /** Wrappers, from `wrapClient(...)`. Default: none. */
   wrap?: ClientWrapper;
-  /** Default per-call timeout; it becomes the call's gRPC deadline. `Infinity` for none. Default 5000 (go-micro's). */
+  /** Default timeout of unary calls; it becomes the call's gRPC deadline. `Infinity` for none. Default 5000 (go-micro's). */
   timeoutMs?: number;
+  /** Default timeout of streaming calls (all three kinds), from the start of the call to its end. Default `Infinity`: none. */
+  streamTimeoutMs?: number;
   /** Channel credentials. Default: insecure. */
   credentials?: ChannelCredentials;
   /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`. */
@@ -25,45 +34,22 @@ export interface ClientOptions {
   selector?: Selector;
 }
 
-export interface CallOptions {
-  /** This call's timeout, overriding the client's. */
-  timeoutMs?: number;
-  /** An absolute deadline (epoch ms or Date), e.g. a handler's `ctx.deadline` to propagate it. */
-  deadline?: number | Date;
-  /** Outgoing metadata. */
-  metadata?: Metadata | Record<string, string>;
-  /** Aborting it cancels the call. */
-  signal?: AbortSignal;
-}
-
-type Method<Req, Res> = (request: Req, options?: CallOptions) => Promise<Res>;
+type Method<Def> = Def extends { requestStream: true; responseStream: true } ? (requests: Iterable<any> | AsyncIterable<any>, options?: CallOptions) => AsyncIterable<any>
+  : Def extends { requestStream: true } ? (requests: Iterable<any> | AsyncIterable<any>, options?: CallOptions) => Promise<any>
+  : Def extends { responseStream: true } ? (request: any, options?: CallOptions) => AsyncIterable<any>
+  : Def extends MethodDefinition<infer Req, infer Res> ? (request: Req, options?: CallOptions) => Promise<Res>
+  : never;
 type Methods<D> = {
-  [K in keyof D as K | Uncapitalize<K & string> | Capitalize<K & string>]: D[K] extends MethodDefinition<infer Req, infer Res>
-    ? Method<Req, Res>
-    : never;
+  [K in keyof D as K | Uncapitalize<K & string> | Capitalize<K & string>]: Method<D[K]>;
 };
 type Service<D> = D extends { service: infer S } ? S : D;
 /**
- * A keel client: one promise method per unary RPC, under both its proto name and lowerCamel name, and
- * `close()` (stops watching the registry, closes the channels) unless an RPC takes that name: then use
- * `closeClient(client)`.
+ * A keel client: one method per RPC, under both its proto name and lowerCamel name, shaped by the call
+ * kind, and `close()` (stops watching the registry, closes the channels) unless an RPC takes that name:
+ * then use `closeClient(client)`.
  */
 export type KeelClient<D = Record<string, MethodDefinition<any, any>>> = Methods<Service<D>> &
   ('close' extends keyof Methods<Service<D>> ? unknown : { close(): void });
-
-class ClientCallContext implements CallContext {
-  filters: NodeFilter[] | undefined = undefined;
-  node: ServiceNode | undefined = undefined;
-  constructor(
-    readonly service: string,
-    readonly method: string,
-    readonly definition: MethodDefinition<unknown, unknown>,
-    readonly metadata: Metadata,
-    public deadline: number | undefined,
-    readonly signal: AbortSignal | undefined,
-    public selector: Selector,
-  ) {}
-}
 
 const closers = new WeakMap<object, () => void>();
 
@@ -72,51 +58,66 @@ export function closeClient(client: object): void {
   closers.get(client)?.();
 }
 
-const badOption = (message: string): Promise<never> =>
-  Promise.reject(new KeelError(status.INVALID_ARGUMENT, 'bad_option', message));
+const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'channelOptions', 'selector'];
 
 /**
  * Creates a client for `serviceName`: each call finds the service's nodes in the registry, picks one
- * and sends the RPC on a channel kept per node.
+ * and sends the RPC on a channel kept per node. Methods by kind: unary `(req, opts) => Promise<res>`;
+ * server streaming `(req, opts) => AsyncIterable<res>`; client streaming `(reqs, opts) => Promise<res>`;
+ * bidi `(reqs, opts) => AsyncIterable<res>` (`reqs`: an Iterable or AsyncIterable).
  * @example
  * const basis = createClient(Basis, 'basis', { wrap: wrapClient(roundRobin(), breaker()) });
  * const { msg } = await basis.hello({ name: 'John' }, { timeoutMs: 500 });
  */
 export function createClient<D extends ServiceDef>(def: D, serviceName: string, options: ClientOptions = {}): KeelClient<D> {
-  knownKeys(options, ['registry', 'wrap', 'timeoutMs', 'credentials', 'channelOptions', 'selector'], 'createClient');
+  knownKeys(options, CLIENT_OPTIONS, 'createClient');
   nonEmptyString(serviceName, 'createClient: serviceName');
   const methods = methodsOf(def, 'createClient: def');
-  const timeoutMs = positiveMs(options.timeoutMs ?? 5000, 'createClient: timeoutMs', { allowInfinity: true });
+  const defaults: CallDefaults = {
+    timeoutMs: positiveMs(options.timeoutMs ?? 5000, 'createClient: timeoutMs', { allowInfinity: true }),
+    streamTimeoutMs: positiveMs(options.streamTimeoutMs ?? Infinity, 'createClient: streamTimeoutMs', { allowInfinity: true }),
+  };
   if (options.wrap !== undefined && typeof options.wrap !== 'function') {
     throw new TypeError('createClient: wrap must be the result of wrapClient(...)');
   }
+  const wrap = options.wrap === undefined ? undefined : asComposed(options.wrap);
   const selector = options.selector ?? randomSelector;
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
   const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
-  const base = terminal(cache, pool);
-  const pipeline: Call = options.wrap ? options.wrap(base) : base;
-  if (typeof pipeline !== 'function') throw new TypeError('createClient: wrap returned something that is not a call');
+  let closed = false;
 
   const client: Record<string, unknown> = {};
-  for (const { definition, unary, names } of methods) {
-    const method = unary
-      ? (request: unknown, callOptions?: CallOptions) => {
-          let ctx: ClientCallContext;
-          try {
-            ctx = new ClientCallContext(serviceName, definition.path, definition, metadataOf(callOptions),
-              deadlineOf(callOptions, timeoutMs), callOptions?.signal, selector);
-          } catch (err) {
-            return badOption((err as Error).message);
-          }
-          return pipeline(request, ctx);
-        }
-      : () => badOption(`${definition.path} is a streaming method; keel clients support unary methods only`);
+  for (const { definition, names } of methods) {
+    const info: MethodInfo = { service: serviceName, method: definition.path, kind: kindOf(definition), definition };
+    // Composed once per method: wrappers resolve their per-method state (circuits, span names) here.
+    const pipeline: Call = wrap ? wrap(terminal(cache, pool, info), info) : terminal(cache, pool, info);
+
+    /** One call: its context, then the pipeline; every failure is a rejected promise, never a throw. */
+    const run = (request: unknown, callOptions: CallOptions | undefined): Promise<any> => {
+      if (closed) return Promise.reject(keelError('closed', `the ${serviceName} client was closed`));
+      let ctx: ClientContext;
+      try {
+        checkShape(info, request);
+        const resolved = resolveOptions(callOptions, info.kind, defaults);
+        ctx = new ClientContext(
+          { ...info, signal: resolved.signal, hooks: resolved, tried: [], attempts: 1 },
+          new Attempt(1, resolved.metadata), resolved.deadline, selector, undefined,
+        );
+      } catch (err) {
+        return Promise.reject(keelError('bad_option', `${info.method}: ${(err as Error).message}`));
+      }
+      return runCall(pipeline, request, ctx);
+    };
+    const method = info.kind === 'server_stream' || info.kind === 'bidi'
+      ? (request: unknown, callOptions?: CallOptions) => new LazyStream(() => run(request, callOptions))
+      : run;
     for (const name of names) client[name] = method;
   }
   const close = (): void => {
+    closed = true;
     cache.close();
     pool.close();
   };
@@ -125,27 +126,14 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   return client as KeelClient<D>;
 }
 
-function deadlineOf(options: CallOptions | undefined, defaultTimeoutMs: number): number | undefined {
-  const timeoutMs = options?.timeoutMs === undefined ? defaultTimeoutMs : positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });
-  let deadline = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
-  const given = options?.deadline;
-  if (given !== undefined) {
-    const at = given instanceof Date ? given.getTime() : given;
-    if (typeof at !== 'number' || Number.isNaN(at)) throw new TypeError('deadline must be epoch milliseconds or a Date');
-    if (Number.isFinite(at)) deadline = deadline === undefined ? at : Math.min(deadline, at);
+/** A request of the wrong shape for the method's kind is the caller's mistake: say which shape it takes. */
+function checkShape(info: MethodInfo, request: unknown): void {
+  const streaming = info.kind === 'client_stream' || info.kind === 'bidi';
+  if (streaming && !isRequests(request)) {
+    throw new TypeError(`is a ${info.kind === 'bidi' ? 'bidi' : 'client'}-streaming method: pass its requests as an Iterable or AsyncIterable, got ${typeof request}`);
   }
-  return deadline;
-}
-
-function metadataOf(options: CallOptions | undefined): Metadata {
-  const given = options?.metadata;
-  if (given === undefined) return new Metadata();
-  if (given instanceof Metadata) return given.clone();
-  if (typeof given !== 'object' || given === null) throw new TypeError('metadata must be a grpc Metadata or an object of strings');
-  const metadata = new Metadata();
-  for (const [key, value] of Object.entries(given)) {
-    if (typeof value !== 'string') throw new TypeError(`metadata.${key} must be a string`);
-    metadata.set(key, value);
+  if (!streaming && (typeof request !== 'object' || request === null || Array.isArray(request) ||
+      typeof (request as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')) {
+    throw new TypeError(`takes one request message (an object), got ${Array.isArray(request) ? 'an array' : request === null ? 'null' : typeof request === 'object' ? 'a stream' : typeof request}`);
   }
-  return metadata;
 }

@@ -1,5 +1,4 @@
-import { status } from '@grpc/grpc-js';
-import { KeelError } from '../errors';
+import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
 
 /**
@@ -26,7 +25,7 @@ export class NodeCache {
   }
 
   private async load(): Promise<readonly ServiceNode[]> {
-    if (this.closed) throw new KeelError(status.CANCELLED, 'cancelled', 'the client was closed');
+    if (this.closed) throw keelError('closed', 'the client was closed');
     if (this.unwatch === undefined) {
       try {
         this.unwatch = this.registry.watch(this.service, (nodes) => this.set(nodes));
@@ -40,12 +39,12 @@ export class NodeCache {
       if (nodes.length > 0 || this.nodes.length === 0) this.set(nodes);
     } catch (err) {
       if (this.nodes.length === 0) {
-        throw new KeelError(status.UNAVAILABLE, 'no_nodes',
+        throw keelError('no_nodes',
           `no nodes known for "${this.service}": the ${this.registry.kind} registry failed: ${(err as Error).message}`);
       }
     }
     if (this.nodes.length === 0) {
-      throw new KeelError(status.UNAVAILABLE, 'no_nodes', `no nodes registered for "${this.service}" in the ${this.registry.kind} registry`);
+      throw keelError('no_nodes', `no nodes registered for "${this.service}" in the ${this.registry.kind} registry`);
     }
     return this.nodes;
   }

@@ -1,23 +1,21 @@
-import { status } from '@grpc/grpc-js';
-import type { Call, CallContext, NodeFilter } from '../call';
-import { KeelError } from '../errors';
+import type { Call, CallContext, MethodInfo, NodeFilter } from '../call';
+import { cancelled, deadlineExceeded, keelError, type KeelError } from '../errors';
 import type { ServiceNode } from '../registry/registry';
 import type { ChannelPool } from './channels';
-import { cancelled, deadlineExceeded, invoke } from './invoke';
+import type { ClientContext } from './context';
+import { INVOKERS } from './invoke';
 import type { NodeCache } from './node-cache';
 
 /**
- * The innermost call, under all wrappers: pick a node (unless a wrapper already set `ctx.node`) with
- * the context's selector and filters, then send the RPC on that node's channel.
+ * The innermost call of a method, under all wrappers: one attempt. Picks a node with the context's
+ * selector and filters (every attempt picks afresh), then sends the RPC on that node's channel.
  */
-export function terminal(cache: NodeCache, pool: ChannelPool): Call {
-  const send = (request: unknown, ctx: CallContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
-    let node = ctx.node;
-    if (node === undefined) {
-      node = ctx.selector.pick(nodes, ctx);
-      if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
-      ctx.node = node;
-    }
+export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
+  const invoke = INVOKERS[method.kind];
+  const send = (request: unknown, ctx: ClientContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
+    const node = ctx.selector.pick(nodes, ctx);
+    if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
+    ctx.setNode(node);
     return invoke(pool, pool.acquire(node.address), request, ctx);
   };
 
@@ -25,15 +23,16 @@ export function terminal(cache: NodeCache, pool: ChannelPool): Call {
     if (ctx.signal?.aborted) return Promise.reject(cancelled());
     if (ctx.deadline !== undefined && ctx.deadline <= Date.now()) return Promise.reject(deadlineExceeded());
     const nodes = cache.get();
-    if (!(nodes instanceof Promise)) return send(request, ctx, nodes);
-    return bounded(nodes, ctx).then((known) => send(request, ctx, known));
+    if (!(nodes instanceof Promise)) return send(request, ctx as ClientContext, nodes);
+    return bounded(nodes, ctx).then((known) => send(request, ctx as ClientContext, known));
   };
 }
 
+/** Every known node was refused: the reason is the first filter's (e.g. `circuit_open`), else `no_nodes`. */
 function noneAcceptable(ctx: CallContext, known: number): KeelError {
-  if (known === 0) return new KeelError(status.UNAVAILABLE, 'no_nodes', `no nodes registered for "${ctx.service}"`);
+  if (known === 0) return keelError('no_nodes', `no nodes registered for "${ctx.service}"`);
   const reason = (ctx.filters?.[0] as NodeFilter | undefined)?.reason ?? 'no_nodes';
-  return new KeelError(status.UNAVAILABLE, reason, `all ${known} nodes of "${ctx.service}" were refused (${reason})`);
+  return keelError(reason, `all ${known} nodes of "${ctx.service}" were refused (${reason})`);
 }
 
 /** A registry lookup must not outlive the call's deadline or signal. */

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type ChannelOptions, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
-import type { Handler, HandlerContext, HandlerWrapper } from '../call';
+import { kindOf, type Handler, type HandlerContext, type HandlerWrapper, type MethodInfo } from '../call';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
 import { advertiseHost } from './advertise';
 import { goMicroPath } from './go-micro-paths';
-import { ServerCallContext } from './handler-context';
 import { Registration } from './registration';
-import { toStatus } from './to-status';
+import { GRPC_KIND, serve, type GrpcHandler } from './serve';
 
 export interface ServerOptions {
   /** The name clients look up, e.g. `basis`. Required. */
@@ -43,7 +42,11 @@ export interface ServerOptions {
   onError?: (err: Error) => void;
 }
 
-/** An implementation: a function per method, named as in the proto (`Hello`) or lowerCamel (`hello`). */
+/**
+ * An implementation: a function per method, named as in the proto (`Hello`) or lowerCamel (`hello`).
+ * Unary `(req, ctx) => res`; server streaming `async function* (req, ctx) { yield res }`; client streaming
+ * `async (reqs, ctx) => res`; bidi `async function* (reqs, ctx) { for await (const r of reqs) yield … }`.
+ */
 export type Implementation = Record<string, (request: any, ctx: HandlerContext) => unknown>;
 
 export interface KeelServer {
@@ -115,7 +118,7 @@ export function createServer(options: ServerOptions): KeelServer {
         const method = service[key] as MethodDefinition<unknown, unknown>;
         const alias = goMicroPath(name, method.path);
         if (alias !== undefined) {
-          grpcServer.register(alias, handler as handleUnaryCall<unknown, unknown>, method.responseSerialize, method.requestDeserialize, 'unary');
+          grpcServer.register(alias, handler as GrpcHandler as never, method.responseSerialize, method.requestDeserialize, GRPC_KIND[kindOf(method)]);
         }
       }
       return server;
@@ -160,7 +163,7 @@ export function createServer(options: ServerOptions): KeelServer {
   return server;
 }
 
-/** Turns `{ Hello: (req, ctx) => … }` into grpc-js unary handlers running through the handler wrappers. */
+/** Turns `{ Hello: (req, ctx) => … }` into grpc-js handlers running through the handler wrappers, per method. */
 function adapt(serverName: string, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined): UntypedServiceImplementation {
   if (typeof implementation !== 'object' || implementation === null) {
     throw new TypeError('addService: implementation must be an object of functions');
@@ -172,22 +175,14 @@ function adapt(serverName: string, def: ServiceDef, implementation: Implementati
     if (typeof fn !== 'function') throw new TypeError(`addService: implementation.${key} must be a function`);
   }
   const out: UntypedServiceImplementation = {};
-  for (const { key, names, unary, definition } of methods) {
+  for (const { key, names, definition } of methods) {
     const fn = names.map((n) => implementation[n]).find((f) => f !== undefined);
     if (fn === undefined) continue; // grpc-js answers UNIMPLEMENTED
-    if (!unary) throw new TypeError(`addService: ${definition.path} is a streaming method; keel servers support unary methods only`);
+    const info: MethodInfo = { service: serverName, method: definition.path, kind: kindOf(definition), definition };
     const base: Handler = async (request, ctx) => fn(request, ctx);
-    const handler = wrap ? wrap(base) : base;
-    const path = definition.path;
-    out[key] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      let result: Promise<unknown>;
-      try {
-        result = handler(call.request, new ServerCallContext(serverName, path, call));
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      result.then((response) => callback(null, response), (err: unknown) => callback(toStatus(err)));
-    };
+    const handler = wrap ? wrap(base, info) : base;
+    if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
+    out[key] = serve(serverName, info.method, info.kind, handler) as never;
   }
   return out;
 }

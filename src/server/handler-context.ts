@@ -1,22 +1,41 @@
-import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import type { HandlerContext } from '../call';
+import { Metadata } from '@grpc/grpc-js';
+import type { CallKind, EndListener, HandlerContext } from '../call';
+import { fire } from '../client/end';
+
+/** The grpc-js server call, whatever its kind: what the context reads from it. */
+interface IncomingCall {
+  readonly metadata: Metadata;
+  readonly cancelled: boolean;
+  getDeadline(): Date | number;
+  getPeer(): string;
+  once(event: 'cancelled', listener: () => void): unknown;
+}
+
+const CANCELLED_BY_CALLER = 'the caller cancelled the call or its deadline passed';
 
 /**
- * The context of one incoming call. The abort signal is made only if a handler asks for it, but it
- * reflects a cancellation that happened before that.
+ * The context of one incoming call. The abort signal and the header/trailer metadata are made only if a
+ * handler asks for them, but the signal reflects a cancellation that happened before that.
  */
 export class ServerCallContext implements HandlerContext {
   private controller: AbortController | undefined;
-  private cancelled = false;
+  private wasCancelled = false;
+  private headerMetadata: Metadata | undefined;
+  private trailerMetadata: Metadata | undefined;
+  private listeners: EndListener[] | undefined;
+  private ended = false;
 
   constructor(
     readonly service: string,
     readonly method: string,
-    private readonly call: ServerUnaryCall<unknown, unknown>,
+    readonly kind: CallKind,
+    private readonly call: IncomingCall,
   ) {
+    // grpc-js also says 'cancelled' once a call's status has been sent: only a call not over yet is cancelled.
     call.once('cancelled', () => {
-      this.cancelled = true;
-      this.controller?.abort(new Error('the caller cancelled the call or its deadline passed'));
+      if (this.ended) return;
+      this.wasCancelled = true;
+      this.controller?.abort(new Error(CANCELLED_BY_CALLER));
     });
   }
 
@@ -33,12 +52,49 @@ export class ServerCallContext implements HandlerContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.cancelled || this.call.cancelled) this.controller.abort(new Error('the caller cancelled the call or its deadline passed'));
+      if (this.cancelled) this.controller.abort(new Error(CANCELLED_BY_CALLER));
     }
     return this.controller.signal;
   }
 
+  /** The caller went away (cancelled, deadline passed, connection lost). */
+  get cancelled(): boolean {
+    return this.wasCancelled || (!this.ended && this.call.cancelled);
+  }
+
   get peer(): string {
     return this.call.getPeer();
+  }
+
+  get header(): Metadata {
+    return (this.headerMetadata ??= new Metadata());
+  }
+
+  get trailer(): Metadata {
+    return (this.trailerMetadata ??= new Metadata());
+  }
+
+  /** Headers the handler added, once: undefined when there are none (or they were taken already). */
+  takeHeader(): Metadata | undefined {
+    const header = this.headerMetadata;
+    this.headerMetadata = undefined;
+    return header !== undefined && Object.keys(header.getMap()).length > 0 ? header : undefined;
+  }
+
+  /** The trailers the handler added, if any. */
+  get trailerIfAny(): Metadata | undefined {
+    return this.trailerMetadata;
+  }
+
+  onEnd(listener: EndListener): void {
+    if (this.ended) listener(undefined);
+    else (this.listeners ??= []).push(listener);
+  }
+
+  /** The call is over: tell the end listeners, once. */
+  end(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.listeners !== undefined) fire(this.listeners, error);
   }
 }

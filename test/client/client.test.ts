@@ -218,14 +218,17 @@ describe('createClient against real servers', () => {
     basis.close();
   });
 
-  it('rejects streaming methods clearly and keeps an RPC named Close callable', async () => {
+  it('keeps an RPC named Close callable; closeClient closes it, and later calls fail with `closed`', async () => {
     const pkg = loadPackageDefinition(loadSync(join(__dirname, '..', 'fixtures', 'extra.proto'))).extra as GrpcObject;
     const Extra = pkg.Extra as ServiceClientConstructor;
     const registry = memoryRegistry();
     const extra = createClient(Extra, 'extra', { registry }) as Record<string, (req: unknown) => Promise<unknown>>;
     assert.equal(typeof extra.close, 'function');
-    await assert.rejects((extra.watch as (req: unknown) => Promise<unknown>)({}), (err: unknown) => isKeelError(err, 'bad_option') && /streaming/.test(err.message));
+    const watch = (extra.watch as unknown as (req: unknown) => AsyncIterable<unknown>)({});
+    assert.equal(typeof watch[Symbol.asyncIterator], 'function', 'a server-streaming method returns an AsyncIterable');
     await assert.rejects((extra.close as (req: unknown) => Promise<unknown>)({}), (err: unknown) => isKeelError(err, 'no_nodes'), 'close is the RPC');
     closeClient(extra);
+    await assert.rejects((extra.close as (req: unknown) => Promise<unknown>)({}),
+      (err: unknown) => isKeelError(err, 'closed') && err.code === status.FAILED_PRECONDITION && /closed/.test(err.message));
   });
 });

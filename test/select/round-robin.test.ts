@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
 import { addFilter, RoundRobinSelector, randomSelector, type CallContext, type NodeFilter, type ServiceNode } from '../../src/index';
+import { ctx, wrapped } from '../support/call-context';
 
 const nodes = (k: number, prefix = 'n'): ServiceNode[] =>
   Array.from({ length: k }, (_, i) => ({ id: `${prefix}${i}`, name: 's', version: '', address: `127.0.0.1:${1000 + i}`, metadata: {} }));
-const ctx = (service = 's'): CallContext => ({
-  service, method: '/p.S/M', definition: {} as never, metadata: new Metadata(), deadline: undefined, signal: undefined,
-  selector: randomSelector, filters: undefined, node: undefined,
-});
 
 describe('RoundRobinSelector', () => {
   for (const [k, n] of [[3, 30], [3, 31], [7, 100], [1, 5]] as const) {
@@ -38,9 +35,9 @@ describe('RoundRobinSelector', () => {
   it('keeps one rotation per service', () => {
     const rr = new RoundRobinSelector(() => 0);
     const list = nodes(3);
-    assert.equal(rr.pick(list, ctx('a'))?.id, 'n0');
-    assert.equal(rr.pick(list, ctx('b'))?.id, 'n0');
-    assert.equal(rr.pick(list, ctx('a'))?.id, 'n1');
+    assert.equal(rr.pick(list, ctx(undefined, undefined, 'a'))?.id, 'n0');
+    assert.equal(rr.pick(list, ctx(undefined, undefined, 'b'))?.id, 'n0');
+    assert.equal(rr.pick(list, ctx(undefined, undefined, 'a'))?.id, 'n1');
   });
 
   it('continues after the last node picked when the list changes, without restarting at 0', () => {

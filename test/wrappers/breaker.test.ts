@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
-import { breaker, createClient, isKeelError, memoryRegistry, randomSelector, roundRobin, wrapClient, wrapHandler, type CircuitChange } from '../../src/index';
+import { breaker, callContext, createClient, isKeelError, memoryRegistry, roundRobin, timeout, wrapClient, wrapHandler, type CircuitChange } from '../../src/index';
+import { INFO, wrapped } from '../support/call-context';
 import { Basis, eventually, replier, startBasis, type TestServer } from '../support/basis';
 import { registerDeadNode } from '../support/dead-node';
 
@@ -51,7 +52,7 @@ describe('breaker() over real servers', () => {
         return { msg: 'ok' };
       },
     });
-    const b = breaker({ volumeThreshold: 3, sleepWindowMs: 300, timeoutMs: 5000 });
+    const b = breaker({ volumeThreshold: 3, sleepWindowMs: 300 });
     const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(b) });
     for (let i = 0; i < 3; i++) await basis.hello({ name: 'x' }).catch(() => undefined);
     assert.equal(b.circuits()[0]?.state, 'open');
@@ -85,7 +86,7 @@ describe('breaker() over real servers', () => {
     basis.close();
   });
 
-  it('bounds a hung call by timeoutMs, cancelling the real RPC', async () => {
+  it('with timeout() before it, a hung call fails by that deadline, the real RPC is cancelled, and it counts', async () => {
     const registry = memoryRegistry();
     let handlerAborted = false;
     await start(registry, {
@@ -94,12 +95,14 @@ describe('breaker() over real servers', () => {
         resolve({ msg: 'too late' });
       })),
     });
-    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(breaker({ timeoutMs: 200 })) });
+    const b = breaker();
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(timeout(200), b) });
     const t0 = Date.now();
     await assert.rejects(basis.hello({ name: 'x' }), (err: unknown) => isKeelError(err, 'deadline'));
     const took = Date.now() - t0;
     assert.ok(took >= 150 && took < 1500, `took ${took} ms`);
     await eventually(() => handlerAborted, 'the server handler to see the cancellation');
+    assert.deepEqual(b.circuits().map((c) => [c.requests, c.failures]), [[1, 1]]);
     basis.close();
   });
 
@@ -118,7 +121,7 @@ describe('breaker() over real servers', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     await start(registry, { hello: async () => (await gate, { msg: 'ok' }) });
-    const b = breaker({ maxConcurrent: 2, timeoutMs: 5000 });
+    const b = breaker({ maxConcurrent: 2 });
     const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(b) });
     const held = [basis.hello({ name: '1' }), basis.hello({ name: '2' })];
     await assert.rejects(basis.hello({ name: '3' }), (err: unknown) => isKeelError(err, 'max_concurrent') && err.code === status.RESOURCE_EXHAUSTED);
@@ -167,13 +170,12 @@ describe('breaker() over real servers', () => {
   it('with scope node, forgets the circuits of nodes gone for long (node ids churn with deploys)', async () => {
     const clock = { t: 1_000_000, now() { return this.t; } };
     const b = breaker({ scope: 'node', sleepWindowMs: 1000, rollingWindowMs: 1000, clock });
-    const call = b.client!(async (_req, ctx) => {
-      ctx.node = ctx.selector.pick(nodes, ctx);
+    const call = wrapped([b], async (_req, c) => {
+      (c as unknown as { setNode(n: unknown): void }).setNode(c.selector.pick(nodes, c));
       return 'ok';
-    });
+    }, { ...INFO, service: 'basis', method: '/basis.Basis/Hello' });
     let nodes = [{ id: 'old', name: 'basis', version: '', address: '127.0.0.1:1', metadata: {} }];
-    const ctx = () => ({ service: 'basis', method: '/basis.Basis/Hello', definition: {} as never, metadata: new Metadata(), deadline: undefined,
-      signal: undefined, selector: randomSelector, filters: undefined, node: undefined });
+    const ctx = () => callContext({ ...INFO, service: 'basis', method: '/basis.Basis/Hello' });
     await call({}, ctx());
     assert.deepEqual(b.circuits().map((c) => c.node), ['old']);
     clock.t += 7000; // longer than 6 × max(sleep window, rolling window)
@@ -184,7 +186,8 @@ describe('breaker() over real servers', () => {
 
   it('is a client wrapper only, and rejects bad options naming them', () => {
     assert.throws(() => wrapHandler(breaker()), { name: 'TypeError', message: 'breaker() wraps clients only' });
-    assert.throws(() => breaker({ timeoutMs: 0 }), { name: 'RangeError', message: /timeoutMs/ });
+    assert.throws(() => breaker({ timeoutMs: 1000 } as never), { name: 'TypeError', message: /timeoutMs is no longer a breaker option.*timeout\(ms\)/ });
+    assert.throws(() => breaker({ probeTimeoutMs: 0 }), { name: 'RangeError', message: /probeTimeoutMs/ });
     assert.throws(() => breaker({ errorThresholdPercentage: 0 }), { name: 'RangeError', message: /errorThresholdPercentage/ });
     assert.throws(() => breaker({ errorThresholdPercentage: 101 }), { name: 'RangeError', message: /errorThresholdPercentage/ });
     assert.throws(() => breaker({ volumeThreshold: 0 }), { name: 'RangeError', message: /volumeThreshold/ });

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { isKeelError, randomSelector, rateLimit, wrapClient, type Call, type CallContext } from '../../src/index';
 import { eventually } from '../support/basis';
 import { startRedis, type RedisServer } from '../support/redis-server';
+import { ctx, wrapped } from '../support/call-context';
 
 const SUITE = 'rateLimit({ redis }) tests';
 const servers: RedisServer[] = [];
@@ -24,10 +25,6 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-const ctx = (deadline?: number, signal?: AbortSignal): CallContext => ({
-  service: 's', method: '/p.S/M', definition: {} as never, metadata: new Metadata(), deadline, signal,
-  selector: randomSelector, filters: undefined, node: undefined,
-});
 const ok: Call = async () => 'ok';
 let ids = 0;
 const uniqueId = (what: string): string => `test-${what}-${process.pid}-${++ids}`;
@@ -71,15 +68,15 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     const redis = server(t);
     if (!redis) return;
     const id = uniqueId('nowait');
-    const a = wrapClient(limiter(0.5, { burst: 2, wait: false, redis: redis.url, id }))(ok);
-    const b = wrapClient(limiter(0.5, { burst: 2, wait: false, redis: { host: '127.0.0.1', port: redis.port }, id }))(ok);
+    const a = wrapped([limiter(0.5, { burst: 2, wait: false, redis: redis.url, id })], ok);
+    const b = wrapped([limiter(0.5, { burst: 2, wait: false, redis: { host: '127.0.0.1', port: redis.port }, id })], ok);
     assert.equal(await a({}, ctx()), 'ok');
     assert.equal(await b({}, ctx()), 'ok');
     const t0 = Date.now();
     await assert.rejects(a({}, ctx()), isReason('rate_limited', status.RESOURCE_EXHAUSTED));
     await assert.rejects(b({}, ctx()), isReason('rate_limited', status.RESOURCE_EXHAUSTED));
     assert.ok(Date.now() - t0 < 500, `refusals took ${Date.now() - t0} ms`);
-    const other = wrapClient(limiter(0.5, { burst: 2, wait: false, redis: redis.url, id: `${id}-other` }))(ok);
+    const other = wrapped([limiter(0.5, { burst: 2, wait: false, redis: redis.url, id: `${id}-other` })], ok);
     assert.equal(await other({}, ctx()), 'ok', 'another id has its own bucket');
   });
 
@@ -89,8 +86,8 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     const id = uniqueId('deadline');
     let reached = 0;
     const next: Call = async () => ++reached;
-    const a = wrapClient(limiter(2, { redis: redis.url, id }))(next);
-    const b = wrapClient(limiter(2, { redis: redis.url, id }))(next);
+    const a = wrapped([limiter(2, { redis: redis.url, id })], next);
+    const b = wrapped([limiter(2, { redis: redis.url, id })], next);
     await a({}, ctx());
     let t0 = Date.now();
     await assert.rejects(b({}, ctx(Date.now() + 200)), isReason('deadline', status.DEADLINE_EXCEEDED));
@@ -107,7 +104,7 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     const redis = server(t);
     if (!redis) return;
     const id = uniqueId('abort');
-    const call = wrapClient(limiter(2, { redis: redis.url, id }))(ok);
+    const call = wrapped([limiter(2, { redis: redis.url, id })], ok);
     await call({}, ctx());
     const controller = new AbortController();
     const waiting = call({}, ctx(undefined, controller.signal));
@@ -124,7 +121,7 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     servers.push(redis);
     const errors: Error[] = [];
     const id = uniqueId('crash');
-    const call = wrapClient(limiter(4, { burst: 1, wait: false, redis: redis.url, id, onError: (e) => errors.push(e) }))(ok);
+    const call = wrapped([limiter(4, { burst: 1, wait: false, redis: redis.url, id, onError: (e) => errors.push(e) })], ok);
     assert.equal(await call({}, ctx()), 'ok');
     await assert.rejects(call({}, ctx()), isReason('rate_limited', status.RESOURCE_EXHAUSTED));
     await redis.crash();
@@ -149,8 +146,8 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     const redis = await startRedis(SUITE) as RedisServer;
     servers.push(redis);
     const errors: Error[] = [];
-    const quick = wrapClient(limiter(100, { redis: redis.url, id: uniqueId('hang'), redisTimeoutMs: 300, onError: (e) => errors.push(e) }))(ok);
-    const slow = wrapClient(limiter(100, { redis: redis.url, id: uniqueId('hang'), redisTimeoutMs: 1000, onError: (e) => errors.push(e) }))(ok);
+    const quick = wrapped([limiter(100, { redis: redis.url, id: uniqueId('hang'), redisTimeoutMs: 300, onError: (e) => errors.push(e) })], ok);
+    const slow = wrapped([limiter(100, { redis: redis.url, id: uniqueId('hang'), redisTimeoutMs: 1000, onError: (e) => errors.push(e) })], ok);
     await quick({}, ctx());
     await slow({}, ctx());
     redis.pause();
@@ -183,7 +180,7 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     const url = gone.url;
     await gone.stop();
     const errors: Error[] = [];
-    const call = wrapClient(limiter(1, { wait: false, redis: url, id: uniqueId('unreachable'), onError: (e) => errors.push(e) }))(ok);
+    const call = wrapped([limiter(1, { wait: false, redis: url, id: uniqueId('unreachable'), onError: (e) => errors.push(e) })], ok);
     const t0 = Date.now();
     assert.equal(await call({}, ctx()), 'ok');
     await assert.rejects(call({}, ctx()), isReason('rate_limited', status.RESOURCE_EXHAUSTED));
@@ -213,8 +210,8 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
     closers.push(() => client.quit());
     const id = uniqueId('own');
     const mine = limiter(0.5, { burst: 1, wait: false, redis: client, id });
-    const byUrl = wrapClient(limiter(0.5, { burst: 1, wait: false, redis: redis.url, id }))(ok);
-    assert.equal(await wrapClient(mine)(ok)({}, ctx()), 'ok');
+    const byUrl = wrapped([limiter(0.5, { burst: 1, wait: false, redis: redis.url, id })], ok);
+    assert.equal(await wrapped([mine], ok)({}, ctx()), 'ok');
     await assert.rejects(byUrl({}, ctx()), isReason('rate_limited', status.RESOURCE_EXHAUSTED));
     await mine.close();
     assert.equal(await client.ping(), 'PONG');
@@ -243,7 +240,7 @@ describe('rateLimit({ redis, id }): one limit shared through a real redis-server
   it('without redis, close() is a no-op', async () => {
     const l = rateLimit(5);
     await l.close();
-    assert.equal(await wrapClient(l)(ok)({}, ctx()), 'ok');
+    assert.equal(await wrapped([l], ok)({}, ctx()), 'ok');
   });
 });
 

@@ -4,21 +4,18 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { breaker, createClient, isKeelError, memoryRegistry, rateLimit, randomSelector, wrapClient, wrapHandler, type Call, type CallContext } from '../../src/index';
 import { Basis, startBasis, type TestServer } from '../support/basis';
 import { FakeClock } from '../support/fake-clock';
+import { ctx, wrapped } from '../support/call-context';
 
 const servers: TestServer[] = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.server.stop()));
-});
-const ctx = (deadline?: number, signal?: AbortSignal): CallContext => ({
-  service: 's', method: '/p.S/M', definition: {} as never, metadata: new Metadata(), deadline, signal,
-  selector: randomSelector, filters: undefined, node: undefined,
 });
 const ok: Call = async () => 'ok';
 
 describe('rateLimit()', () => {
   it('with wait: false, fails at once with RESOURCE_EXHAUSTED / rate_limited when no token is free', async () => {
     const clock = new FakeClock();
-    const call = wrapClient(rateLimit(10, { burst: 2, wait: false, clock }))(ok);
+    const call = wrapped([rateLimit(10, { burst: 2, wait: false, clock })], ok);
     assert.equal(await call({}, ctx()), 'ok');
     assert.equal(await call({}, ctx()), 'ok');
     await assert.rejects(call({}, ctx()), (err: unknown) => isKeelError(err, 'rate_limited') && err.code === status.RESOURCE_EXHAUSTED);
@@ -29,7 +26,7 @@ describe('rateLimit()', () => {
   it('with wait, fails at once with DEADLINE_EXCEEDED / deadline when the wait would outlast the deadline', async () => {
     const clock = new FakeClock();
     let reached = 0;
-    const call = wrapClient(rateLimit(1, { clock }))(async () => ++reached);
+    const call = wrapped([rateLimit(1, { clock })], async () => ++reached);
     await call({}, ctx());
     const t0 = Date.now();
     await assert.rejects(call({}, ctx(Date.now() + 900)), (err: unknown) => isKeelError(err, 'deadline') && err.code === status.DEADLINE_EXCEEDED);
@@ -39,7 +36,7 @@ describe('rateLimit()', () => {
 
   it('with wait, queues calls in FIFO order at the rate', async () => {
     const order: number[] = [];
-    const call = wrapClient(rateLimit(20))(async (req: { i: number }) => order.push(req.i));
+    const call = wrapped([rateLimit(20)], async (req: { i: number }) => order.push(req.i));
     const t0 = Date.now();
     await Promise.all(Array.from({ length: 10 }, (_, i) => call({ i }, ctx())));
     const took = Date.now() - t0;
@@ -50,7 +47,7 @@ describe('rateLimit()', () => {
   it('never makes calls under the rate wait, however many fall in one millisecond (sub-ms clock)', async () => {
     // On Date.now()'s whole milliseconds, the second call in a millisecond waited a ~1 ms timer tick at
     // rates above 1,000/s: half of these calls did.
-    const call = wrapClient(rateLimit(100_000))(ok);
+    const call = wrapped([rateLimit(100_000)], ok);
     let slow = 0;
     for (let i = 0; i < 2000; i++) {
       const spaced = process.hrtime.bigint();
@@ -64,7 +61,7 @@ describe('rateLimit()', () => {
 
   it('a call aborted while waiting fails as cancelled and gives its token back', async () => {
     const clock = new FakeClock();
-    const call = wrapClient(rateLimit(1, { clock }))(ok);
+    const call = wrapped([rateLimit(1, { clock })], ok);
     await call({}, ctx());
     const controller = new AbortController();
     const waiting = call({}, ctx(undefined, controller.signal));

@@ -1,0 +1,78 @@
+import { Metadata } from '@grpc/grpc-js';
+import { describe } from '../address';
+import type { CallKind } from '../call';
+import { positiveMs } from '../options';
+
+/** Per-call options, for every call kind. */
+export interface CallOptions {
+  /** This call's timeout, overriding the client's (`timeoutMs` for unary, `streamTimeoutMs` for streams). */
+  timeoutMs?: number;
+  /** An absolute deadline (epoch ms or Date), e.g. a handler's `ctx.deadline` to propagate it. */
+  deadline?: number | Date;
+  /** Outgoing metadata. */
+  metadata?: Metadata | Record<string, string>;
+  /** Aborting it cancels the call. */
+  signal?: AbortSignal;
+  /** Receives the server's response headers (each attempt's, when a wrapper retries). */
+  onHeader?: (metadata: Metadata) => void;
+  /** Receives the server's trailers, with the final status, OK or not. */
+  onTrailer?: (metadata: Metadata) => void;
+}
+
+const KNOWN = new Set(['timeoutMs', 'deadline', 'metadata', 'signal', 'onHeader', 'onTrailer']);
+
+/** The client's defaults a call's options fall back to. */
+export interface CallDefaults {
+  readonly timeoutMs: number;
+  readonly streamTimeoutMs: number;
+}
+
+/** The validated options of one call; throws a TypeError/RangeError naming the bad option. */
+export interface ResolvedOptions {
+  deadline: number | undefined;
+  metadata: Metadata;
+  signal: AbortSignal | undefined;
+  onHeader: ((metadata: Metadata) => void) | undefined;
+  onTrailer: ((metadata: Metadata) => void) | undefined;
+}
+
+export function resolveOptions(options: CallOptions | undefined, kind: CallKind, defaults: CallDefaults): ResolvedOptions {
+  if (options === undefined) {
+    return { deadline: deadlineOf(undefined, kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs), metadata: new Metadata(), signal: undefined, onHeader: undefined, onTrailer: undefined };
+  }
+  if (typeof options !== 'object' || options === null) throw new TypeError(`call options must be an object, got ${describe(options)}`);
+  for (const key in options) {
+    if (!KNOWN.has(key)) throw new TypeError(`unknown call option "${key}" (known: ${[...KNOWN].join(', ')})`);
+  }
+  const { signal, onHeader, onTrailer } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  if (onHeader !== undefined && typeof onHeader !== 'function') throw new TypeError(`onHeader must be a function, got ${describe(onHeader)}`);
+  if (onTrailer !== undefined && typeof onTrailer !== 'function') throw new TypeError(`onTrailer must be a function, got ${describe(onTrailer)}`);
+  const timeoutMs = options.timeoutMs === undefined
+    ? (kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs)
+    : positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });
+  const deadline = deadlineOf(options.deadline, timeoutMs);
+  return { deadline, metadata: metadataOf(options.metadata), signal, onHeader, onTrailer };
+}
+
+function deadlineOf(given: number | Date | undefined, timeoutMs: number): number | undefined {
+  let deadline = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
+  if (given !== undefined) {
+    const at = given instanceof Date ? given.getTime() : given;
+    if (typeof at !== 'number' || Number.isNaN(at)) throw new TypeError(`deadline must be epoch milliseconds or a Date, got ${describe(given)}`);
+    if (Number.isFinite(at)) deadline = deadline === undefined ? at : Math.min(deadline, at);
+  }
+  return deadline;
+}
+
+function metadataOf(given: CallOptions['metadata']): Metadata {
+  if (given === undefined) return new Metadata();
+  if (given instanceof Metadata) return given.clone();
+  if (typeof given !== 'object' || given === null) throw new TypeError('metadata must be a grpc Metadata or an object of strings');
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(given)) {
+    if (typeof value !== 'string') throw new TypeError(`metadata.${key} must be a string`);
+    metadata.set(key, value);
+  }
+  return metadata;
+}

@@ -1,0 +1,137 @@
+import { Metadata } from '@grpc/grpc-js';
+import type { Call, CallContext, CallKind, EndListener, MethodInfo, NodeFilter, Selector } from '../call';
+import type { ServiceNode } from '../registry/registry';
+import { randomSelector } from '../select/random';
+import { observeEnd } from './end';
+import type { StreamHooks } from './response-stream';
+
+/** What every attempt of one call shares. */
+export interface CallState extends MethodInfo {
+  readonly signal: AbortSignal | undefined;
+  /** The caller's `onHeader` / `onTrailer`. */
+  readonly hooks: StreamHooks;
+  readonly tried: ServiceNode[];
+  attempts: number;
+}
+
+/** One attempt: shared by every layer's context between the layer that started it and the network. */
+export class Attempt {
+  node: ServiceNode | undefined = undefined;
+  /** Set when a later attempt of the same call started: layers above it read that one's node. */
+  next: Attempt | undefined = undefined;
+  constructor(readonly number: number, readonly metadata: Metadata) {}
+}
+
+/**
+ * A layer's view of a call (see `CallContext`). `enter` makes one per `next()`: its fields start as the
+ * caller's, so what this layer changes stays below it; a second `next()` from the same layer gets a new
+ * `Attempt`.
+ */
+export class ClientContext implements CallContext {
+  /** This layer passed its call on once already: the next `next()` is a new attempt. */
+  private passedOn = false;
+  private listeners: EndListener[] | undefined = undefined;
+
+  constructor(
+    private readonly call: CallState,
+    readonly current: Attempt,
+    public deadline: number | undefined,
+    public selector: Selector,
+    readonly filters: readonly NodeFilter[] | undefined,
+  ) {}
+
+  get service(): string { return this.call.service; }
+  get method(): string { return this.call.method; }
+  get kind(): CallKind { return this.call.kind; }
+  get definition(): MethodInfo['definition'] { return this.call.definition; }
+  get signal(): AbortSignal | undefined { return this.call.signal; }
+  get tried(): readonly ServiceNode[] { return this.call.tried; }
+  get attempt(): number { return this.current.number; }
+  get attemptKey(): object { return this.current; }
+  get metadata(): Metadata { return this.current.metadata; }
+  get hooks(): StreamHooks { return this.call.hooks; }
+
+  get node(): ServiceNode | undefined {
+    let attempt = this.current;
+    while (attempt.next !== undefined) attempt = attempt.next;
+    return attempt.node;
+  }
+
+  /** Records the node this attempt goes to (node selection, in the terminal call). */
+  setNode(node: ServiceNode): void {
+    this.current.node = node;
+    this.call.tried.push(node);
+  }
+
+  onEnd(listener: EndListener): void {
+    (this.listeners ??= []).push(listener);
+  }
+
+  /** The context the layer below gets for this `next()`. */
+  passOn(): ClientContext {
+    let attempt = this.current;
+    if (this.passedOn) {
+      let last = attempt;
+      while (last.next !== undefined) last = last.next;
+      attempt = new Attempt(++this.call.attempts, attempt.metadata.clone());
+      last.next = attempt;
+    }
+    this.passedOn = true;
+    return new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters);
+  }
+
+  /** Hands this layer's result to its end listeners (streams: when they end); returns what the caller gets. */
+  settle(result: Promise<unknown>): Promise<unknown> {
+    const listeners = this.listeners;
+    return listeners === undefined ? result : observeEnd(result, this.call.kind, listeners);
+  }
+}
+
+/** Runs `inner` as the layer below `ctx`: the boundary between two wrappers, and above the network. */
+export function enter(inner: Call, request: unknown, ctx: CallContext): Promise<unknown> {
+  if (!(ctx instanceof ClientContext)) {
+    return Promise.reject(new TypeError('keel: pass next() the context your wrapper received (set its fields; do not copy it)'));
+  }
+  const child = ctx.passOn();
+  let result: Promise<unknown>;
+  try {
+    result = inner(request, child);
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  return child.settle(result);
+}
+
+/** `inner` behind a boundary: what a wrapper receives as `next`. */
+export function boundary(inner: Call): Call {
+  return (request, ctx) => enter(inner, request, ctx) as Promise<any>;
+}
+
+/** What `callContext` accepts: the per-call values a client would take from the call's options. */
+export interface CallContextInit {
+  deadline?: number;
+  signal?: AbortSignal;
+  metadata?: Metadata;
+  selector?: Selector;
+}
+
+/**
+ * A fresh context for one call of `method`, as a client makes it: for testing wrappers and selectors
+ * without a client. Run a call with it through `runCall`, so that its end listeners are told.
+ */
+export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
+  return new ClientContext({ ...method, signal: init.signal, hooks: {}, tried: [], attempts: 1 },
+    new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined);
+}
+
+/** Runs `call` with a context from `callContext` as a client would: end listeners are told how it ended. */
+export function runCall<Res>(call: Call<any, Res>, request: unknown, ctx: CallContext): Promise<Res> {
+  if (!(ctx instanceof ClientContext)) return Promise.reject(new TypeError('runCall: ctx must come from callContext()'));
+  let result: Promise<unknown>;
+  try {
+    result = call(request, ctx);
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  return ctx.settle(result) as Promise<Res>;
+}

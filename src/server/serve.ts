@@ -1,0 +1,126 @@
+import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import type { CallKind, Handler } from '../call';
+import { cancelled } from '../errors';
+import { ServerCallContext } from './handler-context';
+import { RequestStream } from './request-stream';
+import { toStatus } from './to-status';
+
+/** A grpc-js handler function of any kind. */
+export type GrpcHandler = (call: any, callback?: any) => void;
+
+/** Runs the (wrapped) handler; a synchronous throw becomes a rejection. */
+function run(handler: Handler, request: unknown, ctx: ServerCallContext): Promise<unknown> {
+  try {
+    return handler(request, ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Sends the handler's headers now, unless grpc-js already sent headers with a message. */
+function flushHeader(call: { sendMetadata(md: import('@grpc/grpc-js').Metadata): void }, ctx: ServerCallContext): void {
+  const header = ctx.takeHeader();
+  if (header !== undefined) call.sendMetadata(header);
+}
+
+/** Unary and client-streaming: one response, through grpc-js's callback. */
+function answer(call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>,
+  result: Promise<unknown>, ctx: ServerCallContext): void {
+  result.then(
+    (response) => {
+      flushHeader(call, ctx);
+      callback(null, response, ctx.trailerIfAny);
+      ctx.end(undefined);
+    },
+    (err: unknown) => {
+      flushHeader(call, ctx);
+      callback(toStatus(err, ctx.trailerIfAny));
+      ctx.end(err);
+    },
+  );
+}
+
+function iteratorOf(source: unknown, path: string): AsyncIterator<unknown> | Iterator<unknown> {
+  const s = source as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null;
+  const asyncIterator = s?.[Symbol.asyncIterator];
+  if (typeof asyncIterator === 'function') return asyncIterator.call(s);
+  const iterator = s?.[Symbol.iterator];
+  if (typeof iterator === 'function' && typeof source !== 'string') return iterator.call(s);
+  const details = `the handler of streaming method ${path} must return an AsyncIterable or Iterable (an async function*), got ${source === null ? 'null' : typeof source}`;
+  throw Object.assign(new Error(details), { code: status.INTERNAL, details });
+}
+
+/**
+ * Server-streaming and bidi: pulls the handler's iterable one message at a time, writing each only when the
+ * transport has room (`write()` false → wait for 'drain'), so a slow caller never makes the server buffer.
+ * When the caller goes away it stops pulling and closes the iterable (`return()`: the generator's `finally`
+ * blocks run). A throw, at any point, becomes the call's status.
+ */
+async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, result: Promise<unknown>,
+  ctx: ServerCallContext, path: string): Promise<void> {
+  let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
+  let failure: unknown;
+  let gone: (() => void) | undefined;
+  const goneOnce = new Promise<void>((resolve) => (gone = resolve));
+  call.once('cancelled', () => gone?.());
+  try {
+    it = iteratorOf(await result, path);
+    for (;;) {
+      if (ctx.cancelled) break;
+      const step = await it.next();
+      if (step.done || ctx.cancelled) break;
+      flushHeader(call, ctx);
+      if (!call.write(step.value)) {
+        await Promise.race([new Promise((resolve) => call.once('drain', resolve)), goneOnce]);
+      }
+    }
+  } catch (err) {
+    failure = err;
+  }
+  if (ctx.cancelled) {
+    Promise.resolve(it?.return?.()).catch(() => undefined);
+    ctx.end(cancelled('the caller cancelled the call or its deadline passed'));
+    return;
+  }
+  flushHeader(call, ctx);
+  if (failure === undefined) {
+    call.end(ctx.trailerIfAny);
+    ctx.end(undefined);
+  } else {
+    call.emit('error', toStatus(failure, ctx.trailerIfAny));
+    ctx.end(failure);
+  }
+}
+
+/** The grpc-js handler for one method: a context per call, the wrapped handler, the answer by kind. */
+export function serve(serverName: string, path: string, kind: CallKind, handler: Handler): GrpcHandler {
+  switch (kind) {
+    case 'unary':
+      return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const ctx = new ServerCallContext(serverName, path, kind, call);
+        answer(call, callback, run(handler, call.request, ctx), ctx);
+      };
+    case 'client_stream':
+      return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const ctx = new ServerCallContext(serverName, path, kind, call);
+        answer(call, callback, run(handler, new RequestStream(call), ctx), ctx);
+      };
+    case 'server_stream':
+      return (call: ServerWritableStream<unknown, unknown>) => {
+        const ctx = new ServerCallContext(serverName, path, kind, call);
+        void stream(call, run(handler, call.request, ctx), ctx, path);
+      };
+    case 'bidi':
+      return (call: ServerDuplexStream<unknown, unknown>) => {
+        const ctx = new ServerCallContext(serverName, path, kind, call);
+        void stream(call, run(handler, new RequestStream(call), ctx), ctx, path);
+      };
+  }
+}
+
+/** grpc-js's name for each kind, for `Server.register`. */
+export const GRPC_KIND: Readonly<Record<CallKind, 'unary' | 'serverStream' | 'clientStream' | 'bidi'>> = {
+  unary: 'unary', server_stream: 'serverStream', client_stream: 'clientStream', bidi: 'bidi',
+};
+
