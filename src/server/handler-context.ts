@@ -32,11 +32,14 @@ export class ServerCallContext implements HandlerContext {
     private readonly call: IncomingCall,
   ) {
     // grpc-js also says 'cancelled' once a call's status has been sent: only a call not over yet is cancelled.
-    call.once('cancelled', () => {
-      if (this.ended) return;
-      this.wasCancelled = true;
-      this.controller?.abort(new Error(CANCELLED_BY_CALLER));
-    });
+    call.once('cancelled', () => this.cancel());
+  }
+
+  /** The caller went away: abort the handler's signal (unless the call was over already). */
+  cancel(): void {
+    if (this.ended || this.wasCancelled) return;
+    this.wasCancelled = true;
+    this.controller?.abort(new Error(CANCELLED_BY_CALLER));
   }
 
   get metadata(): Metadata {

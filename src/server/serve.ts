@@ -104,7 +104,7 @@ export function serve(serverName: string, path: string, kind: CallKind, handler:
     case 'client_stream':
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        answer(call, callback, run(handler, new RequestStream(call), ctx), ctx);
+        answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx);
       };
     case 'server_stream':
       return (call: ServerWritableStream<unknown, unknown>) => {
@@ -114,7 +114,7 @@ export function serve(serverName: string, path: string, kind: CallKind, handler:
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        void stream(call, run(handler, new RequestStream(call), ctx), ctx, path);
+        void stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path);
       };
   }
 }

@@ -34,10 +34,7 @@ export abstract class MessageQueue<T> implements AsyncIterableIterator<T> {
         source.pause();
       }
     });
-    source.on('end', () => {
-      this.drained = true;
-      this.wake();
-    });
+    source.on('end', () => this.sourceEnded());
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
@@ -55,6 +52,12 @@ export abstract class MessageQueue<T> implements AsyncIterableIterator<T> {
   }
 
   abstract return(): Promise<IteratorResult<T>>;
+
+  /** The source ended: every message is queued. */
+  protected sourceEnded(): void {
+    this.drained = true;
+    this.wake();
+  }
 
   /** Whether iteration is over once the queue is empty. */
   protected finished(): boolean {

@@ -29,7 +29,8 @@ export async function startItems(registry: Registry, options: Partial<ServerOpti
   const probe: ItemsProbe = { server, id: server.id, produced: 0, finallyRan: 0, aborted: 0, contexts: [] };
   const watch = (ctx: HandlerContext): void => {
     probe.contexts.push(ctx);
-    ctx.signal.addEventListener('abort', () => probe.aborted++);
+    if (ctx.signal.aborted) probe.aborted++; // cancelled before the handler ran
+    else ctx.signal.addEventListener('abort', () => probe.aborted++);
   };
   server.addService(Items, {
     GetItem: ({ id }: { id: number }, ctx: HandlerContext) => {
