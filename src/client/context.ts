@@ -17,8 +17,6 @@ export interface CallState extends MethodInfo {
 /** One attempt: shared by every layer's context between the layer that started it and the network. */
 export class Attempt {
   node: ServiceNode | undefined = undefined;
-  /** Set when a later attempt of the same call started: layers above it read that one's node. */
-  next: Attempt | undefined = undefined;
   constructor(readonly number: number, readonly metadata: Metadata) {}
 }
 
@@ -31,6 +29,8 @@ export class ClientContext implements CallContext {
   /** This layer passed its call on once already: the next `next()` is a new attempt. */
   private passedOn = false;
   private listeners: EndListener[] | undefined = undefined;
+  /** The newest attempt started at or below this layer, when a layer at or below it called `next` again. */
+  private latest: Attempt | undefined = undefined;
 
   constructor(
     private readonly call: CallState,
@@ -38,6 +38,7 @@ export class ClientContext implements CallContext {
     public deadline: number | undefined,
     public selector: Selector,
     readonly filters: readonly NodeFilter[] | undefined,
+    private readonly parent: ClientContext | undefined,
   ) {}
 
   get service(): string { return this.call.service; }
@@ -51,10 +52,9 @@ export class ClientContext implements CallContext {
   get metadata(): Metadata { return this.current.metadata; }
   get hooks(): StreamHooks { return this.call.hooks; }
 
+  /** This layer's attempt's node; above a layer that retried, the newest attempt's. */
   get node(): ServiceNode | undefined {
-    let attempt = this.current;
-    while (attempt.next !== undefined) attempt = attempt.next;
-    return attempt.node;
+    return (this.latest ?? this.current).node;
   }
 
   /** Records the node this attempt goes to (node selection, in the terminal call). */
@@ -71,13 +71,12 @@ export class ClientContext implements CallContext {
   passOn(): ClientContext {
     let attempt = this.current;
     if (this.passedOn) {
-      let last = attempt;
-      while (last.next !== undefined) last = last.next;
       attempt = new Attempt(++this.call.attempts, attempt.metadata.clone());
-      last.next = attempt;
+      // This layer and the ones above it now speak for the new attempt (rare: only on a retry or hedge).
+      for (let ctx: ClientContext | undefined = this; ctx !== undefined; ctx = ctx.parent) ctx.latest = attempt;
     }
     this.passedOn = true;
-    return new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters);
+    return new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters, this);
   }
 
   /** Hands this layer's result to its end listeners (streams: when they end); returns what the caller gets. */
@@ -121,7 +120,7 @@ export interface CallContextInit {
  */
 export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
   return new ClientContext({ ...method, signal: init.signal, hooks: {}, tried: [], attempts: 1 },
-    new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined);
+    new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined, undefined);
 }
 
 /** Runs `call` with a context from `callContext` as a client would: end listeners are told how it ended. */

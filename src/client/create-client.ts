@@ -104,7 +104,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
         const resolved = resolveOptions(callOptions, info.kind, defaults);
         ctx = new ClientContext(
           { ...info, signal: resolved.signal, hooks: resolved, tried: [], attempts: 1 },
-          new Attempt(1, resolved.metadata), resolved.deadline, selector, undefined,
+          new Attempt(1, resolved.metadata), resolved.deadline, selector, undefined, undefined,
         );
       } catch (err) {
         return Promise.reject(keelError('bad_option', `${info.method}: ${(err as Error).message}`));

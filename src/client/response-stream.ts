@@ -51,10 +51,15 @@ export class ResponseStream<T> extends MessageQueue<T> implements EndObservable 
     else this.listeners.push(listener);
   }
 
-  /** The consumer left the loop: cancel the call unless it is over. */
+  /**
+   * The consumer left the loop: cancel the call unless it is over. Resolves once the call has ended (a
+   * cancel ends it locally, at once), so that what the call held — a breaker's place, the channel — is free.
+   */
   return(): Promise<IteratorResult<T>> {
-    if (!this.ended && !this.drained) this.abort(cancelled('the consumer stopped reading the response stream'));
-    return Promise.resolve({ value: undefined, done: true });
+    const done: IteratorResult<T> = { value: undefined, done: true };
+    if (this.ended) return Promise.resolve(done);
+    if (!this.drained) this.abort(cancelled('the consumer stopped reading the response stream'));
+    return new Promise((resolve) => this[STREAM_END](() => resolve(done)));
   }
 
   /** The status is known and every message grpc-js still held was handed out. */
