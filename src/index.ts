@@ -6,6 +6,7 @@ export type { ClientOptions, CallOptions, KeelClient } from './client/create-cli
 export { createServer } from './server/create-server';
 export type { ServerOptions, KeelServer, Implementation } from './server/create-server';
 export { wrapClient, wrapHandler } from './compose';
+export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { memoryRegistry } from './registry/memory';
 export type { MemoryRegistryOptions } from './registry/memory';
 export { localRegistry } from './registry/local';

@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type ChannelOptions, type MethodDefinition } from '@grpc/grpc-js';
+import { Metadata, status, type ChannelCredentials, type ChannelOptions, type MethodDefinition } from '@grpc/grpc-js';
 import type { Call, CallContext, ClientWrapper, NodeFilter, Selector } from '../call';
 import { KeelError } from '../errors';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
@@ -6,6 +6,7 @@ import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { randomSelector } from '../select/random';
 import { methodsOf, type ServiceDef } from '../service-def';
+import { clientChannel, type ClientTlsOptions } from '../tls';
 import { ChannelPool } from './channels';
 import { NodeCache } from './node-cache';
 import { terminal } from './terminal';
@@ -17,7 +18,9 @@ export interface ClientOptions {
   wrap?: ClientWrapper;
   /** Default per-call timeout; it becomes the call's gRPC deadline. `Infinity` for none. Default 5000 (go-micro's). */
   timeoutMs?: number;
-  /** Channel credentials. Default: insecure. */
+  /** TLS or mutual TLS, verifying servers against `tls.serverName` (default: the service name). See `ClientTlsOptions`. Default: none. */
+  tls?: ClientTlsOptions;
+  /** Channel credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ChannelCredentials;
   /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`. */
   channelOptions?: ChannelOptions;
@@ -83,7 +86,7 @@ const badOption = (message: string): Promise<never> =>
  * const { msg } = await basis.hello({ name: 'John' }, { timeoutMs: 500 });
  */
 export function createClient<D extends ServiceDef>(def: D, serviceName: string, options: ClientOptions = {}): KeelClient<D> {
-  knownKeys(options, ['registry', 'wrap', 'timeoutMs', 'credentials', 'channelOptions', 'selector'], 'createClient');
+  knownKeys(options, ['registry', 'wrap', 'timeoutMs', 'credentials', 'tls', 'channelOptions', 'selector'], 'createClient');
   nonEmptyString(serviceName, 'createClient: serviceName');
   const methods = methodsOf(def, 'createClient: def');
   const timeoutMs = positiveMs(options.timeoutMs ?? 5000, 'createClient: timeoutMs', { allowInfinity: true });
@@ -94,7 +97,8 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
-  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
+  const channel = clientChannel(options.tls, options.credentials, options.channelOptions, serviceName);
+  const pool = new ChannelPool(channel.credentials, channel.channelOptions);
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
   const base = terminal(cache, pool);
   const pipeline: Call = options.wrap ? options.wrap(base) : base;
