@@ -32,7 +32,7 @@ export interface ServerTlsOptions {
   key: Pem;
   /** CA certificate(s) that clients' certificates must chain to. Default: none (no client certificates). */
   ca?: Pem;
-  /** Refuse clients without a certificate signed by `ca` (mutual TLS). Default: true when `ca` is given. */
+  /** Require a client certificate signed by `ca` (mutual TLS); `false`: ask for none. Default: true when `ca` is given. */
   requireClientCert?: boolean;
 }
 
