@@ -17,6 +17,7 @@ export { consulRegistry } from './registry/consul';
 export type { ConsulRegistryOptions } from './registry/consul';
 export { etcdRegistry } from './registry/etcd';
 export type { EtcdRegistryOptions } from './registry/etcd';
+export type { EtcdAuth } from './registry/etcd-security';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { rateLimit } from '../wrappers/rate-limit';
