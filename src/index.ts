@@ -6,6 +6,7 @@ export type { ClientOptions, CallOptions, KeelClient } from './client/create-cli
 export { createServer } from './server/create-server';
 export type { ServerOptions, KeelServer, Implementation } from './server/create-server';
 export { wrapClient, wrapHandler } from './compose';
+export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { memoryRegistry } from './registry/memory';
 export type { MemoryRegistryOptions } from './registry/memory';
 export { localRegistry } from './registry/local';
@@ -16,6 +17,7 @@ export { consulRegistry } from './registry/consul';
 export type { ConsulRegistryOptions } from './registry/consul';
 export { etcdRegistry } from './registry/etcd';
 export type { EtcdRegistryOptions } from './registry/etcd';
+export type { EtcdAuth } from './registry/etcd-security';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { rateLimit } from '../wrappers/rate-limit';

@@ -1,4 +1,4 @@
-import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions, type MethodDefinition } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions, MethodDefinition } from '@grpc/grpc-js';
 import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
 import { asComposed } from '../compose';
 import { keelError } from '../errors';
@@ -7,6 +7,7 @@ import { registryFromEnv } from '../registry/from-env';
 import type { Registry } from '../registry/registry';
 import { randomSelector } from '../select/random';
 import { methodsOf, type ServiceDef } from '../service-def';
+import { clientChannel, type ClientTlsOptions } from '../tls';
 import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
 import { ChannelPool } from './channels';
 import { Attempt, ClientContext, runCall } from './context';
@@ -26,7 +27,9 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Default timeout of streaming calls (all three kinds), from the start of the call to its end. Default `Infinity`: none. */
   streamTimeoutMs?: number;
-  /** Channel credentials. Default: insecure. */
+  /** TLS or mutual TLS, verifying servers against `tls.serverName` (default: the service name). See `ClientTlsOptions`. Default: none. */
+  tls?: ClientTlsOptions;
+  /** Channel credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ChannelCredentials;
   /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`. */
   channelOptions?: ChannelOptions;
@@ -58,7 +61,7 @@ export function closeClient(client: object): void {
   closers.get(client)?.();
 }
 
-const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'channelOptions', 'selector'];
+const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'tls', 'channelOptions', 'selector'];
 
 /**
  * Creates a client for `serviceName`: each call finds the service's nodes in the registry, picks one
@@ -85,7 +88,8 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
-  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
+  const channel = clientChannel(options.tls, options.credentials, options.channelOptions, serviceName);
+  const pool = new ChannelPool(channel.credentials, channel.channelOptions);
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
   let closed = false;
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Agent as HttpsAgent } from 'node:https';
 import Consul from 'consul';
 import { describe, parseHostPort } from '../address';
 import { knownKeys, positiveMs } from '../options';
@@ -9,12 +10,21 @@ import { backgroundAgent } from './consul/background-agent';
 import { BlockingWatch } from './consul/blocking-watch';
 import { nodesOf } from './consul/entries';
 import { encodeTags, goDuration } from './consul/go-micro-tags';
+import { consulTls } from './consul/tls';
+import type { ClientTlsOptions } from '../tls';
 
 export interface ConsulRegistryOptions {
   /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */
   address?: string;
   /** ACL token, sent as `X-Consul-Token`. Default: env `CONSUL_HTTP_TOKEN`. */
   token?: string;
+  /**
+   * HTTPS to Consul: its CA, a client certificate and key (when Consul verifies incoming connections),
+   * and the name to verify if not the address's host. Giving it means HTTPS. Default: from env
+   * `CONSUL_CACERT`, `CONSUL_CLIENT_CERT`, `CONSUL_CLIENT_KEY`, `CONSUL_TLS_SERVER_NAME` when the address
+   * is `https://…` or `CONSUL_HTTP_SSL=true`, as the Consul CLI reads them.
+   */
+  tls?: ClientTlsOptions;
   /** Datacenter. Default: the agent's. */
   datacenter?: string;
   /** How long a blocking query may wait in Consul. Default 30000 (go-micro's watch uses Consul's default too). */
@@ -31,7 +41,7 @@ export interface ConsulRegistryOptions {
 interface Target {
   host: string;
   port: number;
-  secure: boolean;
+  scheme: 'http' | 'https' | undefined;
 }
 
 /**
@@ -44,8 +54,9 @@ interface Target {
  * @example const registry = consulRegistry({ address: '127.0.0.1:8500' });
  */
 export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
-  knownKeys(options, ['address', 'token', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale'], 'consulRegistry');
+  knownKeys(options, ['address', 'token', 'tls', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale'], 'consulRegistry');
   const target = parseTarget(options.address ?? (process.env.CONSUL_HTTP_ADDR?.trim() || '127.0.0.1:8500'));
+  const { secure, agent } = consulTls(options.tls, target.scheme, process.env);
   const token = options.token ?? (process.env.CONSUL_HTTP_TOKEN || undefined);
   if (token !== undefined && typeof token !== 'string') throw new TypeError(`consulRegistry: token must be a string, got ${describe(token)}`);
   const datacenter = options.datacenter;
@@ -60,8 +71,8 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const stale = options.allowStale ?? true;
 
   const defaults = { ...(token ? { token } : {}), ...(datacenter ? { dc: datacenter } : {}) };
-  const api = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults });
-  const watchApi = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults, agent: backgroundAgent(target.secure) });
+  const api = new Consul({ host: target.host, port: target.port, secure, defaults, ...(secure ? { agent: new HttpsAgent({ keepAlive: true, ...agent }) } : {}) });
+  const watchApi = new Consul({ host: target.host, port: target.port, secure, defaults, agent: backgroundAgent(secure, agent) });
   const hub = new WatchHub();
   const watches = new Map<string, BlockingWatch>();
   /** What each of our nodes was last registered as: an unchanged node is refreshed by passing its check. */
@@ -87,7 +98,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const failed = (what: string, err: unknown): Error => {
     const code = statusOf(err);
     const hint = code === 403 ? ' (check the ACL token)' : '';
-    return new Error(`consulRegistry: ${what} at ${target.secure ? 'https' : 'http'}://${target.host}:${target.port} failed: ` +
+    return new Error(`consulRegistry: ${what} at ${secure ? 'https' : 'http'}://${target.host}:${target.port} failed: ` +
       `${(err as Error).message}${code ? ` (HTTP ${code})` : ''}${hint}`);
   };
   const pass = (node: ServiceNode): Promise<unknown> =>
@@ -125,13 +136,21 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       }
     },
     async getService(name: string): Promise<ServiceNode[]> {
+      let res: { headers: Record<string, string | undefined> };
       let body: unknown;
       try {
-        body = await health(name, api, { timeout: requestTimeoutMs });
+        [res, body] = (await health(name, api, { timeout: requestTimeoutMs, ctx: Object.assign(new EventEmitter(), { includeResponse: true }) })) as
+          [{ headers: Record<string, string | undefined> }, unknown];
       } catch (err) {
         throw failed(`looking up ${name}`, err);
       }
-      return nodesOf(body, name);
+      const nodes = nodesOf(body, name);
+      // Under a deny-by-default ACL policy Consul answers an anonymous read with an empty list, not 403:
+      // say so, rather than let the caller believe the service has no nodes.
+      if (nodes.length === 0 && token === undefined && res.headers['x-consul-default-acl-policy'] === 'deny') {
+        throw failed(`looking up ${name}`, new Error('no nodes visible: Consul\'s ACL default policy is deny and no token was given (set CONSUL_HTTP_TOKEN or the token option)'));
+      }
+      return nodes;
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       return hub.subscribe(name, onChange, () => watches.set(name, new BlockingWatch({
@@ -201,5 +220,5 @@ function parseTarget(address: unknown): Target {
   const scheme = /^(https?):\/\//i.exec(address);
   const rest = scheme ? address.slice(scheme[0].length).replace(/\/+$/, '') : address;
   const { host, port } = parseHostPort(rest.includes(':') ? rest : `${rest}:8500`, 'consulRegistry: address');
-  return { host, port, secure: scheme?.[1]?.toLowerCase() === 'https' };
+  return { host, port, scheme: scheme?.[1]?.toLowerCase() as 'http' | 'https' | undefined };
 }

@@ -1,6 +1,8 @@
 import { Etcd3, EtcdLeaseInvalidError, type IOptions, type Lease, type Watcher } from 'etcd3';
 import { describe, parseHostPort } from '../address';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
+import { etcdSecurity, explainEtcdError, type EtcdAuth } from './etcd-security';
+import type { ClientTlsOptions } from '../tls';
 import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } from './etcd-codec';
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
@@ -8,7 +10,7 @@ import { WatchHub } from './watch-hub';
 
 export interface EtcdRegistryOptions {
   /**
-   * etcd client endpoints: `host:port`, `http://host:port` or `host` (port 2379, as go-micro), as an
+   * etcd client endpoints: `host:port`, `http(s)://host:port` or `host` (port 2379, as go-micro), as an
    * array or one comma-separated string. Default: env `MICRO_REGISTRY_ADDRESS`, else `127.0.0.1:2379`.
    */
   endpoints?: string | readonly string[];
@@ -22,6 +24,14 @@ export interface EtcdRegistryOptions {
   /** A watch that lost etcd tries again after `backoffMinMs`, doubling up to `backoffMaxMs`. Defaults 100 and 5000. */
   backoffMinMs?: number;
   backoffMaxMs?: number;
+  /**
+   * TLS to etcd (on also when the endpoints say `https://`): its CA, a client certificate and key (for
+   * `--client-cert-auth`), and `serverName`, the name in etcd's certificate to verify. Give `serverName`
+   * when the endpoints are IP addresses, or Node prints DEP0123. Default: none.
+   */
+  tls?: ClientTlsOptions;
+  /** etcd user and password. Default: env `ETCD_USERNAME` and `ETCD_PASSWORD` (both set), as go-micro. */
+  auth?: EtcdAuth;
 }
 
 interface Held {
@@ -46,13 +56,13 @@ const noop = (): void => undefined;
  *   reconnect. While etcd is unreachable watchers keep the last list, and retries back off
  *   (`backoffMinMs`, doubling, up to `backoffMaxMs`); etcd3's own circuit breaker also pauses calls to
  *   an endpoint for 5 s after 3 failures in a row, so a watch catches up within about 5 s of etcd's return.
- * Not supported: TLS (`https://` endpoints) and etcd user/password authentication.
  * @example const registry = etcdRegistry({ endpoints: '127.0.0.1:2379' }); // MICRO_REGISTRY=etcd
  */
 export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
-  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs'], 'etcdRegistry');
+  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'tls', 'auth'], 'etcdRegistry');
   const envAddress = process.env.MICRO_REGISTRY_ADDRESS?.trim();
-  const hosts = parseEndpoints(options.endpoints ?? (envAddress || '127.0.0.1:2379'));
+  const { hosts, https } = parseEndpoints(options.endpoints ?? (envAddress || '127.0.0.1:2379'));
+  const security = etcdSecurity(options.tls, https, options.auth, process.env);
   const prefix = options.prefix === undefined ? GO_MICRO_PREFIX : nonEmptyString(options.prefix, 'etcdRegistry: prefix');
   const timeoutMs = positiveMs(options.requestTimeoutMs ?? 5000, 'etcdRegistry: requestTimeoutMs');
   const backoffMinMs = positiveMs(options.backoffMinMs ?? 100, 'etcdRegistry: backoffMinMs');
@@ -61,6 +71,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
 
   const client = new Etcd3({
     hosts,
+    ...security,
     defaultCallOptions: (call) => (call.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     faultHandling: { watchBackoff: { duration: 0, next: () => backoff(backoffMinMs, backoffMaxMs) } },
   });
@@ -69,6 +80,9 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
   const queues = new Map<string, Promise<void>>(); // node key → the last operation on it
   const watches = new Map<string, () => void>(); // service name → stop
   let closed = false;
+  const explained = (err: unknown): never => {
+    throw explainEtcdError(err, security);
+  };
 
   const ensureOpen = (where: string): void => {
     if (closed) throw new Error(`${where}: the registry is closed`);
@@ -177,7 +191,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
       const ttlMs = validateRegister(node, opts, 'etcdRegistry.register');
       ensureOpen('etcdRegistry.register');
       const key = nodeKey(prefix, node.name, node.id);
-      await serial(key, () => put(key, encodeNode(node), Math.ceil(ttlMs / 1000)));
+      await serial(key, () => put(key, encodeNode(node), Math.ceil(ttlMs / 1000))).catch(explained);
     },
     async deregister(node: ServiceNode): Promise<void> {
       validateNode(node, 'etcdRegistry.deregister');
@@ -188,12 +202,12 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
         held.delete(key);
         await client.delete().key(key).options(deadline()).exec();
         await cur?.lease.revoke(deadline()).catch(noop);
-      });
+      }).catch(explained);
     },
     async getService(name: string): Promise<ServiceNode[]> {
       nonEmptyString(name, 'etcdRegistry.getService: name');
       ensureOpen('etcdRegistry.getService');
-      return list(name);
+      return list(name).catch(explained);
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       nonEmptyString(name, 'etcdRegistry.watch: name');
@@ -232,20 +246,21 @@ class Retry {
 }
 
 /** Endpoints as etcd3 takes them (`host:port`), checked: the option names itself in errors. */
-function parseEndpoints(value: unknown): string[] {
+function parseEndpoints(value: unknown): { hosts: string[]; https: boolean } {
   const option = 'etcdRegistry: endpoints';
   const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? (value as unknown[]) : undefined;
   if (items === undefined) throw new TypeError(`${option} must be a string or an array of strings, got ${describe(value)}`);
   const out: string[] = [];
+  const schemes = new Set<string>();
   for (const item of items) {
     if (typeof item !== 'string') throw new TypeError(`${option} must hold strings, got ${describe(item)}`);
     let s = item.trim();
     if (s === '' && typeof value === 'string') continue; // "a:1, b:2," as in go-micro's flags
     const scheme = /^([a-zA-Z][\w+.-]*):\/\//.exec(s);
     if (scheme) {
-      if (scheme[1]?.toLowerCase() !== 'http') {
-        throw new RangeError(`${option}: only http:// endpoints are supported (no TLS), got ${JSON.stringify(item)}`);
-      }
+      const name = scheme[1]?.toLowerCase() as string;
+      if (name !== 'http' && name !== 'https') throw new RangeError(`${option}: only http:// and https:// endpoints, got ${JSON.stringify(item)}`);
+      schemes.add(name);
       s = s.slice(scheme[0].length).replace(/\/+$/, '');
     }
     if (/^[^:[\]]+$/.test(s) || /^\[[^\]]+\]$/.test(s)) s += ':2379';
@@ -253,5 +268,6 @@ function parseEndpoints(value: unknown): string[] {
     out.push(s);
   }
   if (out.length === 0) throw new RangeError(`${option} must name at least one endpoint, got ${describe(value)}`);
-  return out;
+  if (schemes.size > 1) throw new RangeError(`${option}: all http:// or all https://, got ${describe(value)}`);
+  return { hosts: out, https: schemes.has('https') };
 }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
 import { kindOf, type Handler, type HandlerContext, type HandlerWrapper, type MethodInfo } from '../call';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
+import { serverCredentials, type ServerTlsOptions } from '../tls';
 import { advertiseHost } from './advertise';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
@@ -34,7 +35,9 @@ export interface ServerOptions {
   drainDelayMs?: number;
   /** On stop, how long in-flight calls may take before they are cancelled. Default 10000. */
   graceMs?: number;
-  /** Default: insecure. */
+  /** TLS, or mutual TLS when `tls.ca` is given. See `ServerTlsOptions`. Default: none. */
+  tls?: ServerTlsOptions;
+  /** grpc-js server credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ServerCredentials;
   /** grpc-js server options. */
   serverOptions?: ChannelOptions;
@@ -63,7 +66,7 @@ export interface KeelServer {
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'serverOptions', 'onError'];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'onError'];
 
 /**
  * Creates a gRPC server that registers itself under `name`.
@@ -95,6 +98,7 @@ export function createServer(options: ServerOptions): KeelServer {
   }
   const onError = options.onError ?? ((err: Error) => console.error(err.message));
   const registry = options.registry ?? registryFromEnv();
+  const credentials = serverCredentials(options.tls, options.credentials);
 
   const id = `${name}-${randomUUID()}`;
   const grpcServer = new Server(options.serverOptions);
@@ -127,7 +131,7 @@ export function createServer(options: ServerOptions): KeelServer {
       if (stopping !== undefined) return Promise.reject(new Error('start: the server was stopped'));
       return (starting ??= (async () => {
         const port = await new Promise<number>((resolve, reject) =>
-          grpcServer.bindAsync(formatHostPort(bind.host, bind.port), options.credentials ?? ServerCredentials.createInsecure(),
+          grpcServer.bindAsync(formatHostPort(bind.host, bind.port), credentials,
             (err, bound) => (err ? reject(err) : resolve(bound))));
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
         const node: ServiceNode = { id, name, version, address, metadata };

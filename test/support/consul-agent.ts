@@ -7,6 +7,8 @@ import { freePort } from './free-port';
 export interface ConsulAgent {
   /** `127.0.0.1:<http port>` */
   readonly address: string;
+  /** `https://127.0.0.1:<https port>` when started with `tls`. */
+  readonly httpsAddress: string | undefined;
   /** Kills the agent (SIGKILL: Consul is "gone"), keeping its ports for `restart`. */
   kill(): Promise<void>;
   /** Starts a fresh agent (dev mode: empty state) on the same ports. */
@@ -14,19 +16,34 @@ export interface ConsulAgent {
   stop(): Promise<void>;
 }
 
+/** Files for Consul's HTTPS listener; clients must show a certificate signed by `caFile`. */
+export interface ConsulTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
 /**
  * A real Consul agent in dev mode on free loopback ports (state in memory), optionally with ACLs on
- * (`aclToken` becomes the management token and the default policy is deny).
+ * (`aclToken` becomes the bootstrap management token and the default policy is deny), and optionally
+ * with an HTTPS listener too (`tls`, verifying client certificates; the HTTP one stays for the tests' checks).
  */
-export async function startConsul(binary: string, options: { aclToken?: string } = {}): Promise<ConsulAgent> {
-  const [http, grpc, lan, wan, server] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+export async function startConsul(binary: string, options: { aclToken?: string; tls?: ConsulTlsFiles } = {}): Promise<ConsulAgent> {
+  const [http, grpc, lan, wan, server, https] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const dir = mkdtempSync(join(tmpdir(), 'keel-consul-'));
-  const args = ['agent', '-dev', '-node=keel-test', '-client=127.0.0.1', '-bind=127.0.0.1', `-http-port=${http}`, '-https-port=-1',
+  const args = ['agent', '-dev', '-node=keel-test', '-client=127.0.0.1', '-bind=127.0.0.1', `-http-port=${http}`, `-https-port=${options.tls ? https : -1}`,
     `-grpc-port=${grpc}`, '-grpc-tls-port=-1', '-dns-port=-1', `-serf-lan-port=${lan}`, `-serf-wan-port=${wan}`,
     `-server-port=${server}`, '-log-level=warn'];
   if (options.aclToken) {
     const config = join(dir, 'acl.hcl');
     writeFileSync(config, `acl {\n  enabled = true\n  default_policy = "deny"\n  tokens {\n    initial_management = "${options.aclToken}"\n    agent = "${options.aclToken}"\n  }\n}\n`);
+    args.push(`-config-file=${config}`);
+  }
+  if (options.tls) {
+    const config = join(dir, 'tls.hcl');
+    const { caFile, certFile, keyFile } = options.tls;
+    writeFileSync(config, `tls {\n  defaults {\n    ca_file = ${JSON.stringify(caFile)}\n    cert_file = ${JSON.stringify(certFile)}\n` +
+      `    key_file = ${JSON.stringify(keyFile)}\n  }\n  https {\n    verify_incoming = true\n  }\n}\n`);
     args.push(`-config-file=${config}`);
   }
   const address = `127.0.0.1:${http}`;
@@ -68,6 +85,7 @@ export async function startConsul(binary: string, options: { aclToken?: string }
   await launch();
   return {
     address,
+    httpsAddress: options.tls ? `https://127.0.0.1:${https}` : undefined,
     kill,
     restart: launch,
     async stop() {

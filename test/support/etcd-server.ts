@@ -1,14 +1,26 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { get } from 'node:http';
+import { get, type RequestOptions } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+/** Files for etcd's client TLS listener; with `clientCertAuth`, clients must show a certificate signed by `caFile`. */
+export interface EtcdTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** A client certificate for the health check (needed with `clientCertAuth`). */
+  clientCertFile: string;
+  clientKeyFile: string;
+  clientCertAuth: boolean;
+}
+
 /** A real etcd process on loopback, with a throwaway data dir, that a test can kill and restart. */
 export interface EtcdServer {
-  /** `127.0.0.1:<client port>`, as `MICRO_REGISTRY_ADDRESS` would give it. */
+  /** `127.0.0.1:<client port>`, as `MICRO_REGISTRY_ADDRESS` would give it (`https://127.0.0.1:<port>` with TLS). */
   readonly endpoint: string;
   readonly version: string;
   readonly dataDir: string;
@@ -48,11 +60,11 @@ export function etcdBinary(): string | undefined {
  * Heartbeat 50 ms / election 500 ms make etcd's minimum lease TTL 1 s (with the defaults, 100/1000 ms,
  * it is 2 s: etcd raises any shorter TTL to ceil(1.5 × election timeout)).
  */
-export async function startEtcd(what: string): Promise<EtcdServer | undefined> {
+export async function startEtcd(what: string, options: { tls?: EtcdTlsFiles } = {}): Promise<EtcdServer | undefined> {
   const bin = etcdBinary();
   try {
     if (bin === undefined) throw new Error('no etcd binary (install it with `scripts/infra install etcd`, or set KEEL_ETCD_BIN)');
-    return await launch(bin);
+    return await launch(bin, options.tls);
   } catch (err) {
     if (process.env.KEEL_SKIP_E2E === '1') {
       console.error(`\n*** KEEL_SKIP_E2E=1: SKIPPING ${what}: cannot start etcd: ${(err as Error).message} ***\n`);
@@ -63,12 +75,12 @@ export async function startEtcd(what: string): Promise<EtcdServer | undefined> {
   }
 }
 
-async function launch(bin: string): Promise<EtcdServer> {
+async function launch(bin: string, tls?: EtcdTlsFiles): Promise<EtcdServer> {
   const versionOut = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
   const version = /etcd Version:\s*(\S+)/.exec(versionOut)?.[1] ?? 'unknown';
   const [clientPort, peerPort] = await freePorts(2);
   const dir = mkdtempSync(join(tmpdir(), 'keel-etcd-test-'));
-  const client = `http://127.0.0.1:${clientPort}`;
+  const client = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name', 'keel-test', '--data-dir', join(dir, 'data'),
@@ -76,6 +88,7 @@ async function launch(bin: string): Promise<EtcdServer> {
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `keel-test=${peer}`, '--initial-cluster-state', 'new',
     '--heartbeat-interval', '50', '--election-timeout', '500',
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, `--client-cert-auth=${tls.clientCertAuth}`] : []),
   ];
   const logFile = join(dir, 'etcd.log');
   // Only PATH and HOME: an ETCD_* variable of the caller's shell would change the server's flags.
@@ -96,7 +109,7 @@ async function launch(bin: string): Promise<EtcdServer> {
     child.unref(); // the test's `after` stops it; an unref'd child cannot keep the test process alive
     const started = child;
     const until = Date.now() + 20_000;
-    while (!(await healthy(clientPort as number))) {
+    while (!(await healthy(clientPort as number, tls))) {
       if (started.exitCode !== null || started.signalCode !== null) {
         throw new Error(`etcd exited during startup (${started.exitCode ?? started.signalCode}); log:\n${tail(logFile)}`);
       }
@@ -123,7 +136,7 @@ async function launch(bin: string): Promise<EtcdServer> {
     throw err;
   }
   return {
-    endpoint: `127.0.0.1:${clientPort}`,
+    endpoint: tls ? client : `127.0.0.1:${clientPort}`,
     version,
     dataDir: dir,
     kill,
@@ -139,9 +152,11 @@ async function launch(bin: string): Promise<EtcdServer> {
   };
 }
 
-function healthy(port: number): Promise<boolean> {
+function healthy(port: number, tls?: EtcdTlsFiles): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = get({ host: '127.0.0.1', port, path: '/health', timeout: 1000 }, (res) => {
+    const options: RequestOptions = { host: '127.0.0.1', port, path: '/health', timeout: 1000 };
+    const secure = tls && { ca: readFileSync(tls.caFile), cert: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile) };
+    const req = (secure ? httpsGet : get)({ ...options, ...secure }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));

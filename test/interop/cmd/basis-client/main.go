@@ -15,7 +15,11 @@
 //	basis-client --registry_address 127.0.0.1:8500 [--service basis] [--count 1]
 //	             [--request_name go-micro] [--strategy roundrobin|random|rotate]
 //	             [--timeout 5s] [--retries 0] [--interval 0s] [--address host:port]
+//	             [--tls_ca F [--tls_cert F --tls_key F] [--tls_server_name N]]
 //	basis-client --registry_address 127.0.0.1:8500 --describe [--service basis]
+//
+// With --tls_ca it calls over TLS (go-micro's grpcclient.AuthTLS), verifying the
+// service name (or --tls_server_name); with --tls_cert too, mutual TLS.
 //
 // Strategies: "random" is go-micro's default selector strategy; "roundrobin" is
 // go-micro's RoundRobin, which starts at a random node on every call (go-micro builds
@@ -43,6 +47,7 @@ import (
 
 	"keel.test/interop/basis"
 	"keel.test/interop/internal/stderrlog"
+	"keel.test/interop/internal/tlsflags"
 )
 
 func main() {
@@ -57,6 +62,7 @@ func main() {
 	interval := flag.Duration("interval", 0, "pause between calls")
 	address := flag.String("address", "", "call this host:port directly instead of selecting from Consul")
 	describe := flag.Bool("describe", false, "print what go-micro's registry decodes for the service, as JSON, and exit")
+	tlsFlags := tlsflags.Register(true)
 	flag.Parse()
 
 	strat, err := pickStrategy(*strategy)
@@ -79,12 +85,20 @@ func main() {
 		return
 	}
 	sel := selector.NewSelector(selector.Registry(reg), selector.SetStrategy(strat))
-	cli := grpcclient.NewClient(
+	clientOpts := []client.Option{
 		client.Selector(sel),
 		client.Registry(reg),
 		client.Retries(*retries),
 		client.RequestTimeout(*timeout),
-	)
+	}
+	if tlsFlags.Enabled() {
+		cfg, err := tlsFlags.Client(*service)
+		if err != nil {
+			fail("tls: %v", err)
+		}
+		clientOpts = append(clientOpts, grpcclient.AuthTLS(cfg))
+	}
+	cli := grpcclient.NewClient(clientOpts...)
 	basisService := basis.NewBasisService(*service, cli)
 
 	var callOpts []client.CallOption

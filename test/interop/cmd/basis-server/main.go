@@ -14,7 +14,9 @@
 //
 //	basis-server --registry_address 127.0.0.1:8500 [--name basis] [--server_address 127.0.0.1:0]
 //	             [--register_ttl 10s] [--register_interval 3s] [--server_id UUID] [--log_requests]
-//	             [--exit_on_stdin_close]
+//	             [--exit_on_stdin_close] [--tls_cert F --tls_key F [--tls_ca F]]
+//
+// With --tls_cert it serves TLS (go-micro's grpcserver.AuthTLS); with --tls_ca too, mutual TLS.
 package main
 
 import (
@@ -38,6 +40,7 @@ import (
 
 	"keel.test/interop/basis"
 	"keel.test/interop/internal/stderrlog"
+	"keel.test/interop/internal/tlsflags"
 )
 
 type handler struct {
@@ -73,6 +76,7 @@ func main() {
 	logReq := flag.Bool("log_requests", false, "log each request's gRPC path and metadata to stderr")
 	stdinExit := flag.Bool("exit_on_stdin_close", false, "stop (and deregister) when stdin closes, so a crashed parent leaves no server behind")
 	readyTimeout := flag.Duration("ready_timeout", 15*time.Second, "give up when Consul does not list the node within this time")
+	tlsFlags := tlsflags.Register(false)
 	flag.Parse()
 
 	reg := consul.NewConsulRegistry(registry.Addrs(strings.TrimPrefix(*regAddr, "http://")), registry.Timeout(5*time.Second))
@@ -94,6 +98,13 @@ func main() {
 	}
 	if *logReq {
 		opts = append(opts, server.WrapHandler(logRequests))
+	}
+	if tlsFlags.Enabled() {
+		cfg, err := tlsFlags.Server()
+		if err != nil {
+			fail("tls: %v", err)
+		}
+		opts = append(opts, grpcserver.AuthTLS(cfg))
 	}
 	srv := grpcserver.NewServer(opts...)
 	o := srv.Options()
