@@ -6,6 +6,7 @@ import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { randomSelector } from '../select/random';
 import { methodsOf, type ServiceDef } from '../service-def';
+import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
 import { NodeCache } from './node-cache';
 import { terminal } from './terminal';
@@ -35,21 +36,6 @@ export interface CallOptions {
   /** Aborting it cancels the call. */
   signal?: AbortSignal;
 }
-
-type Method<Req, Res> = (request: Req, options?: CallOptions) => Promise<Res>;
-type Methods<D> = {
-  [K in keyof D as K | Uncapitalize<K & string> | Capitalize<K & string>]: D[K] extends MethodDefinition<infer Req, infer Res>
-    ? Method<Req, Res>
-    : never;
-};
-type Service<D> = D extends { service: infer S } ? S : D;
-/**
- * A keel client: one promise method per unary RPC, under both its proto name and lowerCamel name, and
- * `close()` (stops watching the registry, closes the channels) unless an RPC takes that name: then use
- * `closeClient(client)`.
- */
-export type KeelClient<D = Record<string, MethodDefinition<any, any>>> = Methods<Service<D>> &
-  ('close' extends keyof Methods<Service<D>> ? unknown : { close(): void });
 
 class ClientCallContext implements CallContext {
   filters: NodeFilter[] | undefined = undefined;

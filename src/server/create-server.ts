@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Server, ServerCredentials, type ChannelOptions, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
-import type { Handler, HandlerContext, HandlerWrapper } from '../call';
+import type { Handler, HandlerWrapper } from '../call';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
+import type { Implementation } from '../typing';
 import { advertiseHost } from './advertise';
 import { goMicroPath } from './go-micro-paths';
 import { ServerCallContext } from './handler-context';
@@ -43,16 +44,13 @@ export interface ServerOptions {
   onError?: (err: Error) => void;
 }
 
-/** An implementation: a function per method, named as in the proto (`Hello`) or lowerCamel (`hello`). */
-export type Implementation = Record<string, (request: any, ctx: HandlerContext) => unknown>;
-
 export interface KeelServer {
   /** This process's node id, `<name>-<uuid>`. */
   readonly id: string;
   readonly name: string;
   /** The registered node, once started. */
   readonly node: ServiceNode | undefined;
-  addService(def: ServiceDef, implementation: Implementation): KeelServer;
+  addService<D extends ServiceDef>(def: D, implementation: Implementation<D>): KeelServer;
   /** Binds, registers, and keeps the registration fresh. */
   start(): Promise<{ id: string; address: string }>;
   /** Deregisters, lets in-flight calls finish (up to `graceMs`), then closes. */
@@ -107,7 +105,7 @@ export function createServer(options: ServerOptions): KeelServer {
     },
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
-      const handlers = adapt(name, def, implementation, options.wrap);
+      const handlers = adapt(name, def, implementation as Implementation, options.wrap);
       const service = serviceOf(def, 'addService: def');
       grpcServer.addService(service, handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
