@@ -33,16 +33,15 @@ interface HandlerShapes<Req, Res> {
   server_stream: (request: Req, ctx: HandlerContext) => AsyncIterable<Res> | Iterable<Res>;
   client_stream: (requests: AsyncIterable<Req>, ctx: HandlerContext) => Res | Promise<Res>;
   bidi: (requests: AsyncIterable<Req>, ctx: HandlerContext) => AsyncIterable<Res> | Iterable<Res>;
-  unknown: KindUnknownHandler;
+  unknown: KindUnknownMessage;
 }
 
+// A method keel cannot type must not compile as a guess (a stream typed as a promise is the bug this module
+// exists to prevent), and the compiler's error should say why: a client method types `this` as the message, so
+// the error at the call quotes it; a handler is typed as the message itself, so assigning a function quotes it.
 type KindUnknownMessage =
   'keel: this definition types requestStream/responseStream as boolean, so the call kind is unknown: pass the generated constructor (proto.pkg.Service, not its .service) or give the flags literal types';
-// A method keel cannot type must not compile as a guess (a stream typed as a promise is the bug this module
-// exists to prevent). Typing `this` as the message puts the message into the compiler's error at the call.
 type KindUnknownMethod = (this: KindUnknownMessage, ...args: never[]) => never;
-// The same for a handler: assigning any function reports the missing property, whose name is the message.
-type KindUnknownHandler = { readonly [K in KindUnknownMessage]: never };
 
 /** `createClient` / `addService` take a ServiceDefinition or anything carrying one as `.service`. */
 type ServiceOf<D> = D extends { service: infer S } ? S : D;
