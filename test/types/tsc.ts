@@ -1,5 +1,6 @@
 // Runs the repository's TypeScript compiler on a project and reads its diagnostics, for the type tests.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root (this file runs from dist/test/types). */
@@ -26,6 +27,9 @@ export interface TscResult {
 
 /** `tsc -p <project>` (non-pretty output, so diagnostics are one parseable line each). */
 export function tsc(project: string): TscResult {
+  // The projects import `keel` as the built declarations: without them every fixture would fail on the import.
+  const keel = join(root, 'dist', 'src', 'index.d.ts');
+  if (!existsSync(keel)) throw new Error(`${keel} is missing: build first (npm test does)`);
   const run = spawnSync(process.execPath, [tscBin, '-p', project, '--pretty', 'false'], { cwd: project, encoding: 'utf8' });
   if (run.error) throw run.error;
   const output = `${run.stdout}${run.stderr}`;
