@@ -2,9 +2,10 @@
 
 // ---- For users -------------------------------------------------------------------------------
 export { createClient, closeClient } from './client/create-client';
-export type { ClientOptions, CallOptions, KeelClient } from './client/create-client';
+export type { ClientOptions, CallOptions } from './client/create-client';
+export type { KeelClient, Implementation } from './typing';
 export { createServer } from './server/create-server';
-export type { ServerOptions, KeelServer, Implementation } from './server/create-server';
+export type { ServerOptions, KeelServer } from './server/create-server';
 export { wrapClient, wrapHandler } from './compose';
 export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { memoryRegistry } from './registry/memory';

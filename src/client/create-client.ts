@@ -9,6 +9,7 @@ import { randomSelector } from '../select/random';
 import { methodsOf, type ServiceDef } from '../service-def';
 import { clientChannel, type ClientTlsOptions } from '../tls';
 import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
+import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
 import { Attempt, ClientContext, runCall } from './context';
 import { LazyStream } from './lazy-stream';
@@ -37,22 +38,6 @@ export interface ClientOptions {
   selector?: Selector;
 }
 
-type Method<Def> = Def extends { requestStream: true; responseStream: true } ? (requests: Iterable<any> | AsyncIterable<any>, options?: CallOptions) => AsyncIterable<any>
-  : Def extends { requestStream: true } ? (requests: Iterable<any> | AsyncIterable<any>, options?: CallOptions) => Promise<any>
-  : Def extends { responseStream: true } ? (request: any, options?: CallOptions) => AsyncIterable<any>
-  : Def extends MethodDefinition<infer Req, infer Res> ? (request: Req, options?: CallOptions) => Promise<Res>
-  : never;
-type Methods<D> = {
-  [K in keyof D as K | Uncapitalize<K & string> | Capitalize<K & string>]: Method<D[K]>;
-};
-type Service<D> = D extends { service: infer S } ? S : D;
-/**
- * A keel client: one method per RPC, under both its proto name and lowerCamel name, shaped by the call
- * kind, and `close()` (stops watching the registry, closes the channels) unless an RPC takes that name:
- * then use `closeClient(client)`.
- */
-export type KeelClient<D = Record<string, MethodDefinition<any, any>>> = Methods<Service<D>> &
-  ('close' extends keyof Methods<Service<D>> ? unknown : { close(): void });
 
 const closers = new WeakMap<object, () => void>();
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Server, type ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
-import { kindOf, type Handler, type HandlerContext, type HandlerWrapper, type MethodInfo } from '../call';
+import { kindOf, type Handler, type HandlerWrapper, type MethodInfo } from '../call';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
 import { serverCredentials, type ServerTlsOptions } from '../tls';
+import type { Implementation } from '../typing';
 import { advertiseHost } from './advertise';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
@@ -45,20 +46,13 @@ export interface ServerOptions {
   onError?: (err: Error) => void;
 }
 
-/**
- * An implementation: a function per method, named as in the proto (`Hello`) or lowerCamel (`hello`).
- * Unary `(req, ctx) => res`; server streaming `async function* (req, ctx) { yield res }`; client streaming
- * `async (reqs, ctx) => res`; bidi `async function* (reqs, ctx) { for await (const r of reqs) yield … }`.
- */
-export type Implementation = Record<string, (request: any, ctx: HandlerContext) => unknown>;
-
 export interface KeelServer {
   /** This process's node id, `<name>-<uuid>`. */
   readonly id: string;
   readonly name: string;
   /** The registered node, once started. */
   readonly node: ServiceNode | undefined;
-  addService(def: ServiceDef, implementation: Implementation): KeelServer;
+  addService<D extends ServiceDef>(def: D, implementation: Implementation<D>): KeelServer;
   /** Binds, registers, and keeps the registration fresh. */
   start(): Promise<{ id: string; address: string }>;
   /** Deregisters, lets in-flight calls finish (up to `graceMs`), then closes. */
@@ -114,7 +108,7 @@ export function createServer(options: ServerOptions): KeelServer {
     },
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
-      const handlers = adapt(name, def, implementation, options.wrap);
+      const handlers = adapt(name, def, implementation as Implementation, options.wrap);
       const service = serviceOf(def, 'addService: def');
       grpcServer.addService(service, handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).

@@ -98,6 +98,7 @@ describe('createServer', () => {
 
   it('rejects bad implementations at addService', () => {
     const server = createServer({ name: 'bad', registry: memoryRegistry() });
+    // @ts-expect-error: a typed definition refuses an unknown name at compile time too
     assert.throws(() => server.addService(Basis, { Helo: () => ({}) }), { name: 'TypeError', message: /"Helo" is not a method/ });
     assert.throws(() => server.addService(Basis, { Hello: 'x' as never }), { name: 'TypeError', message: /Hello must be a function/ });
     assert.throws(() => server.addService({} as never, {}), { name: 'TypeError', message: /ServiceDefinition/ });

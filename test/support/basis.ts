@@ -31,7 +31,7 @@ export async function startBasis(
   server.addService(Basis, {
     Hello: (request: HelloRequest, ctx: HandlerContext) => {
       seen.push({ request, ctx });
-      return hello ? hello(request, ctx) : { msg: `Hello ${request.name} from ${server.id}` };
+      return hello ? (hello(request, ctx) as HelloResponse | Promise<HelloResponse>) : { msg: `Hello ${request.name} from ${server.id}` };
     },
   });
   const { id, address } = await server.start();
