@@ -18,12 +18,17 @@ export function tcpProbe(address: string, timeoutMs: number): Promise<boolean> {
     }
     const socket = connect({ host, port });
     socket.unref();
+    let settled = false;
     const done = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve(ok);
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
+    // After a long event-loop stall, timers run before I/O is polled: look at the socket's events once
+    // more (setImmediate runs after the poll) before calling a connected server dead.
+    const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
     timer.unref();
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));

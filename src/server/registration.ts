@@ -57,8 +57,8 @@ export class Registration {
       // Retries are frequent while the registry is down: report as often as the refreshes used to fail.
       if (this.failures === 1 || Date.now() - this.lastReportAt >= this.intervalMs) {
         this.lastReportAt = Date.now();
-        this.onError(new Error(`keel: refreshing ${this.node.id} in the ${this.registry.kind} registry failed ` +
-          `(${this.failures} in a row; retrying with backoff): ${(err as Error).message}`));
+        this.onError(new Error(`keel: refreshing ${this.node.id} in the ${this.registry.kind} registry failed: ` +
+          `${(err as Error).message} (${this.failures} in a row; retrying with backoff)`));
       }
       this.schedule(backoffDelay(this.failures, RETRY_MIN_MS, Math.min(RETRY_MAX_MS, this.intervalMs)));
     }
