@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registryFromEnv } from '../../src/index';
@@ -10,8 +10,10 @@ describe('registryFromEnv', () => {
     const a = registryFromEnv({});
     assert.equal(a.kind, 'local');
     assert.equal(registryFromEnv({ MICRO_REGISTRY: '' }), a);
-    const b = registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: mkdtempSync(join(tmpdir(), 'keel-from-env-')) });
+    const dir = mkdtempSync(join(tmpdir(), 'keel-from-env-'));
+    const b = registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: dir });
     assert.notEqual(b, a);
+    rmSync(dir, { recursive: true });
     // The host's shared temp dir itself is refused: every user could register nodes there.
     assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: tmpdir() }), /refusing the registry directory/);
   });
