@@ -1,21 +1,26 @@
 import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
+import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './limbo';
 
 /**
  * The nodes of one service as a client knows them: loaded on first use, then kept fresh by the
  * registry's watch. When the registry fails, the last known nodes keep serving. When none are known,
  * each call asks the registry again (one lookup at a time), so a call fails at once rather than hangs.
+ * When a watch that listed nodes suddenly lists none, the last nodes stay in use while they still accept
+ * connections (probed every 500 ms, for at most 30 s) or until the registry lists nodes again: see `Limbo`.
  */
 export class NodeCache {
   private nodes: readonly ServiceNode[] = [];
   private pending: Promise<readonly ServiceNode[]> | undefined;
   private unwatch: (() => void) | undefined;
   private closed = false;
+  private limbo: Limbo | undefined;
 
   constructor(
     private readonly registry: Registry,
     private readonly service: string,
     private readonly onChange: (nodes: readonly ServiceNode[]) => void,
+    private readonly limboOptions: LimboOptions = LIMBO_DEFAULTS,
   ) {}
 
   /** The current nodes: synchronously when some are known (the hot path), else after a registry lookup. */
@@ -28,7 +33,7 @@ export class NodeCache {
     if (this.closed) throw keelError('closed', 'the client was closed');
     if (this.unwatch === undefined) {
       try {
-        this.unwatch = this.registry.watch(this.service, (nodes) => this.set(nodes));
+        this.unwatch = this.registry.watch(this.service, (nodes) => this.watched(nodes));
       } catch {
         // A watch that cannot start is retried on the next lookup; getService below may still answer.
       }
@@ -49,7 +54,29 @@ export class NodeCache {
     return this.nodes;
   }
 
-  private set(nodes: ServiceNode[]): void {
+  /** A watch update. An empty list after a non-empty one keeps the nodes that still answer (limbo). */
+  private watched(nodes: ServiceNode[]): void {
+    if (this.closed) return;
+    if (nodes.length === 0 && this.nodes.length > 0) {
+      this.limbo ??= new Limbo(this.nodes, (kept) => {
+        if (kept.length === 0) this.limbo = undefined;
+        this.apply(kept);
+      }, this.limboOptions);
+      return;
+    }
+    this.set(nodes);
+  }
+
+  private set(nodes: readonly ServiceNode[]): void {
+    if (this.closed) return;
+    if (nodes.length > 0) {
+      this.limbo?.end();
+      this.limbo = undefined;
+    }
+    this.apply(nodes);
+  }
+
+  private apply(nodes: readonly ServiceNode[]): void {
     if (this.closed) return;
     this.nodes = Object.freeze(nodes.slice());
     this.onChange(this.nodes);
@@ -57,6 +84,7 @@ export class NodeCache {
 
   close(): void {
     this.closed = true;
+    this.limbo?.end();
     this.unwatch?.();
     this.unwatch = undefined;
   }

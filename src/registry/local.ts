@@ -1,15 +1,30 @@
 import { watch as watchDir, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describe } from '../address';
 import { knownKeys, positiveMs } from '../options';
+import { NodeFiles } from './local/node-files';
+import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
-import { parseNode, validateNode, validateRegister } from './validate-node';
+import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 
 export interface LocalRegistryOptions {
-  /** The shared directory. Default: `<os tmpdir>/keel-registry` (env `MICRO_REGISTRY_ADDRESS` via `registryFromEnv`). */
+  /**
+   * The directory the processes share. Default: this user's own, `$XDG_RUNTIME_DIR/keel-registry`, else
+   * `<os tmpdir>/keel-registry-<uid>` (env `MICRO_REGISTRY_ADDRESS` via `registryFromEnv`). Created `0700`.
+   */
   dir?: string;
+  /**
+   * Accept a directory owned by another user or writable by group/others. Anyone who can write there can
+   * register nodes and receive the calls of every client using it: only for a directory shared on purpose.
+   * Default false: such a directory is refused at construction with an error naming it.
+   */
+  allowSharedDirectory?: boolean;
+  /** Node files larger than this are not read (and reported once). Default 65536 (a node is ~300 bytes plus metadata). */
+  maxFileBytes?: number;
+  /** Entries that are not node files (wrong type, too big, malformed), each reported once. Default: printed to stderr. */
+  onError?: (err: Error) => void;
   /** Rescan period, the fallback for missed file events. Default 1000; 100 when file events are unavailable. */
   rescanIntervalMs?: number;
   /** Expired files are deleted once this long past their expiry (a live owner refreshes long before). Default 60000. */
@@ -21,11 +36,6 @@ export interface LocalRegistryOptions {
 /** Debounce for bursts of file events: one rescan for many writes. */
 const EVENT_DEBOUNCE_MS = 15;
 const FALLBACK_POLL_MS = 100;
-
-interface Record_ {
-  node: unknown;
-  expiresAt: number;
-}
 
 /**
  * File-system-safe name. A leading dot is escaped too: `.` and `..` must not become path components,
@@ -39,17 +49,34 @@ const encode = (s: string): string => encodeURIComponent(s).replace(/^\./, '%2E'
  * atomically (temp file + rename), so readers never see half a node; watchers hear of changes through
  * `fs.watch` within about 20 ms, with a periodic rescan as a fallback and a timer for the next expiry.
  * No network, no server: works in containers, CI sandboxes and where multicast is blocked.
+ *
+ * Whoever can write in the directory can register nodes (and so receive calls): by default it is this
+ * user's own (`0700`), and a directory another user owns or group/others can write is refused unless
+ * `allowSharedDirectory`. Only regular files of at most `maxFileBytes` are read (never a FIFO, socket or
+ * device), each only when it changed; every other entry is reported once through `onError`.
  * @example const registry = localRegistry({ dir: '/run/keel' });
  */
 export function localRegistry(options: LocalRegistryOptions = {}): Registry {
-  knownKeys(options, ['dir', 'rescanIntervalMs', 'sweepAfterMs', 'clock'], 'localRegistry');
+  knownKeys(options, ['dir', 'allowSharedDirectory', 'maxFileBytes', 'onError', 'rescanIntervalMs', 'sweepAfterMs', 'clock'], 'localRegistry');
   if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
     throw new TypeError('localRegistry: dir must be a non-empty path');
   }
-  const root = options.dir ?? join(tmpdir(), 'keel-registry');
+  const allowShared = options.allowSharedDirectory ?? false;
+  if (typeof allowShared !== 'boolean') throw new TypeError(`localRegistry: allowSharedDirectory must be a boolean, got ${describe(allowShared)}`);
+  const maxFileBytes = options.maxFileBytes ?? 65_536;
+  if (!Number.isInteger(maxFileBytes) || maxFileBytes < 1) {
+    throw new RangeError(`localRegistry: maxFileBytes must be an integer >= 1, got ${describe(maxFileBytes)}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('localRegistry: onError must be a function');
+  const onError = options.onError ?? ((err: Error) => console.error(err.message));
   const rescanMs = positiveMs(options.rescanIntervalMs ?? 1000, 'localRegistry: rescanIntervalMs');
   const sweepAfterMs = positiveMs(options.sweepAfterMs ?? 60_000, 'localRegistry: sweepAfterMs');
   const clock = options.clock ?? systemClock;
+  const root = options.dir ?? defaultRegistryDir();
+  ensurePrivateDir(root, allowShared);
+  /** Service directories: private like the root unless sharing was asked for (then the umask decides). */
+  const dirMode = allowShared ? 0o777 : 0o700;
+  const files = new NodeFiles(maxFileBytes, onError);
   const hub = new WatchHub();
   const watchers = new Map<string, DirWatcher>();
   let seq = 0;
@@ -60,9 +87,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   /** Reads the live nodes of a service, sweeping long-expired files; also returns the next expiry. */
   async function scan(name: string): Promise<{ nodes: ServiceNode[]; nextExpiry: number }> {
     const dir = serviceDir(name);
-    let files: string[];
+    let names: string[];
     try {
-      files = await readdir(dir);
+      names = await readdir(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nodes: [], nextExpiry: Infinity };
       throw err;
@@ -70,25 +97,20 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     const now = clock.now();
     const nodes: ServiceNode[] = [];
     let nextExpiry = Infinity;
-    await Promise.all(files.map(async (file) => {
-      const path = join(dir, file);
-      if (file.startsWith('.')) return sweepTemp(path, now);
-      if (!file.endsWith('.json')) return;
-      let record: Record_;
-      try {
-        record = JSON.parse(await readFile(path, 'utf8')) as Record_;
-      } catch {
-        return; // removed since readdir, or not ours
-      }
-      const node = typeof record?.expiresAt === 'number' ? parseNode(record.node) : undefined;
-      if (node === undefined) return;
-      if (record.expiresAt > now) {
+    const [records] = await Promise.all([
+      files.read(dir, names),
+      ...names.filter((file) => file.startsWith('.')).map((file) => sweepTemp(join(dir, file), now)),
+    ]);
+    const sweeps: Promise<void>[] = [];
+    for (const { node, expiresAt, path } of records) {
+      if (expiresAt > now) {
         nodes.push(node);
-        nextExpiry = Math.min(nextExpiry, record.expiresAt);
-      } else if (now - record.expiresAt > sweepAfterMs) {
-        await unlink(path).catch(() => undefined);
+        nextExpiry = Math.min(nextExpiry, expiresAt);
+      } else if (now - expiresAt > sweepAfterMs) {
+        sweeps.push(unlink(path).catch(() => undefined));
       }
-    }));
+    }
+    await Promise.all(sweeps);
     return { nodes, nextExpiry };
   }
 
@@ -115,7 +137,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
 
     private async start(): Promise<void> {
       try {
-        await mkdir(serviceDir(this.name), { recursive: true });
+        await mkdir(serviceDir(this.name), { recursive: true, mode: dirMode });
         if (this.stopped) return;
         this.fsWatcher = watchDir(serviceDir(this.name), { persistent: false }, () => this.soon(EVENT_DEBOUNCE_MS));
         this.fsWatcher.on('error', () => this.withoutEvents());
@@ -167,6 +189,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
 
     stop(): void {
       this.stopped = true;
+      files.forget(serviceDir(this.name));
       this.fsWatcher?.close();
       if (this.timer !== undefined) clearTimeout(this.timer);
     }
@@ -181,7 +204,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       await writeFile(temp, body);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: dirMode });
       await writeFile(temp, body);
     }
     await rename(temp, file);

@@ -1,11 +1,27 @@
+import { backoffDelay } from '../backoff';
 import type { Registry, ServiceNode } from '../registry/registry';
+
+/** First retry after a failed refresh: the agent may be back already (a restart takes about a second). */
+const RETRY_MIN_MS = 100;
+/**
+ * Retries while the registry is down are at most this far apart (further capped by the refresh interval),
+ * so a node is listed again within about a second of the registry's return — not at the next refresh,
+ * which left clients of a Consul agent restarted empty with no nodes for up to 10 s.
+ */
+const RETRY_MAX_MS = 1000;
 
 /**
  * Keeps one node registered: registers it, then registers it again every `intervalMs` with TTL `ttlMs`
- * (go-micro's RegisterInterval / RegisterTTL), so that a crashed process disappears within the TTL.
+ * (go-micro's RegisterInterval / RegisterTTL), so that a crashed process disappears within the TTL. A
+ * failed refresh is retried with backoff (100 ms doubling to 1 s, jittered) until the registry answers,
+ * then the interval resumes. `stop()` is final: no refresh started before it can leave the node registered.
  */
 export class Registration {
   private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private stopped = false;
+  private failures = 0;
+  private lastReportAt = -Infinity;
 
   constructor(
     private readonly registry: Registry,
@@ -18,18 +34,55 @@ export class Registration {
   /** Registers once (rejecting if that fails), then refreshes in the background. */
   async start(): Promise<void> {
     await this.registry.register(this.node, { ttlMs: this.ttlMs });
-    this.timer = setInterval(() => {
-      this.registry.register(this.node, { ttlMs: this.ttlMs }).catch((err: Error) =>
-        this.onError(new Error(`keel: refreshing ${this.node.id} in the ${this.registry.kind} registry failed: ${err.message}`)));
-    }, this.intervalMs);
+    this.schedule(this.intervalMs);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refreshing = this.refresh().finally(() => (this.refreshing = undefined));
+    }, delayMs);
     this.timer.unref();
   }
 
-  /** Stops refreshing and deregisters; a failure is reported, not thrown, so shutdown goes on. */
+  private async refresh(): Promise<void> {
+    try {
+      await this.registry.register(this.node, { ttlMs: this.ttlMs });
+      this.failures = 0;
+      this.schedule(this.intervalMs);
+    } catch (err) {
+      if (this.stopped) return;
+      this.failures++;
+      // Retries are frequent while the registry is down: report as often as the refreshes used to fail.
+      if (this.failures === 1 || Date.now() - this.lastReportAt >= this.intervalMs) {
+        this.lastReportAt = Date.now();
+        this.onError(new Error(`keel: refreshing ${this.node.id} in the ${this.registry.kind} registry failed: ` +
+          `${(err as Error).message} (${this.failures} in a row; retrying with backoff)`));
+      }
+      this.schedule(backoffDelay(this.failures, RETRY_MIN_MS, Math.min(RETRY_MAX_MS, this.intervalMs)));
+    }
+  }
+
+  /**
+   * Stops refreshing and deregisters; a failure is reported, not thrown, so shutdown goes on. A refresh
+   * in flight may land after the first deregistration (a file renamed into place, a Consul register
+   * arriving late) and re-create the node until its TTL: it is awaited and the node deregistered again.
+   */
   async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.registry.deregister(this.node).catch((err: Error) =>
+    const inFlight = this.refreshing;
+    await this.deregister();
+    if (inFlight !== undefined) {
+      await inFlight;
+      await this.deregister();
+    }
+  }
+
+  private deregister(): Promise<void> {
+    return this.registry.deregister(this.node).catch((err: Error) =>
       this.onError(new Error(`keel: deregistering ${this.node.id} from the ${this.registry.kind} registry failed: ${err.message}`)));
   }
 }

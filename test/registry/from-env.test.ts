@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registryFromEnv } from '../../src/index';
 
 describe('registryFromEnv', () => {
@@ -8,8 +10,12 @@ describe('registryFromEnv', () => {
     const a = registryFromEnv({});
     assert.equal(a.kind, 'local');
     assert.equal(registryFromEnv({ MICRO_REGISTRY: '' }), a);
-    const b = registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: tmpdir() });
+    const dir = mkdtempSync(join(tmpdir(), 'keel-from-env-'));
+    const b = registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: dir });
     assert.notEqual(b, a);
+    rmSync(dir, { recursive: true });
+    // The host's shared temp dir itself is refused: every user could register nodes there.
+    assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: tmpdir() }), /refusing the registry directory/);
   });
 
   it('picks consul and etcd by name, with MICRO_REGISTRY_ADDRESS', async () => {

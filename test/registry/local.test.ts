@@ -98,7 +98,8 @@ describe('localRegistry', () => {
 
   it('ignores garbage files and keeps service names with odd characters apart', async () => {
     const dir = tempDir();
-    const r = localRegistry({ dir });
+    const reports: string[] = [];
+    const r = localRegistry({ dir, onError: (e) => reports.push(e.message) });
     const odd = node('..', { name: '..' });
     const slash = node('a/b', { name: 'a/b' });
     await r.register(odd, { ttlMs: 10_000 });
@@ -107,6 +108,7 @@ describe('localRegistry', () => {
     assert.deepEqual((await r.getService('..')).map((n) => n.id), [odd.id]);
     assert.deepEqual((await r.getService('a/b')).map((n) => n.id), [slash.id]);
     assert.deepEqual(await r.getService('a'), []);
+    assert.deepEqual(reports, [`localRegistry: skipping ${join(dir, 'a%2Fb', 'junk.json')}: it is not JSON (Unexpected token 'o', "not json" is not valid JSON)`]);
     await r.close();
   });
 

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../../backoff';
+
 /**
  * One Consul blocking query kept running (https://developer.hashicorp.com/consul/api-docs/features/blocking):
  * each request carries the last `X-Consul-Index` and `wait`, so Consul answers when something changed or
@@ -46,8 +48,7 @@ export class BlockingWatch {
         this.options.onError?.(err as Error);
         this.index = 0n;
         this.failures++;
-        const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** (this.failures - 1));
-        await this.sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+        await this.sleep(backoffDelay(this.failures, this.options.backoffMinMs, this.options.backoffMaxMs));
       }
     }
   }
