@@ -4,6 +4,7 @@ import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
 import { metadataGetter, metadataSetter } from '../src/tracing/metadata-carrier';
 import { rpcNames } from '../src/tracing/rpc-names';
+import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 
 export interface TracingOptions {
@@ -20,7 +21,9 @@ export interface TracingOptions {
  * - Client: a CLIENT span `basis.Basis/Hello`, child of the active context, with the RPC semantic
  *   conventions (`rpc.system`, `rpc.service`, `rpc.method`, `rpc.grpc.status_code`, and `server.address` /
  *   `server.port` of the node actually called); the span context goes into the outgoing metadata through
- *   the global propagator (W3C `traceparent` by default). Failures set ERROR status.
+ *   the global propagator (W3C `traceparent` by default). Failures set ERROR status. With
+ *   `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well): see
+ *   `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER
  *   span that is its child, so calls the handler makes through keel continue the trace.
  * @example wrapClient(roundRobin(), tracing()); wrapHandler(tracing())
@@ -28,6 +31,7 @@ export interface TracingOptions {
 export function tracing(options: TracingOptions = {}): Wrapper {
   knownKeys(options, ['tracer'], 'tracing');
   const given = options.tracer;
+  const mode = semconvMode();
 
   return {
     name: 'tracing',
@@ -36,17 +40,17 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       return (request, ctx) => {
         const names = rpcNames(ctx.method);
         const parent = context.active();
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: rpcAttributes(names) }, parent);
+        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: startAttributes(names, mode) }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (!span.isRecording()) return next(request, ctx);
         return next(request, ctx).then(
           (response) => {
-            endClient(span, ctx.node?.address, status.OK, undefined);
+            endClient(span, ctx.node?.address, status.OK, undefined, mode);
             return response;
           },
           (err: unknown) => {
-            endClient(span, ctx.node?.address, codeOf(err), err);
+            endClient(span, ctx.node?.address, codeOf(err), err, mode);
             throw err;
           },
         );
@@ -57,18 +61,18 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       return (request, ctx) => {
         const names = rpcNames(ctx.method);
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes: rpcAttributes(names) }, parent);
+        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes: startAttributes(names, mode) }, parent);
         const active = trace.setSpan(parent, span);
         const run = context.with(active, () => next(request, ctx));
         if (!span.isRecording()) return run;
         return run.then(
           (response) => {
-            span.setAttribute('rpc.grpc.status_code', status.OK);
+            span.setAttributes(endAttributes('server', status.OK, mode));
             span.end();
             return response;
           },
           (err: unknown) => {
-            fail(span, codeOf(err), err);
+            fail(span, 'server', codeOf(err), err, mode);
             span.end();
             throw err;
           },
@@ -76,10 +80,6 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       };
     },
   };
-}
-
-function rpcAttributes(names: { service: string; method: string }): Attributes {
-  return { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
 }
 
 /** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
@@ -99,18 +99,18 @@ function serverOf(address: string): Attributes {
   return attributes;
 }
 
-function endClient(span: Span, address: string | undefined, code: number, err: unknown): void {
+function endClient(span: Span, address: string | undefined, code: number, err: unknown, mode: SemconvMode): void {
   if (address !== undefined) span.setAttributes(serverOf(address));
-  if (code === status.OK) span.setAttribute('rpc.grpc.status_code', code);
-  else fail(span, code, err);
+  if (code === status.OK) span.setAttributes(endAttributes('client', code, mode));
+  else fail(span, 'client', code, err, mode);
   span.end();
 }
 
-function fail(span: Span, code: number, err: unknown): void {
-  span.setAttribute('rpc.grpc.status_code', code);
+function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown, mode: SemconvMode): void {
+  span.setAttributes(endAttributes(kind, code, mode));
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  if (isErrorStatus(kind, code, mode)) span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }
 
 function codeOf(err: unknown): number {
