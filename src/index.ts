@@ -26,9 +26,10 @@ export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/
 export { tracing } from '../wrappers/tracing';
 export type { TracingOptions } from '../wrappers/tracing';
 export { initTracing } from './tracing/init-tracing';
-export type { InitTracingOptions, TracingHandle, TracingExporter } from './tracing/init-tracing';
+export type { InitTracingOptions, TracingHandle, TracingExporter, SpanExporterLike } from './tracing/init-tracing';
 export { KeelError, isKeelError } from './errors';
 export type { KeelReason, StatusError } from './errors';
+export { MissingPeerError } from './peer';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable } from './call';

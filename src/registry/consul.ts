@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import Consul from 'consul';
+import type Consul from 'consul';
 import { describe, parseHostPort } from '../address';
 import { knownKeys, positiveMs } from '../options';
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
@@ -9,6 +9,7 @@ import { backgroundAgent } from './consul/background-agent';
 import { BlockingWatch } from './consul/blocking-watch';
 import { nodesOf } from './consul/entries';
 import { encodeTags, goDuration } from './consul/go-micro-tags';
+import { loadPeer } from '../peer';
 
 export interface ConsulRegistryOptions {
   /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */
@@ -60,6 +61,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const stale = options.allowStale ?? true;
 
   const defaults = { ...(token ? { token } : {}), ...(datacenter ? { dc: datacenter } : {}) };
+  const Consul = loadPeer<typeof import('consul')>('consul', 'consulRegistry');
   const api = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults });
   const watchApi = new Consul({ host: target.host, port: target.port, secure: target.secure, defaults, agent: backgroundAgent(target.secure) });
   const hub = new WatchHub();
