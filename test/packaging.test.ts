@@ -117,6 +117,20 @@ describe('an application that installs only keel', () => {
     assert.equal(out.trim(), 'function');
   });
 
+  it("type-checks against keel's declarations without any optional package (skipLibCheck off)", () => {
+    writeFileSync(join(app.dir, 'use.ts'), [
+      `import { createClient, initTracing, rateLimit, consulRegistry, type SpanExporterLike, type RedisAddress } from 'keel';`,
+      `export const uses = [createClient, initTracing, rateLimit, consulRegistry];`,
+      `export type T = [SpanExporterLike, RedisAddress];`,
+    ].join('\n'));
+    writeFileSync(join(app.dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', types: ['node'] },
+      files: ['use.ts'],
+    }));
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    app.run([tsc, '-p', 'tsconfig.json']); // throws with tsc's output on any error
+  });
+
   const missing: Array<[string, string, string]> = [
     ['consulRegistry', `k.consulRegistry()`, 'consul'],
     ['registryFromEnv (MICRO_REGISTRY=consul)', `process.env.MICRO_REGISTRY = 'consul'; k.registryFromEnv()`, 'consul'],
