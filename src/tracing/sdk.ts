@@ -5,9 +5,8 @@ import type { SpanExporterLike } from './init-tracing';
 /**
  * The OpenTelemetry SDK the application installed, on either line: 3.x (Node ≥ 22.15) or 2.x (Node 20).
  * `@opentelemetry/sdk-trace` has the same API in both (2.9 onwards; 3.x dropped `sdk-trace-base` and
- * `sdk-trace-node`); an older 2.x setup with only `sdk-trace-base` works too. None of this is a
- * dependency of keel: each package is loaded here, when `initTracing` runs, from the application's
- * node_modules.
+ * `sdk-trace-node`), so keel uses it on both. None of this is a dependency of keel: each package is loaded
+ * here, when `initTracing` runs, from the application's node_modules.
  */
 export interface Sdk {
   newProvider(options: { resource: unknown; sampler: Sampler; spanProcessors: unknown[] }): TracerProvider & {
@@ -26,7 +25,6 @@ export interface Sdk {
 }
 
 const TRACE = '@opentelemetry/sdk-trace';
-const TRACE_BASE = '@opentelemetry/sdk-trace-base';
 
 /** What to install for tracing on this Node: the 3.x line where it runs (Node ≥ 22.15), else 2.x. */
 export function sdkInstallCommand(version: string = process.versions.node): string {
@@ -41,10 +39,8 @@ export function sdkInstallCommand(version: string = process.versions.node): stri
 export function loadSdk(): Sdk {
   const install = sdkInstallCommand();
   const load = <T>(name: string): T => loadPeer<T>(name, 'initTracing', install);
-  type Trace = typeof import('@opentelemetry/sdk-trace-base');
-  const current = hasPeer(TRACE) || !hasPeer(TRACE_BASE);
-  const t = load<Trace & { TracerProvider?: Trace['BasicTracerProvider'] }>(current ? TRACE : TRACE_BASE);
-  const Provider = (t.TracerProvider ?? t.BasicTracerProvider) as unknown as new (o: object) => ReturnType<Sdk['newProvider']>;
+  const t = load<typeof import('@opentelemetry/sdk-trace')>(TRACE);
+  const Provider = t.TracerProvider as unknown as new (o: object) => ReturnType<Sdk['newProvider']>;
   const core = load<typeof import('@opentelemetry/core')>('@opentelemetry/core');
   const { resourceFromAttributes } = load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
   const { AsyncLocalStorageContextManager } = load<typeof import('@opentelemetry/context-async-hooks')>('@opentelemetry/context-async-hooks');
@@ -53,8 +49,8 @@ export function loadSdk(): Sdk {
     parentBased: (root) => new t.ParentBasedSampler({ root }),
     alwaysOn: () => new t.AlwaysOnSampler(),
     ratio: (ratio) => new t.TraceIdRatioBasedSampler(ratio),
-    // sdk-trace takes an options object, sdk-trace-base the exporter itself.
-    batch: (exporter) => new (t.BatchSpanProcessor as unknown as new (o: unknown) => unknown)(current ? { exporter } : exporter),
+    // An options object, unlike sdk-trace-base's BatchSpanProcessor(exporter).
+    batch: (exporter) => new (t.BatchSpanProcessor as unknown as new (o: unknown) => unknown)({ exporter }),
     console: () => new t.ConsoleSpanExporter() as SpanExporterLike,
     resource: (attributes) => resourceFromAttributes(attributes),
     contextManager: () => new AsyncLocalStorageContextManager().enable(),
