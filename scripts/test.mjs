@@ -2,7 +2,7 @@
 // Usage: node scripts/test.mjs [substring …]   e.g. `npm test -- registry` runs the registry tests only.
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,6 +18,11 @@ if (files.length === 0) {
   console.error(`test: no test files matched ${filters.join(' ') || '(all)'}`);
   process.exit(1);
 }
+// Whatever Node runs this script runs the tests, and anything they start as `node` by name (npm's
+// lifecycle scripts, a shebang) finds that same Node first on PATH: `.tools/node/24/…/node
+// scripts/test.mjs` tests Node 24 only, never the machine's Node by accident.
+process.env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+
 // The end-to-end suites talk to real Consul, etcd, Redis and Jaeger servers and to go-micro peers:
 // install what is missing first (minutes the first time on a new machine, instant afterwards). If that
 // fails the suites fail with a clear message; KEEL_SKIP_E2E=1 skips them (loudly) instead.

@@ -31,9 +31,10 @@ export type { TimeoutOptions } from '../wrappers/timeout';
 export { tracing } from '../wrappers/tracing';
 export type { TracingOptions } from '../wrappers/tracing';
 export { initTracing } from './tracing/init-tracing';
-export type { InitTracingOptions, TracingHandle, TracingExporter } from './tracing/init-tracing';
+export type { InitTracingOptions, TracingHandle, TracingExporter, SpanExporterLike } from './tracing/init-tracing';
 export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
+export { MissingPeerError } from './peer';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { installConsumerApp, type ConsumerApp } from './support/consumer-app';
 
 // The package as another project sees it: node_modules/keel pointing at this repository.
 const root = join(__dirname, '..', '..');
@@ -41,4 +42,111 @@ describe('packaging', () => {
     assert.equal(pkg.exports['.'].types, './dist/src/index.d.ts');
     assert.ok(require('node:fs').existsSync(join(root, 'dist', 'src', 'index.d.ts')));
   });
+});
+
+describe('the published package (npm pack)', () => {
+  const pack = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as
+    Array<{ files: Array<{ path: string }> }>;
+  const files = pack[0]!.files.map((f) => f.path);
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>; dependencies: Record<string, string>; peerDependencies: Record<string, string>;
+    peerDependenciesMeta: Record<string, { optional?: boolean }>; devDependencies: Record<string, string>;
+  };
+
+  it('holds the licence, the readme, the compiled library with its types, and the ESM entry', () => {
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
+      'dist/wrappers/tracing.js', 'dist/src/tracing/semconv.js', 'dist/src/peer.js']) {
+      assert.ok(files.includes(f), `${f} is missing from the package`);
+    }
+    const license = readFileSync(join(root, 'LICENSE'), 'utf8');
+    assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+    assert.match(license, /END OF TERMS AND CONDITIONS/);
+    assert.equal(license.split('\n').length, 202, 'the full Apache-2.0 text (201 lines)');
+  });
+
+  it('holds nothing else: no tests, bench, examples, sources, maps (their sources are not shipped) or build state', () => {
+    const stray = files.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/(src|wrappers|esm)\/.+\.(js|d\.ts|mjs|d\.mts))$/.test(f));
+    assert.deepEqual(stray, []);
+    assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/test') || f.startsWith('dist/bench') || f.startsWith('dist/examples')), []);
+  });
+
+  it('has no lifecycle script that would run where it is installed, and builds before packing', () => {
+    for (const script of ['prepare', 'preinstall', 'install', 'postinstall']) assert.equal(manifest.scripts[script], undefined, script);
+    assert.equal(manifest.scripts.prepack, 'node scripts/build.mjs');
+  });
+
+  it('depends on grpc-js, the OpenTelemetry API and dns-packet only; everything else is an optional peer', () => {
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['@grpc/grpc-js', '@opentelemetry/api', 'dns-packet']);
+    for (const peer of ['consul', 'etcd3', 'ioredis', '@grpc/proto-loader', '@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger']) {
+      assert.ok(manifest.peerDependencies[peer], `${peer} is a peer`);
+    }
+    for (const [peer, range] of Object.entries(manifest.peerDependencies)) {
+      assert.equal(manifest.peerDependenciesMeta[peer]?.optional, true, `${peer} is optional`);
+      assert.ok(manifest.devDependencies[peer], `${peer} (${range}) is a devDependency, for the tests`);
+    }
+    for (const dev of ['opossum', 'bottleneck', 'hdr-histogram-js', 'nice-grpc']) {
+      assert.equal(manifest.dependencies[dev] ?? manifest.peerDependencies[dev], undefined, `${dev} is for the bench only`);
+    }
+  });
+});
+
+describe('an application that installs only keel', () => {
+  let app: ConsumerApp;
+  before(() => {
+    app = installConsumerApp();
+  });
+  after(() => app?.remove());
+
+  it('gets grpc-js, the OpenTelemetry API and dns-packet with their dependencies, nothing optional', (t) => {
+    const installed = app.packages();
+    const mb = app.bytes() / 1e6;
+    t.diagnostic(`npm i keel: ${installed.length - 1} packages besides keel, ${mb.toFixed(1)} MB of node_modules`);
+    for (const name of ['consul', 'etcd3', 'ioredis', 'opossum', 'bottleneck', 'jaeger-client', 'thriftrw', 'nice-grpc', 'hdr-histogram-js',
+      '@opentelemetry/sdk-trace', '@opentelemetry/sdk-trace-base', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger']) {
+      assert.ok(!installed.includes(name), `${name} was installed`);
+    }
+    for (const name of ['keel', '@grpc/grpc-js', '@opentelemetry/api', 'dns-packet']) assert.ok(installed.includes(name), `${name} is missing`);
+    // Measured when keel went lean: 36 packages, 10.8 MB (it was 91 packages, 38.7 MB); room for grpc-js to grow.
+    assert.ok(installed.length <= 45, `${installed.length} packages`);
+    assert.ok(mb < 20, `${mb.toFixed(1)} MB`);
+  });
+
+  it('imports keel and runs the built-in registries without any optional package', () => {
+    const out = app.run(['-e', `const k = require('keel'); const r = k.memoryRegistry(); const l = k.localRegistry({ dir: require('os').tmpdir() });
+      r.close(); l.close(); k.mdnsRegistry; console.log(typeof k.createClient)`]);
+    assert.equal(out.trim(), 'function');
+  });
+
+  it("type-checks against keel's declarations without any optional package (skipLibCheck off)", () => {
+    writeFileSync(join(app.dir, 'use.ts'), [
+      `import { createClient, initTracing, rateLimit, consulRegistry, type SpanExporterLike, type RedisAddress } from 'keel';`,
+      `export const uses = [createClient, initTracing, rateLimit, consulRegistry];`,
+      `export type T = [SpanExporterLike, RedisAddress];`,
+    ].join('\n'));
+    writeFileSync(join(app.dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', types: ['node'] },
+      files: ['use.ts'],
+    }));
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    app.run([tsc, '-p', 'tsconfig.json']); // throws with tsc's output on any error
+  });
+
+  const missing: Array<[string, string, string]> = [
+    ['consulRegistry', `k.consulRegistry()`, 'consul'],
+    ['registryFromEnv (MICRO_REGISTRY=consul)', `process.env.MICRO_REGISTRY = 'consul'; k.registryFromEnv()`, 'consul'],
+    ['etcdRegistry', `k.etcdRegistry()`, 'etcd3'],
+    ['rateLimit with redis', `k.rateLimit(10, { redis: 'redis://127.0.0.1:6379', id: 'x' })`, 'ioredis'],
+    ['initTracing', `k.initTracing({ serviceName: 'x' })`, '@opentelemetry/sdk-trace'],
+  ];
+  for (const [feature, code, pkg] of missing) {
+    it(`${feature} fails at once naming '${pkg}' and the npm install command`, () => {
+      const out = app.run(['-e', `const k = require('keel');
+        try { ${code}; console.log('no error'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, pkg: e.packageName, message: e.message })); }`]);
+      const err = JSON.parse(out.trim()) as { name: string; code: string; pkg: string; message: string };
+      assert.equal(err.name, 'MissingPeerError', out);
+      assert.equal(err.code, 'KEEL_MISSING_PEER');
+      assert.equal(err.pkg, pkg);
+      assert.match(err.message, new RegExp(`needs the package '${pkg}', which is not installed: run \`npm install [^\`]*${pkg.replace('/', '\\/')}`));
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
 import { metadataGetter, metadataSetter } from '../src/tracing/metadata-carrier';
 import { rpcNames } from '../src/tracing/rpc-names';
+import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
 
@@ -22,7 +23,9 @@ export interface TracingOptions {
  *   stream until its final status), with the RPC semantic conventions (`rpc.system`, `rpc.service`,
  *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
  *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
- *   default). Failures set ERROR status; a consumer that stops reading a stream is not a failure.
+ *   default). Failures set ERROR status; a caller that cancels or stops reading a stream is not a failure.
+ *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
+ *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
  *   that is its child — for streaming handlers, every step of the generator too — so calls the handler makes
  *   through keel continue the trace.
@@ -31,26 +34,27 @@ export interface TracingOptions {
 export function tracing(options: TracingOptions = {}): Wrapper {
   knownKeys(options, ['tracer'], 'tracing');
   const given = options.tracer;
+  const mode = semconvMode();
 
   return {
     name: 'tracing',
     client: (next, method) => {
       const tracer = given ?? trace.getTracer('keel');
       const names = rpcNames(method.method);
-      const attributes = rpcAttributes(names);
+      const attributes = startAttributes(names, mode);
       return (request, ctx) => {
         const parent = context.active();
         const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
-        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error));
+        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error, mode));
         return next(request, ctx);
       };
     },
     handler: (next, method) => {
       const tracer = given ?? trace.getTracer('keel');
       const names = rpcNames(method.method);
-      const attributes = rpcAttributes(names);
+      const attributes = startAttributes(names, mode);
       const streams = method.kind === 'server_stream' || method.kind === 'bidi';
       return (request, ctx) => {
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
@@ -58,8 +62,8 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const active = trace.setSpan(parent, span);
         if (span.isRecording()) {
           ctx.onEnd((error) => {
-            if (error === undefined) span.setAttribute('rpc.grpc.status_code', status.OK);
-            else fail(span, codeOf(error), error);
+            if (error === undefined) span.setAttributes(endAttributes('server', status.OK, mode));
+            else fail(span, 'server', codeOf(error), error, mode);
             span.end();
           });
         }
@@ -85,10 +89,6 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
   };
 }
 
-function rpcAttributes(names: { service: string; method: string }): Attributes {
-  return { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
-}
-
 /** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
 const serverAttributes = new Map<string, Attributes>();
 function serverOf(address: string): Attributes {
@@ -106,22 +106,22 @@ function serverOf(address: string): Attributes {
   return attributes;
 }
 
-function endClient(span: Span, address: string | undefined, error: unknown): void {
+function endClient(span: Span, address: string | undefined, error: unknown, mode: SemconvMode): void {
   if (address !== undefined) span.setAttributes(serverOf(address));
-  if (error === undefined) span.setAttribute('rpc.grpc.status_code', status.OK);
+  if (error === undefined) span.setAttributes(endAttributes('client', status.OK, mode));
   else if (isKeelError(error, 'cancelled') && error.origin === 'local') {
     // The caller ended the call (its signal, or it stopped reading a stream): not a failure of the call.
-    span.setAttribute('rpc.grpc.status_code', status.CANCELLED);
+    span.setAttributes(endAttributes('client', status.CANCELLED, mode));
     span.setAttribute('keel.reason', 'cancelled');
-  } else fail(span, codeOf(error), error);
+  } else fail(span, 'client', codeOf(error), error, mode);
   span.end();
 }
 
-function fail(span: Span, code: number, err: unknown): void {
-  span.setAttribute('rpc.grpc.status_code', code);
+function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown, mode: SemconvMode): void {
+  span.setAttributes(endAttributes(kind, code, mode));
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  if (isErrorStatus(kind, code, mode)) span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }
 
 function codeOf(err: unknown): number {

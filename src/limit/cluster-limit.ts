@@ -2,6 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import { describe } from '../address';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { RedisBucket, type RedisClient } from './redis-bucket';
+import { loadPeer } from '../peer';
 
 /** A Redis server for `rateLimit`'s `redis` option. Defaults: `127.0.0.1`, `6379`, db `0`, no auth. */
 export interface RedisAddress {
@@ -57,7 +58,7 @@ function redisClient(value: unknown): { client: RedisClient; owned: boolean } {
     autoResendUnfulfilledCommands: false, // a decision nobody waits for must not take a token later
     retryStrategy: (times) => Math.min(times * 100, 1000),
   };
-  const { Redis } = require('ioredis') as typeof import('ioredis');
+  const { Redis } = loadPeer<typeof import('ioredis')>('ioredis', 'rateLimit with redis');
   const client = typeof target === 'string' ? new Redis(target, settings) : new Redis({ ...target, ...settings });
   return { client, owned: true };
 }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
 
 /**
  * The shared token bucket, decided inside Redis in one script call (EVALSHA, one round trip): the same
@@ -51,8 +50,17 @@ export const TOO_SLOW = -3;
 /** Between probes of a Redis that failed: calls meanwhile are decided locally, never held. */
 const PROBE_INTERVAL_MS = 1000;
 
-/** An ioredis `Redis` or `Cluster`: the commands keel sends. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis `Redis` or `Cluster`: the commands keel sends. Described, not imported, so that keel's type
+ * declarations do not need ioredis (an optional peer dependency) to be installed.
+ */
+export interface RedisClient {
+  evalsha(...args: any[]): Promise<unknown>;
+  eval(...args: any[]): Promise<unknown>;
+  ping(): Promise<unknown>;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  readonly status: string;
+}
 interface Commands {
   evalsha(sha: string, keys: number, ...args: string[]): Promise<unknown>;
   eval(script: string, keys: number, ...args: string[]): Promise<unknown>;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Agent as HttpsAgent } from 'node:https';
-import Consul from 'consul';
+import type Consul from 'consul';
 import { describe, parseHostPort } from '../address';
 import { knownKeys, positiveMs } from '../options';
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
@@ -12,6 +12,7 @@ import { nodesOf } from './consul/entries';
 import { encodeTags, goDuration } from './consul/go-micro-tags';
 import { consulTls } from './consul/tls';
 import type { ClientTlsOptions } from '../tls';
+import { loadPeer } from '../peer';
 
 export interface ConsulRegistryOptions {
   /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */
@@ -71,6 +72,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const stale = options.allowStale ?? true;
 
   const defaults = { ...(token ? { token } : {}), ...(datacenter ? { dc: datacenter } : {}) };
+  const Consul = loadPeer<typeof import('consul')>('consul', 'consulRegistry');
   const api = new Consul({ host: target.host, port: target.port, secure, defaults, ...(secure ? { agent: new HttpsAgent({ keepAlive: true, ...agent }) } : {}) });
   const watchApi = new Consul({ host: target.host, port: target.port, secure, defaults, agent: backgroundAgent(secure, agent) });
   const hub = new WatchHub();

@@ -1,4 +1,4 @@
-import { Etcd3, EtcdLeaseInvalidError, type IOptions, type Lease, type Watcher } from 'etcd3';
+import type { IOptions, Lease, Watcher } from 'etcd3';
 import { describe, parseHostPort } from '../address';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { etcdSecurity, explainEtcdError, type EtcdAuth } from './etcd-security';
@@ -7,6 +7,7 @@ import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } f
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
+import { loadPeer } from '../peer';
 
 export interface EtcdRegistryOptions {
   /**
@@ -69,6 +70,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
   const backoffMaxMs = positiveMs(options.backoffMaxMs ?? 5000, 'etcdRegistry: backoffMaxMs');
   if (backoffMaxMs < backoffMinMs) throw new RangeError('etcdRegistry: backoffMaxMs must be >= backoffMinMs');
 
+  const { Etcd3, EtcdLeaseInvalidError } = loadPeer<typeof import('etcd3')>('etcd3', 'etcdRegistry');
   const client = new Etcd3({
     hosts,
     ...security,

@@ -1,9 +1,20 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe } from '../address';
 import { knownKeys, nonEmptyString } from '../options';
+import { loadPeer } from '../peer';
+import { loadSdk, sdkInstallCommand } from './sdk';
 
 export type TracingExporter = 'otlp' | 'jaeger' | 'console' | 'none';
+
+/**
+ * An OpenTelemetry `SpanExporter` of either SDK line (2.x `sdk-trace-base`, 3.x `sdk-trace`), described
+ * here so that keel's types need neither package.
+ */
+export interface SpanExporterLike {
+  export(spans: unknown[], resultCallback: (result: { code: number; error?: Error }) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
 
 export interface InitTracingOptions {
   /** `service.name` of the spans. Required. */
@@ -11,11 +22,11 @@ export interface InitTracingOptions {
   /**
    * Where spans go. Default: env `OTEL_TRACES_EXPORTER` (the standard variable), else `otlp` (OTLP over
    * HTTP/protobuf; Jaeger ingests it natively since 1.35).
-   * `jaeger`: Jaeger Thrift over HTTP (`@opentelemetry/exporter-jaeger`, for collectors that only speak
-   * Thrift). `console`: stdout. `none`: spans are made (for context propagation) but not exported.
+   * `jaeger` (legacy): Jaeger Thrift over HTTP, for collectors that only speak Thrift, when the application
+   * installs `@opentelemetry/exporter-jaeger` (deprecated upstream, 2.x only). `console`: stdout. `none`: spans are made (for context propagation) but not exported.
    * A `SpanExporter` object is used as given.
    */
-  exporter?: TracingExporter | SpanExporter;
+  exporter?: TracingExporter | SpanExporterLike;
   /**
    * otlp: the collector's base URL (`http://127.0.0.1:4318`; `/v1/traces` is added), default from the
    * standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, else localhost:4318.
@@ -35,9 +46,11 @@ export interface TracingHandle {
 }
 
 /**
- * Sets up OpenTelemetry for a keel process: a NodeTracerProvider with a BatchSpanProcessor, W3C trace
- * context + baggage + Jaeger (`uber-trace-id`) propagation, async context, and the chosen exporter.
- * The SDK is loaded only when this is called; the wrappers themselves need only `@opentelemetry/api`.
+ * Sets up OpenTelemetry for a keel process: a tracer provider with a BatchSpanProcessor, W3C trace
+ * context + baggage propagation (+ Jaeger's `uber-trace-id` when `@opentelemetry/propagator-jaeger` is
+ * installed), an AsyncLocalStorage context manager, and the chosen exporter, all registered globally.
+ * The SDK is the application's (optional peer dependencies, 3.x or 2.x line: see `./sdk.ts`), loaded
+ * only when this is called; the wrappers themselves need only `@opentelemetry/api`.
  * @example const tracing = initTracing({ serviceName: 'basis-client' }); … await tracing.shutdown();
  */
 export function initTracing(options: InitTracingOptions): TracingHandle {
@@ -54,26 +67,21 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
     }
   }
   const fromEnv = process.env.OTEL_TRACES_EXPORTER?.trim() as TracingExporter | undefined;
-  const exporter = makeExporter(options.exporter ?? (fromEnv || 'otlp'), options.endpoint);
+  const kind = options.exporter ?? (fromEnv || 'otlp');
+  if (typeof kind !== 'object' && !KINDS.includes(kind)) throw invalidExporter(kind); // before anything is loaded
+  const sdk = loadSdk();
+  const exporter = makeExporter(kind, options.endpoint, sdk.console);
 
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
-  const base = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
-  const core = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
-  const { JaegerPropagator } = require('@opentelemetry/propagator-jaeger') as typeof import('@opentelemetry/propagator-jaeger');
-
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName }),
+  const provider = sdk.newProvider({
+    resource: sdk.resource({ 'service.name': serviceName }),
     // AlwaysOn when everything is sampled: the ratio sampler hashes every trace id for nothing.
-    sampler: new base.ParentBasedSampler({ root: ratio >= 1 ? new base.AlwaysOnSampler() : new base.TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: exporter ? [new base.BatchSpanProcessor(exporter)] : [],
+    sampler: sdk.parentBased(ratio >= 1 ? sdk.alwaysOn() : sdk.ratio(ratio)),
+    spanProcessors: exporter ? [sdk.batch(exporter)] : [],
   });
-  provider.register({
-    propagator: new core.CompositePropagator({
-      propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator(), new JaegerPropagator()],
-    }),
-  });
+  // What NodeTracerProvider.register() did on 2.x; 3.x has no register(), so the same on both lines.
+  context.setGlobalContextManager(sdk.contextManager());
+  propagation.setGlobalPropagator(sdk.propagator());
+  trace.setGlobalTracerProvider(provider);
   let done: Promise<void> | undefined;
   return {
     forceFlush: () => provider.forceFlush(),
@@ -85,24 +93,28 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
   };
 }
 
-function makeExporter(kind: TracingExporter | SpanExporter, endpoint: string | undefined): SpanExporter | undefined {
-  if (typeof kind === 'object' && kind !== null && typeof (kind as SpanExporter).export === 'function') return kind as SpanExporter;
+function makeExporter(kind: TracingExporter | SpanExporterLike, endpoint: string | undefined, console: () => SpanExporterLike): SpanExporterLike | undefined {
+  if (typeof kind === 'object' && kind !== null && typeof (kind as SpanExporterLike).export === 'function') return kind as SpanExporterLike;
   switch (kind) {
     case 'otlp': {
-      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+      const { OTLPTraceExporter } = loadPeer<typeof import('@opentelemetry/exporter-trace-otlp-proto')>(
+        '@opentelemetry/exporter-trace-otlp-proto', "initTracing's otlp exporter", sdkInstallCommand());
       return new OTLPTraceExporter(endpoint === undefined ? {} : { url: new URL('v1/traces', endpoint.endsWith('/') ? endpoint : `${endpoint}/`).href });
     }
     case 'jaeger': {
-      const { JaegerExporter } = require('@opentelemetry/exporter-jaeger') as typeof import('@opentelemetry/exporter-jaeger');
+      const { JaegerExporter } = loadPeer<typeof import('@opentelemetry/exporter-jaeger')>(
+        '@opentelemetry/exporter-jaeger', "initTracing's jaeger exporter (legacy)", '@opentelemetry/exporter-jaeger@2');
       return new JaegerExporter(endpoint === undefined ? {} : { endpoint });
     }
-    case 'console': {
-      const { ConsoleSpanExporter } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-      return new ConsoleSpanExporter();
-    }
+    case 'console':
+      return console();
     case 'none':
       return undefined;
     default:
-      throw new RangeError(`initTracing: exporter must be 'otlp', 'jaeger', 'console', 'none' or a SpanExporter, got ${describe(kind)}`);
+      throw invalidExporter(kind);
   }
 }
+
+const KINDS: readonly unknown[] = ['otlp', 'jaeger', 'console', 'none'];
+const invalidExporter = (kind: unknown): RangeError =>
+  new RangeError(`initTracing: exporter must be 'otlp', 'jaeger', 'console', 'none' or a SpanExporter, got ${describe(kind)}`);
