@@ -112,7 +112,7 @@ describe('an application that installs only keel', () => {
   });
 
   it('imports keel and runs the built-in registries without any optional package', () => {
-    const out = app.run(['-e', `const k = require('keel'); const r = k.memoryRegistry(); const l = k.localRegistry({ dir: require('os').tmpdir() });
+    const out = app.run(['-e', `const k = require('keel'); const r = k.memoryRegistry(); const l = k.localRegistry({ dir: require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'keel-app-reg-')) });
       r.close(); l.close(); k.mdnsRegistry; console.log(typeof k.createClient)`]);
     assert.equal(out.trim(), 'function');
   });

@@ -1,4 +1,3 @@
-import type { IOptions } from 'etcd3';
 import { describe } from '../address';
 import { readClientTls, type ClientTlsOptions } from '../tls';
 
@@ -6,6 +5,16 @@ import { readClientTls, type ClientTlsOptions } from '../tls';
 export interface EtcdAuth {
   username: string;
   password: string;
+}
+
+/**
+ * The etcd3 options keel sets for TLS and authentication (etcd3's `IOptions` fields, described here rather
+ * than imported so that keel's declarations do not need etcd3, an optional peer, to be installed).
+ */
+export interface EtcdSecurityOptions {
+  credentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
+  grpcOptions?: Record<string, string>;
+  auth?: { username: string; password: string };
 }
 
 /**
@@ -18,8 +27,8 @@ export function etcdSecurity(
   httpsEndpoints: boolean,
   auth: EtcdAuth | undefined,
   env: NodeJS.ProcessEnv,
-): Pick<IOptions, 'credentials' | 'grpcOptions' | 'auth'> {
-  const out: Pick<IOptions, 'credentials' | 'grpcOptions' | 'auth'> = {};
+): EtcdSecurityOptions {
+  const out: EtcdSecurityOptions = {};
   if (tls !== undefined || httpsEndpoints) {
     const { ca, cert, key, serverName } = readClientTls(tls ?? {}, 'etcdRegistry: tls');
     // etcd3 hands these to grpc-js createSsl, for which a missing CA means the public roots.
@@ -42,7 +51,7 @@ export function etcdSecurity(
  * `err` with a hint when etcd's own words do not say what to fix: a permission error without a user
  * (auth is on), or a TLS connection that failed with no reason while no client certificate was given.
  */
-export function explainEtcdError(err: unknown, security: Pick<IOptions, 'credentials' | 'auth'>): unknown {
+export function explainEtcdError(err: unknown, security: EtcdSecurityOptions): unknown {
   if (!(err instanceof Error)) return err;
   let hint: string | undefined;
   if (/permission denied/i.test(err.message)) {
