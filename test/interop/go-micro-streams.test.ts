@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { consulRegistry, createClient, createServer, roundRobin, wrapClient, type HandlerContext, type KeelServer, type Registry } from '../../src/index';
-import { eventually, replier, type HelloRequest } from '../support/basis';
+import { Basis, eventually, replier, type HelloRequest } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
 import { toolOrSkip } from '../support/external';
 import { goMicroPeers, PeerBasis, runGoMicroClient, startGoMicroServer, type GoMicroPeers, type GoMicroServer, type StreamRequest } from '../support/go-micro-peers';
@@ -19,6 +19,16 @@ interface StreamProbe {
   aborted: number;
   finallyRan: number;
 }
+
+it('the peers\' basis.proto keeps examples/basis\'s Hello: same path, same messages on the wire', () => {
+  const ours = Basis.service.Hello;
+  const peers = PeerBasis.service.Hello;
+  assert.equal(peers.path, ours.path);
+  assert.deepEqual(peers.requestDeserialize(ours.requestSerialize({ name: 'wire' })), { name: 'wire' });
+  assert.deepEqual(ours.responseDeserialize(peers.responseSerialize({ msg: 'back' })), { msg: 'back' });
+  assert.equal(PeerBasis.service.Stream.path, '/basis.Basis/Stream');
+  assert.equal(PeerBasis.service.Stream.responseStream, true);
+});
 
 describe('server streaming between keel and go-micro v5 through Consul', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
   let consul: ConsulAgent;
