@@ -7,6 +7,7 @@ import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
 import { advertiseHost } from './advertise';
+import { eagerServerStreams } from './eager-server-stream';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
@@ -112,7 +113,7 @@ export function createServer(options: ServerOptions): KeelServer {
       if (starting !== undefined) throw new Error('addService: the server has already started');
       const handlers = adapt(name, def, implementation, options.wrap);
       const service = serviceOf(def, 'addService: def');
-      grpcServer.addService(service, handlers);
+      grpcServer.addService(eagerServerStreams(service), handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
       for (const [key, handler] of Object.entries(handlers)) {
         const method = service[key] as MethodDefinition<unknown, unknown>;

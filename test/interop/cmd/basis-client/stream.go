@@ -43,9 +43,9 @@ func streamCall(svc basis.BasisService, call int, name string, timeout time.Dura
 	defer stream.Close() // cancels the call when it has not ended
 	// go-micro's generated Stream sends the request but never half-closes (protoc-gen-micro
 	// has the CloseSend commented out: "currently only grpc support CloseSend"). A go-micro
-	// server reads the one request and carries on, but gRPC servers that wait for the end
-	// of the request stream before calling a server-streaming handler (grpc-js, so keel)
-	// never start it. A go-micro caller of such a server must half-close itself.
+	// server (and keel) reads the one request and carries on, but a plain grpc-js server
+	// waits for the end of the request stream before it calls a server-streaming handler.
+	// --no_close_send calls exactly as the generated code does.
 	if !*noCloseSend {
 		if err := stream.CloseSend(); err != nil {
 			return err
