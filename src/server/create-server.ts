@@ -9,6 +9,7 @@ import { methodsOf, serviceOf, type ServiceDef } from '../service-def';
 import { serverCredentials, type ServerTlsOptions } from '../tls';
 import type { Implementation } from '../typing';
 import { advertiseHost } from './advertise';
+import { eagerServerStreams } from './eager-server-stream';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
@@ -110,7 +111,7 @@ export function createServer(options: ServerOptions): KeelServer {
       if (starting !== undefined) throw new Error('addService: the server has already started');
       const handlers = adapt(name, def, implementation as Implementation, options.wrap);
       const service = serviceOf(def, 'addService: def');
-      grpcServer.addService(service, handlers);
+      grpcServer.addService(eagerServerStreams(service), handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
       for (const [key, handler] of Object.entries(handlers)) {
         const method = service[key] as MethodDefinition<unknown, unknown>;

@@ -2,6 +2,7 @@ import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerW
 import { status } from '@grpc/grpc-js';
 import type { CallKind, Handler } from '../call';
 import { cancelled } from '../errors';
+import { onFirstRequest } from './eager-server-stream';
 import { ServerCallContext } from './handler-context';
 import { RequestStream } from './request-stream';
 import { toStatus } from './to-status';
@@ -106,11 +107,11 @@ export function serve(serverName: string, path: string, kind: CallKind, handler:
         const ctx = new ServerCallContext(serverName, path, kind, call);
         answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx);
       };
-    case 'server_stream':
-      return (call: ServerWritableStream<unknown, unknown>) => {
+    case 'server_stream': // registered as bidi: see eagerServerStreams
+      return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        void stream(call, run(handler, call.request, ctx), ctx, path);
-      };
+        void stream(call, run(handler, request, ctx), ctx, path);
+      });
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
@@ -121,6 +122,6 @@ export function serve(serverName: string, path: string, kind: CallKind, handler:
 
 /** grpc-js's name for each kind, for `Server.register`. */
 export const GRPC_KIND: Readonly<Record<CallKind, 'unary' | 'serverStream' | 'clientStream' | 'bidi'>> = {
-  unary: 'unary', server_stream: 'serverStream', client_stream: 'clientStream', bidi: 'bidi',
+  unary: 'unary', server_stream: 'bidi', client_stream: 'clientStream', bidi: 'bidi', // server_stream: see eagerServerStreams
 };
 

@@ -29,6 +29,8 @@ var _ server.Option
 
 type BasisService interface {
 	Hello(ctx context.Context, in *Request, opts ...client.CallOption) (*Response, error)
+	// count responses, "<name> <i>/<count> from <node id> (<address>)", interval_ms apart.
+	Stream(ctx context.Context, in *StreamRequest, opts ...client.CallOption) (Basis_StreamService, error)
 }
 
 type basisService struct {
@@ -53,15 +55,72 @@ func (c *basisService) Hello(ctx context.Context, in *Request, opts ...client.Ca
 	return out, nil
 }
 
+func (c *basisService) Stream(ctx context.Context, in *StreamRequest, opts ...client.CallOption) (Basis_StreamService, error) {
+	req := c.c.NewRequest(c.name, "Basis.Stream", &StreamRequest{})
+	stream, err := c.c.Stream(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(in); err != nil {
+		return nil, err
+	}
+	return &basisServiceStream{stream}, nil
+}
+
+type Basis_StreamService interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	CloseSend() error
+	Close() error
+	Recv() (*Response, error)
+}
+
+type basisServiceStream struct {
+	stream client.Stream
+}
+
+func (x *basisServiceStream) CloseSend() error {
+	return x.stream.CloseSend()
+}
+
+func (x *basisServiceStream) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisServiceStream) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisServiceStream) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisServiceStream) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisServiceStream) Recv() (*Response, error) {
+	m := new(Response)
+	err := x.stream.Recv(m)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // Server API for Basis service
 
 type BasisHandler interface {
 	Hello(context.Context, *Request, *Response) error
+	// count responses, "<name> <i>/<count> from <node id> (<address>)", interval_ms apart.
+	Stream(context.Context, *StreamRequest, Basis_StreamStream) error
 }
 
 func RegisterBasisHandler(s server.Server, hdlr BasisHandler, opts ...server.HandlerOption) error {
 	type basis interface {
 		Hello(ctx context.Context, in *Request, out *Response) error
+		Stream(ctx context.Context, stream server.Stream) error
 	}
 	type Basis struct {
 		basis
@@ -76,4 +135,44 @@ type basisHandler struct {
 
 func (h *basisHandler) Hello(ctx context.Context, in *Request, out *Response) error {
 	return h.BasisHandler.Hello(ctx, in, out)
+}
+
+func (h *basisHandler) Stream(ctx context.Context, stream server.Stream) error {
+	m := new(StreamRequest)
+	if err := stream.Recv(m); err != nil {
+		return err
+	}
+	return h.BasisHandler.Stream(ctx, m, &basisStreamStream{stream})
+}
+
+type Basis_StreamStream interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	Close() error
+	Send(*Response) error
+}
+
+type basisStreamStream struct {
+	stream server.Stream
+}
+
+func (x *basisStreamStream) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisStreamStream) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisStreamStream) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisStreamStream) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisStreamStream) Send(m *Response) error {
+	return x.stream.Send(m)
 }

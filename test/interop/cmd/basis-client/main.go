@@ -16,10 +16,15 @@
 //	             [--request_name go-micro] [--strategy roundrobin|random|rotate]
 //	             [--timeout 5s] [--retries 0] [--interval 0s] [--address host:port]
 //	             [--tls_ca F [--tls_cert F --tls_key F] [--tls_server_name N]]
+//	basis-client --registry_address 127.0.0.1:8500 --stream N [--count 1] [--stream_interval 0s]
+//	             [--stream_take K] [--no_close_send] [--service basis] [--strategy …] [--timeout 5s]
 //	basis-client --registry_address 127.0.0.1:8500 --describe [--service basis]
 //
 // With --tls_ca it calls over TLS (go-micro's grpcclient.AuthTLS), verifying the
 // service name (or --tls_server_name); with --tls_cert too, mutual TLS.
+// With --stream N it calls "Basis.Stream" instead (server streaming, N messages a call;
+// --timeout bounds each whole stream) and prints each message's msg on its own line
+// (see stream.go).
 //
 // Strategies: "random" is go-micro's default selector strategy; "roundrobin" is
 // go-micro's RoundRobin, which starts at a random node on every call (go-micro builds
@@ -104,6 +109,10 @@ func main() {
 	var callOpts []client.CallOption
 	if *address != "" {
 		callOpts = append(callOpts, client.WithAddress(*address))
+	}
+	if *streamLen > 0 {
+		streamCalls(basisService, *count, *reqName, *timeout, callOpts)
+		return
 	}
 	for i := 1; i <= *count; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)

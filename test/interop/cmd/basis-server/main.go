@@ -3,7 +3,8 @@
 // exactly as a go-micro service in production would be.
 //
 // It replies "Hello <name> from <node id> (<address>)" like keel's examples/basis
-// server, where the node id is the Consul service ID ("<name>-<uuid>").
+// server, where the node id is the Consul service ID ("<name>-<uuid>"), and serves the
+// server-streaming Basis.Stream (stream.go), reporting how each stream ended on stderr.
 //
 // Once Consul lists the node it prints one line to stdout:
 //

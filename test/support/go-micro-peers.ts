@@ -1,0 +1,104 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadPackageDefinition, type GrpcObject, type MethodDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { repoRoot, skipE2E } from './external';
+import type { HelloRequest, HelloResponse } from './basis';
+
+const run = promisify(execFile);
+
+export interface StreamRequest {
+  name: string;
+  count: number;
+  interval_ms?: number;
+  fail_at?: number;
+}
+
+/** The Basis service as the go-micro peers speak it: examples/basis's Hello plus the server-streaming Stream. */
+export type PeerBasisService = {
+  Hello: MethodDefinition<HelloRequest, HelloResponse>;
+  Stream: MethodDefinition<StreamRequest, HelloResponse> & { requestStream: false; responseStream: true };
+};
+
+/** Loaded from test/interop/basis/basis.proto (copied next to the compiled tests by the build), as the peers' Go code was generated. */
+export const PeerBasis = (loadPackageDefinition(loadSync(join(__dirname, '..', 'interop', 'basis', 'basis.proto'), { keepCase: true }))
+  .basis as GrpcObject).Basis as unknown as { service: PeerBasisService };
+
+export interface GoMicroPeers {
+  server: string;
+  client: string;
+}
+
+/** Builds the go-micro peers (instant when up to date); undefined only when skipping is allowed (KEEL_SKIP_E2E=1). */
+export async function goMicroPeers(): Promise<GoMicroPeers | undefined> {
+  try {
+    const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
+    const [server, client] = stdout.trim().split('\n');
+    return { server: server as string, client: client as string };
+  } catch (err) {
+    const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
+    if (skipE2E) {
+      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the go-micro interoperability suite: ${why}\n\n`);
+      return undefined;
+    }
+    throw new Error(`the go-micro interoperability suite needs the go-micro peers: ${why}`);
+  }
+}
+
+export interface GoMicroServer {
+  id: string;
+  address: string;
+  process: ChildProcess;
+  /** Everything the server wrote to stderr so far (go-micro's logs, its STREAM lines). */
+  stderr(): string;
+  /** SIGTERM (the server deregisters), resolving when it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts the go-micro Basis server registered as `name` in Consul at `consulAddress`; resolves once Consul lists it. */
+export async function startGoMicroServer(binary: string, consulAddress: string, name = 'basis', extraArgs: string[] = []): Promise<GoMicroServer> {
+  const child = spawn(binary, ['--name', name, '--registry_address', consulAddress, '--register_ttl', '10s', '--register_interval', '3s',
+    '--exit_on_stdin_close', ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d;
+      const ready = /READY (\S+) (\S+)/.exec(out);
+      if (ready) resolve(ready[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`go-micro server exited ${code}: ${err}`)));
+  });
+  const [, id, address] = line.split(' ');
+  return {
+    id: id as string,
+    address: address as string,
+    process: child,
+    stderr: () => err,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+export interface ClientRun {
+  code: number;
+  stdout: string[];
+  stderr: string;
+}
+
+/** Runs the go-micro Basis client against Consul at `consulAddress`; never rejects on a non-zero exit (the test asserts on it). */
+export async function runGoMicroClient(binary: string, consulAddress: string, args: string[]): Promise<ClientRun> {
+  try {
+    const { stdout, stderr } = await run(binary, ['--registry_address', consulAddress, ...args], { timeout: 30_000 });
+    return { code: 0, stdout: stdout.trim().split('\n').filter(Boolean), stderr };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: (e.stdout ?? '').trim().split('\n').filter(Boolean), stderr: e.stderr ?? '' };
+  }
+}
