@@ -2,6 +2,7 @@ import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOp
 import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
 import { asComposed } from '../compose';
 import { keelError } from '../errors';
+import { CLIENT_KEEPALIVE } from '../keepalive';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry } from '../registry/registry';
@@ -28,7 +29,7 @@ export interface ClientOptions {
   streamTimeoutMs?: number;
   /** Channel credentials. Default: insecure. */
   credentials?: ChannelCredentials;
-  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`. */
+  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`, over keel's keepalive defaults (`CLIENT_KEEPALIVE`). */
   channelOptions?: ChannelOptions;
   /** How a node is chosen when no wrapper chooses. Default: random. */
   selector?: Selector;
@@ -85,7 +86,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
-  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
+  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), { ...CLIENT_KEEPALIVE, ...options.channelOptions });
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
   let closed = false;
 
