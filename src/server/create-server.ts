@@ -10,6 +10,7 @@ import { advertiseHost } from './advertise';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
+import { stopOnSignals } from './signals';
 import { SURFACE_OPTIONS, Surface, type SurfaceOptions } from './surface';
 import type { ServingStatus } from './health';
 import { SERVER_KEEPALIVE } from '../keepalive';
@@ -111,6 +112,7 @@ export function createServer(options: ServerOptions): KeelServer {
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;
+  let unlisten: (() => void) | undefined;
 
   const server: KeelServer = {
     id,
@@ -152,12 +154,14 @@ export function createServer(options: ServerOptions): KeelServer {
         }
         registration = candidate;
         surface.registered(id, registry.kind);
+        if (options.stopOnSignals === true && stopping === undefined) unlisten = stopOnSignals(server, { logger: options.logger });
         return { id, address };
       })());
     },
     stop() {
       return (stopping ??= (async () => {
         surface.stopping(id);
+        unlisten?.();
         await starting?.catch(() => undefined);
         await registration?.stop();
         if (registration !== undefined && drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));

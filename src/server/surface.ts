@@ -15,9 +15,14 @@ export interface SurfaceOptions {
   logger?: Logger | false;
   /** Send the messages of plain (non-gRPC) errors to callers. Default false: they are logged, callers get an error id. */
   exposeErrors?: boolean;
+  /**
+   * Once started, `stop()` on SIGTERM/SIGINT and exit the process when stopped (see `stopOnSignals`, which
+   * also takes several servers). Default false: signals are the application's business unless it asks.
+   */
+  stopOnSignals?: boolean;
 }
 
-export const SURFACE_OPTIONS = ['health', 'reflection', 'logger', 'exposeErrors'];
+export const SURFACE_OPTIONS = ['health', 'reflection', 'logger', 'exposeErrors', 'stopOnSignals'];
 
 const STATUSES: readonly string[] = ['SERVING', 'NOT_SERVING'];
 
@@ -35,7 +40,7 @@ export class Surface {
   private readonly added = new Set<string>();
 
   constructor(options: SurfaceOptions, private readonly name: string) {
-    for (const key of ['health', 'reflection', 'exposeErrors'] as const) {
+    for (const key of ['health', 'reflection', 'exposeErrors', 'stopOnSignals'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') {
         throw new TypeError(`createServer: ${key} must be a boolean, got ${typeof options[key]}`);
       }
