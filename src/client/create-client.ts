@@ -33,6 +33,12 @@ export interface ClientOptions {
   channelOptions?: ChannelOptions;
   /** How a node is chosen when no wrapper chooses. Default: random. */
   selector?: Selector;
+  /**
+   * How long a call waits for a connection to its node before failing with UNAVAILABLE (grpc-js has no
+   * connect timeout: a black-holed node would hold a call until its deadline, a stream without one forever).
+   * Only waits shorter than the call's deadline apply. `Infinity` for none. Default 5000.
+   */
+  connectTimeoutMs?: number;
 }
 
 type Method<Def> = Def extends { requestStream: true; responseStream: true } ? (requests: Iterable<any> | AsyncIterable<any>, options?: CallOptions) => AsyncIterable<any>
@@ -59,7 +65,7 @@ export function closeClient(client: object): void {
   closers.get(client)?.();
 }
 
-const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'channelOptions', 'selector'];
+const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'channelOptions', 'selector', 'connectTimeoutMs'];
 
 /**
  * Creates a client for `serviceName`: each call finds the service's nodes in the registry, picks one
@@ -86,7 +92,8 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
-  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), { ...CLIENT_KEEPALIVE, ...options.channelOptions });
+  const connectTimeoutMs = positiveMs(options.connectTimeoutMs ?? 5000, 'createClient: connectTimeoutMs', { allowInfinity: true });
+  const pool = new ChannelPool(options.credentials ?? grpcCredentials.createInsecure(), { ...CLIENT_KEEPALIVE, ...options.channelOptions }, connectTimeoutMs);
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
   let closed = false;
 
