@@ -150,6 +150,18 @@ describe('grpc.health.v1 on every keel server', { skip: probe === undefined }, (
     assert.equal(during.code, 4, during.out);
   });
 
+  it('keeps an application\'s own grpc.health.v1.Health service instead of adding one', async () => {
+    const server = createServer({ name: 'own-health', registry: memoryRegistry(), logger: false, drainDelayMs: 0 });
+    server.addService({ service: HealthClient.service }, { Check: () => ({ status: 'NOT_SERVING' }) });
+    const { address } = await server.start();
+    try {
+      const r = await runProbe(address);
+      assert.equal(r.code, 4, `the application's Check answered: ${r.out}`);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('health: false serves no health service (the probe reports it as unimplemented)', async () => {
     const s = await start(memoryRegistry(), { health: false });
     const r = await runProbe(s.address);
