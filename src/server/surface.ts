@@ -64,13 +64,14 @@ export class Surface {
     return reportingSerializers(service, this.log);
   }
 
-  /** Before binding: the health and reflection services, unless the application added its own. */
+  /** Before binding: the health and reflection services, unless the application added its own (grpc-js refuses a second). */
   install(server: Server): void {
     if (this.health && !this.added.has(HEALTH_SERVICE)) {
       server.addService(healthService, this.board.handlers());
       this.catalog.add(healthService);
     }
-    if (this.reflection) this.catalog.addTo(server);
+    const ownReflection = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'].some((n) => this.added.has(n));
+    if (this.reflection && !ownReflection) this.catalog.addTo(server);
   }
 
   setStatus(service: string, status: ServingStatus): void {
