@@ -15,7 +15,7 @@ writeFileSync(join(app, 'package.json'), '{"name":"consumer","private":true}');
 after(() => rmSync(app, { recursive: true, force: true }));
 
 const API = ['createServer', 'createClient', 'wrapClient', 'wrapHandler', 'memoryRegistry', 'localRegistry', 'mdnsRegistry',
-  'registryFromEnv', 'isKeelError', 'KeelError'];
+  'registryFromEnv', 'isKeelError', 'KeelError', 'stopOnSignals'];
 
 describe('packaging', () => {
   it('works with require()', () => {

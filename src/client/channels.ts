@@ -18,6 +18,8 @@ export class ChannelPool {
   constructor(
     private readonly credentials: ChannelCredentials,
     private readonly options: ChannelOptions,
+    /** How long a call waits for its node's connection (see `whenConnected`). */
+    readonly connectTimeoutMs = Infinity,
   ) {}
 
   acquire(address: string): Channel {

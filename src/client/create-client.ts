@@ -2,6 +2,7 @@ import type { ChannelCredentials, ChannelOptions, MethodDefinition } from '@grpc
 import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
 import { asComposed } from '../compose';
 import { keelError } from '../errors';
+import { CLIENT_KEEPALIVE } from '../keepalive';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry } from '../registry/registry';
@@ -32,10 +33,16 @@ export interface ClientOptions {
   tls?: ClientTlsOptions;
   /** Channel credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ChannelCredentials;
-  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`. */
+  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`, over keel's keepalive defaults (`CLIENT_KEEPALIVE`). */
   channelOptions?: ChannelOptions;
   /** How a node is chosen when no wrapper chooses. Default: random. */
   selector?: Selector;
+  /**
+   * How long a call waits for a connection to its node before failing with UNAVAILABLE (grpc-js has no
+   * connect timeout: a black-holed node would hold a call until its deadline, a stream without one forever).
+   * Only waits shorter than the call's deadline apply. `Infinity` for none. Default 5000.
+   */
+  connectTimeoutMs?: number;
 }
 
 
@@ -46,7 +53,7 @@ export function closeClient(client: object): void {
   closers.get(client)?.();
 }
 
-const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'tls', 'channelOptions', 'selector'];
+const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'tls', 'channelOptions', 'selector', 'connectTimeoutMs'];
 
 /**
  * Creates a client for `serviceName`: each call finds the service's nodes in the registry, picks one
@@ -73,8 +80,9 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
 
-  const channel = clientChannel(options.tls, options.credentials, options.channelOptions, serviceName);
-  const pool = new ChannelPool(channel.credentials, channel.channelOptions);
+  const connectTimeoutMs = positiveMs(options.connectTimeoutMs ?? 5000, 'createClient: connectTimeoutMs', { allowInfinity: true });
+  const channel = clientChannel(options.tls, options.credentials, { ...CLIENT_KEEPALIVE, ...options.channelOptions }, serviceName);
+  const pool = new ChannelPool(channel.credentials, channel.channelOptions, connectTimeoutMs);
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
   let closed = false;
 

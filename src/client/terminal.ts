@@ -3,6 +3,7 @@ import { cancelled, deadlineExceeded, keelError, type KeelError } from '../error
 import type { ServiceNode } from '../registry/registry';
 import type { ChannelPool } from './channels';
 import type { ClientContext } from './context';
+import { whenConnected } from './connect';
 import { INVOKERS } from './invoke';
 import type { NodeCache } from './node-cache';
 
@@ -16,7 +17,13 @@ export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo
     const node = ctx.selector.pick(nodes, ctx);
     if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
     ctx.setNode(node);
-    return invoke(pool, pool.acquire(node.address), request, ctx);
+    const channel = pool.acquire(node.address);
+    const connecting = whenConnected(channel, ctx, pool.connectTimeoutMs);
+    if (connecting === undefined) return invoke(pool, channel, request, ctx);
+    return connecting.then(() => invoke(pool, channel, request, ctx), (err: unknown) => {
+      pool.release(channel);
+      throw err;
+    });
   };
 
   return (request, ctx) => {

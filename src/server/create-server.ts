@@ -13,8 +13,12 @@ import { eagerServerStreams } from './eager-server-stream';
 import { goMicroPath } from './go-micro-paths';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
+import { stopOnSignals } from './signals';
+import { SURFACE_OPTIONS, Surface, type SurfaceOptions } from './surface';
+import type { ServingStatus } from './health';
+import { SERVER_KEEPALIVE } from '../keepalive';
 
-export interface ServerOptions {
+export interface ServerOptions extends SurfaceOptions {
   /** The name clients look up, e.g. `basis`. Required. */
   name: string;
   /** Registered with the node. Default `latest`. */
@@ -41,9 +45,9 @@ export interface ServerOptions {
   tls?: ServerTlsOptions;
   /** grpc-js server credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ServerCredentials;
-  /** grpc-js server options. */
+  /** grpc-js server options, over keel's keepalive defaults (`SERVER_KEEPALIVE`). */
   serverOptions?: ChannelOptions;
-  /** Background failures (registration refresh). Default: printed to stderr. */
+  /** Background failures (registration refresh). Default: logged with `logger`. */
   onError?: (err: Error) => void;
 }
 
@@ -56,12 +60,18 @@ export interface KeelServer {
   addService<D extends ServiceDef>(def: D, implementation: Implementation<D>): KeelServer;
   /** Binds, registers, and keeps the registration fresh. */
   start(): Promise<{ id: string; address: string }>;
-  /** Deregisters, lets in-flight calls finish (up to `graceMs`), then closes. */
+  /** NOT_SERVING at once, deregisters, lets in-flight calls finish (up to `graceMs`), then closes. */
   stop(): Promise<void>;
+  /**
+   * The application's readiness, as grpc.health.v1 reports it: `service` is `""` (the whole server) or a
+   * full service name (`pkg.Service`). `start()` sets SERVING on all but what was set here; once `stop()`
+   * has begun everything stays NOT_SERVING.
+   */
+  setStatus(service: string, status: ServingStatus): void;
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'onError'];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'onError', ...SURFACE_OPTIONS];
 
 /**
  * Creates a gRPC server that registers itself under `name`.
@@ -91,15 +101,17 @@ export function createServer(options: ServerOptions): KeelServer {
   if (options.wrap !== undefined && typeof options.wrap !== 'function') {
     throw new TypeError('createServer: wrap must be the result of wrapHandler(...)');
   }
-  const onError = options.onError ?? ((err: Error) => console.error(err.message));
+  const surface = new Surface(options, name);
+  const onError = options.onError ?? ((err: Error) => surface.log('error', `keel: ${name}: ${err.message}`, { err }));
   const registry = options.registry ?? registryFromEnv();
   const credentials = serverCredentials(options.tls, options.credentials);
 
   const id = `${name}-${randomUUID()}`;
-  const grpcServer = new Server(options.serverOptions);
+  const grpcServer = new Server({ ...SERVER_KEEPALIVE, ...options.serverOptions });
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;
+  let unlisten: (() => void) | undefined;
 
   const server: KeelServer = {
     id,
@@ -109,8 +121,8 @@ export function createServer(options: ServerOptions): KeelServer {
     },
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
-      const handlers = adapt(name, def, implementation as Implementation, options.wrap);
-      const service = serviceOf(def, 'addService: def');
+      const handlers = adapt(name, def, implementation as Implementation, options.wrap, surface);
+      const service = surface.addService(serviceOf(def, 'addService: def'));
       grpcServer.addService(eagerServerStreams(service), handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
       for (const [key, handler] of Object.entries(handlers)) {
@@ -125,10 +137,12 @@ export function createServer(options: ServerOptions): KeelServer {
     start() {
       if (stopping !== undefined) return Promise.reject(new Error('start: the server was stopped'));
       return (starting ??= (async () => {
+        surface.install(grpcServer);
         const port = await new Promise<number>((resolve, reject) =>
           grpcServer.bindAsync(formatHostPort(bind.host, bind.port), credentials,
             (err, bound) => (err ? reject(err) : resolve(bound))));
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
+        surface.listening(id, address);
         const node: ServiceNode = { id, name, version, address, metadata };
         const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
         try {
@@ -138,32 +152,42 @@ export function createServer(options: ServerOptions): KeelServer {
           throw new Error(`start: registering ${id} in the ${registry.kind} registry failed: ${(err as Error).message}`);
         }
         registration = candidate;
+        surface.registered(id, registry.kind);
+        if (options.stopOnSignals === true && stopping === undefined) unlisten = stopOnSignals(server, { logger: options.logger });
         return { id, address };
       })());
     },
     stop() {
       return (stopping ??= (async () => {
+        surface.stopping(id);
+        unlisten?.();
         await starting?.catch(() => undefined);
         await registration?.stop();
         if (registration !== undefined && drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
-        await new Promise<void>((resolve) => {
+        surface.draining(id, graceMs);
+        const forced = await new Promise<boolean>((resolve) => {
           const force = setTimeout(() => {
             grpcServer.forceShutdown();
-            resolve();
+            resolve(true);
           }, graceMs);
           grpcServer.tryShutdown(() => {
             clearTimeout(force);
-            resolve();
+            resolve(false);
           });
         });
+        surface.stopped(id, forced);
       })());
+    },
+    setStatus(service, status) {
+      surface.setStatus(service, status);
     },
   };
   return server;
 }
 
 /** Turns `{ Hello: (req, ctx) => … }` into grpc-js handlers running through the handler wrappers, per method. */
-function adapt(serverName: string, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined): UntypedServiceImplementation {
+function adapt(serverName: string, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined,
+  surface: Surface): UntypedServiceImplementation {
   if (typeof implementation !== 'object' || implementation === null) {
     throw new TypeError('addService: implementation must be an object of functions');
   }
@@ -181,7 +205,7 @@ function adapt(serverName: string, def: ServiceDef, implementation: Implementati
     const base: Handler = async (request, ctx) => fn(request, ctx);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
-    out[key] = serve(serverName, info.method, info.kind, handler) as never;
+    out[key] = serve(serverName, info.method, info.kind, handler, surface.fail) as never;
   }
   return out;
 }

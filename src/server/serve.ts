@@ -5,6 +5,7 @@ import { cancelled } from '../errors';
 import { onFirstRequest } from './eager-server-stream';
 import { ServerCallContext } from './handler-context';
 import { RequestStream } from './request-stream';
+import type { Failures } from './failures';
 import { toStatus } from './to-status';
 
 /** A grpc-js handler function of any kind. */
@@ -27,7 +28,7 @@ function flushHeader(call: { sendMetadata(md: import('@grpc/grpc-js').Metadata):
 
 /** Unary and client-streaming: one response, through grpc-js's callback. */
 function answer(call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>,
-  result: Promise<unknown>, ctx: ServerCallContext): void {
+  result: Promise<unknown>, ctx: ServerCallContext, fail: Failures, path: string): void {
   result.then(
     (response) => {
       flushHeader(call, ctx);
@@ -36,7 +37,7 @@ function answer(call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<u
     },
     (err: unknown) => {
       flushHeader(call, ctx);
-      callback(toStatus(err, ctx.trailerIfAny));
+      callback(fail(err, ctx.trailerIfAny, path));
       ctx.end(err);
     },
   );
@@ -59,7 +60,7 @@ function iteratorOf(source: unknown, path: string): AsyncIterator<unknown> | Ite
  * blocks run). A throw, at any point, becomes the call's status.
  */
 async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, result: Promise<unknown>,
-  ctx: ServerCallContext, path: string): Promise<void> {
+  ctx: ServerCallContext, path: string, fail: Failures): Promise<void> {
   let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
   let failure: unknown;
   let gone: (() => void) | undefined;
@@ -89,33 +90,39 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
     call.end(ctx.trailerIfAny);
     ctx.end(undefined);
   } else {
-    call.emit('error', toStatus(failure, ctx.trailerIfAny));
+    call.emit('error', fail(failure, ctx.trailerIfAny, path));
     ctx.end(failure);
   }
 }
 
-/** The grpc-js handler for one method: a context per call, the wrapped handler, the answer by kind. */
-export function serve(serverName: string, path: string, kind: CallKind, handler: Handler): GrpcHandler {
+/** Failures as statuses, nothing logged: for callers that bring no policy. */
+const plain: Failures = (err, trailer) => toStatus(err, trailer);
+
+/**
+ * The grpc-js handler for one method: a context per call, the wrapped handler, the answer by kind.
+ * `fail`: how a failure becomes a status (and whether it is logged), see `failures()`.
+ */
+export function serve(serverName: string, path: string, kind: CallKind, handler: Handler, fail: Failures = plain): GrpcHandler {
   switch (kind) {
     case 'unary':
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        answer(call, callback, run(handler, call.request, ctx), ctx);
+        answer(call, callback, run(handler, call.request, ctx), ctx, fail, path);
       };
     case 'client_stream':
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx);
+        answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, fail, path);
       };
     case 'server_stream': // registered as bidi: see eagerServerStreams
       return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        void stream(call, run(handler, request, ctx), ctx, path);
+        void stream(call, run(handler, request, ctx), ctx, path, fail);
       });
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(serverName, path, kind, call);
-        void stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path);
+        void stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path, fail);
       };
   }
 }

@@ -59,12 +59,18 @@ describe('createClient against real servers', () => {
     basis.close();
   });
 
-  it('maps any other throw to UNKNOWN with its message', async () => {
+  it('maps any other throw to UNKNOWN; its message reaches the caller only with exposeErrors', async () => {
     const registry = memoryRegistry();
-    await start(registry, { hello: () => Promise.reject(new TypeError('boom')) });
+    await start(registry, { logger: false, hello: () => Promise.reject(new TypeError('boom')) });
     const basis = createClient(Basis, 'basis', { registry });
-    await assert.rejects(basis.hello({ name: 'a' }), { code: status.UNKNOWN, details: 'boom' });
+    await assert.rejects(basis.hello({ name: 'a' }), { code: status.UNKNOWN, details: /^internal error in \/basis\.Basis\/Hello \(error id [0-9a-f]{8}; the server logged it\)$/ });
     basis.close();
+
+    const exposing = memoryRegistry();
+    await start(exposing, { logger: false, exposeErrors: true, hello: () => Promise.reject(new TypeError('boom')) });
+    const open = createClient(Basis, 'basis', { registry: exposing });
+    await assert.rejects(open.hello({ name: 'a' }), { code: status.UNKNOWN, details: 'boom' });
+    open.close();
   });
 
   it('carries a keel reason from the server (keel-reason trailer)', async () => {
