@@ -75,8 +75,10 @@ describe('the published package (npm pack)', () => {
     assert.equal(manifest.scripts.prepack, 'node scripts/build.mjs');
   });
 
-  it('depends on grpc-js, the OpenTelemetry API and dns-packet only; everything else is an optional peer', () => {
-    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['@grpc/grpc-js', '@opentelemetry/api', 'dns-packet']);
+  it('depends on grpc-js, the OpenTelemetry API, dns-packet and what reflection needs only; everything else is an optional peer', () => {
+    // Reflection is on by default (grpcurl works with no extra code): @grpc/reflection, and protobufjs for the
+    // descriptors (grpc-js brings protobufjs already).
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['@grpc/grpc-js', '@grpc/reflection', '@opentelemetry/api', 'dns-packet', 'protobufjs']);
     for (const peer of ['consul', 'etcd3', 'ioredis', '@grpc/proto-loader', '@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger']) {
       assert.ok(manifest.peerDependencies[peer], `${peer} is a peer`);
     }
@@ -97,7 +99,7 @@ describe('an application that installs only keel', () => {
   });
   after(() => app?.remove());
 
-  it('gets grpc-js, the OpenTelemetry API and dns-packet with their dependencies, nothing optional', (t) => {
+  it('gets grpc-js, the OpenTelemetry API, dns-packet and @grpc/reflection with their dependencies, nothing optional', (t) => {
     const installed = app.packages();
     const mb = app.bytes() / 1e6;
     t.diagnostic(`npm i keel: ${installed.length - 1} packages besides keel, ${mb.toFixed(1)} MB of node_modules`);
@@ -105,7 +107,7 @@ describe('an application that installs only keel', () => {
       '@opentelemetry/sdk-trace', '@opentelemetry/sdk-trace-base', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger']) {
       assert.ok(!installed.includes(name), `${name} was installed`);
     }
-    for (const name of ['keel', '@grpc/grpc-js', '@opentelemetry/api', 'dns-packet']) assert.ok(installed.includes(name), `${name} is missing`);
+    for (const name of ['keel', '@grpc/grpc-js', '@grpc/reflection', '@opentelemetry/api', 'dns-packet']) assert.ok(installed.includes(name), `${name} is missing`);
     // Measured when keel went lean: 36 packages, 10.8 MB (it was 91 packages, 38.7 MB); room for grpc-js to grow.
     assert.ok(installed.length <= 45, `${installed.length} packages`);
     assert.ok(mb < 20, `${mb.toFixed(1)} MB`);
