@@ -34,9 +34,11 @@ export function findings(results: Results): string[] {
     const m = (name: string) => c.rows.find((r) => r.config === name)?.median;
     const raw = m('stream-raw');
     const full = m('stream-full');
+    const bare = m('stream-keel');
     if (raw && full) {
-      out.push(`Server stream, ${c.variant.name}: full stack ${int(full.rate)} messages/s, raw grpc-js ${int(raw.rate)} (${((full.rate / raw.rate) * 100).toFixed(0)}%); ` +
-        `client CPU ${int(full.cpuNsPerMessage)} vs ${int(raw.cpuNsPerMessage)} ns/message, server CPU ${int(full.serverCpuNsPerMessage)} vs ${int(raw.serverCpuNsPerMessage)} ns/message.`);
+      out.push(`Server stream, ${c.variant.name}: full stack ${int(full.rate)} messages/s, raw grpc-js ${int(raw.rate)} (${((full.rate / raw.rate) * 100).toFixed(0)}%)` +
+        `${bare ? `, bare keel ${int(bare.rate)}` : ''}; client CPU per message full ${int(full.cpuNsPerMessage)}${bare ? `, bare keel ${int(bare.cpuNsPerMessage)}` : ''}, raw ${int(raw.cpuNsPerMessage)} ns; ` +
+        `server CPU per message full ${int(full.serverCpuNsPerMessage)}${bare ? `, bare keel ${int(bare.serverCpuNsPerMessage)}` : ''}, raw ${int(raw.serverCpuNsPerMessage)} ns.`);
     }
   }
   return out;

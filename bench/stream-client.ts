@@ -9,11 +9,12 @@ import { HIGH_RATE } from './rates';
 import { StreamService, type FloodRequest } from './stream-def';
 
 /** The streaming client processes, by name: what each measures is in STREAM_LABELS. */
-export const STREAM_CLIENTS = ['stream-raw', 'stream-full'] as const;
+export const STREAM_CLIENTS = ['stream-raw', 'stream-keel', 'stream-full'] as const;
 export type StreamClientName = (typeof STREAM_CLIENTS)[number];
 
 export const STREAM_LABELS: Record<StreamClientName, string> = {
   'stream-raw': 'plain @grpc/grpc-js client (`data` events) against a plain grpc-js server (write until `drain`)',
+  'stream-keel': 'keel client, no wrappers, `for await`, against a keel server without handler wrappers (async generator); no OTel SDK: keel\'s stream machinery alone',
   'stream-full': `keel client \`wrapClient(roundRobin(), rateLimit(${HIGH_RATE}), breaker(), tracing())\`, \`for await\`, against a keel server \`wrapHandler(rateLimit(${HIGH_RATE}), tracing())\` (async generator); OTel SDK in both processes`,
 };
 
@@ -73,11 +74,11 @@ function rawClient(address: string): StreamClient {
 
 let registry: Registry | undefined;
 
-/** keel with the full stack, read the way the README shows: `for await`, a signal to stop it. */
-function fullClient(job: StreamJob): StreamClient {
+/** keel (with the full stack, or none), read the way the README shows: `for await`, a signal to stop it. */
+function keelClient(job: StreamJob, full: boolean): StreamClient {
   registry ??= localRegistry({ dir: job.target.registryDir });
   const client = createClient(StreamService, job.target.service, {
-    registry, wrap: wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing()),
+    registry, ...(full ? { wrap: wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing()) } : {}),
   });
   return {
     read: async (request, maxMs) => {
@@ -112,7 +113,7 @@ export async function streamSegment(name: StreamClientName, job: StreamJob): Pro
     tracingStarted = true;
     initTracing({ serviceName: 'bench-stream-full', exporter: noopExporter });
   }
-  const client = name === 'stream-full' ? fullClient(job) : rawClient(job.target.addresses[0] as string);
+  const client = name === 'stream-raw' ? rawClient(job.target.addresses[0] as string) : keelClient(job, name === 'stream-full');
   try {
     await client.read({ count: job.warmupCount, size: job.size }, job.maxMs);
     const cpu0 = process.cpuUsage();

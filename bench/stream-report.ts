@@ -31,7 +31,7 @@ function spread(row: StreamRow): string {
 
 export function streamsReport(comparisons: StreamComparison[], plan: Plan): string[] {
   const out = ['## Server streaming', '',
-    `One server stream per segment, read to its end as fast as the client can; ${plan.streams.rounds} round(s), the two clients interleaved (rotated order), median round shown (by messages/s). Each segment is a fresh client that first reads a short unmeasured stream; a stream still running after ${int(plan.streams.maxMs)} ms is cancelled (then "complete" says no). Messages/s is over the whole call, from the call to its status. Client CPU is the client process's per message; server CPU the server process's per message (asked for around the segment, warm-up stream included).`, ''];
+    `One server stream per segment, read to its end as fast as the client can; ${plan.streams.rounds} round(s), the three clients interleaved (rotated order), median round shown (by messages/s). Each segment is a fresh client that first reads a short unmeasured stream; a stream still running after ${int(plan.streams.maxMs)} ms is cancelled (then "complete" says no). Messages/s is over the whole call, from the call to its status. Client CPU is the client process's per message; server CPU the server process's per message (asked for around the segment, warm-up stream included).`, ''];
   for (const c of comparisons) {
     const raw = rawOf(c);
     out.push(`### ${c.variant.name}: ${int(c.variant.count)} messages of ${int(c.variant.size)} payload bytes`, '',

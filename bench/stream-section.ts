@@ -33,20 +33,24 @@ function medianOf(rounds: StreamSegment[]): StreamSegment | undefined {
 }
 
 /**
- * Server-streaming throughput: a keel server with `wrapHandler(rateLimit, tracing)` and a plain grpc-js
- * server, each in its own process, read by a keel client with the full stack and a plain grpc-js client,
- * each in its own process; one stream per segment, the two interleaved round by round (rotated order).
+ * Server-streaming throughput: a keel server with `wrapHandler(rateLimit, tracing)`, a bare keel server and a
+ * plain grpc-js server, each in its own process, read by a keel client with the full stack, a bare keel
+ * client and a plain grpc-js client, each in its own process; one stream per segment, the three
+ * interleaved round by round (rotated order). The bare pair tells keel's stream machinery from what the
+ * wrappers and the OpenTelemetry SDK add.
  * The server's CPU time is asked for around each segment (it includes the segment's short warm-up stream,
  * so it is divided by all the messages sent).
  */
 export async function streamSection(plan: Plan, fleet: Fleet, progress: Progress): Promise<StreamComparison[]> {
   const { rounds, maxMs, variants } = plan.streams;
   progress.step('streams: starting a keel and a grpc-js server', 0);
-  const [keel, grpc] = await fleet.addServers([
+  const servers = await fleet.addServers([
     { kind: 'keel', wrap: 'rateLimit+tracing', service: 'benchstream', registryDir: fleet.registryDir },
+    { kind: 'keel', wrap: 'none', service: 'benchstream-bare', registryDir: fleet.registryDir },
     { kind: 'grpc', wrap: 'none', service: 'benchstream-raw', registryDir: fleet.registryDir },
-  ]) as [ServerHandle, ServerHandle];
-  const serverOf = (name: StreamClientName): ServerHandle => (name === 'stream-full' ? keel : grpc);
+  ]);
+  const [full, bare, grpc] = servers as [ServerHandle, ServerHandle, ServerHandle];
+  const serverOf = (name: StreamClientName): ServerHandle => (name === 'stream-full' ? full : name === 'stream-keel' ? bare : grpc);
   const target = (server: ServerHandle): Target => ({ service: server.spec.service, registryDir: fleet.registryDir, addresses: [server.address] });
   const processes = await fleet.clientsFor([...STREAM_CLIENTS]);
   const timeoutMs = maxMs * 2 + 30_000;
@@ -88,7 +92,7 @@ export async function streamSection(plan: Plan, fleet: Fleet, progress: Progress
       out.push({ variant, rows });
     }
   } finally {
-    await fleet.removeServers([keel, grpc]);
+    await fleet.removeServers(servers);
   }
   return out;
 }
