@@ -136,7 +136,11 @@ function main(argv: string[]): void {
   const markdown = `${renderComparison(b, a, title)}\n${notes ? `\n${notes}\n` : ''}`;
   const dir = join(ROOT, 'bench', 'results');
   writeFileSync(join(dir, 'before-after.md'), markdown);
-  writeFileSync(join(dir, 'before-after.json'), `${JSON.stringify({ before: b, after: a }, null, 2)}\n`);
+  // Only what the tables read, per run: the evidence without every other section of each run.
+  const slim = (runs: Results[]) => runs.map(({ machine, pipeline, closed }) => ({
+    machine, pipeline, closed: closed.map(({ concurrency, rows }) => ({ concurrency, rows: rows.map(({ config, median }) => ({ config, median })) })),
+  }));
+  writeFileSync(join(dir, 'before-after.json'), `${JSON.stringify({ before: slim(b), after: slim(a) }, null, 2)}\n`);
   if (readme) {
     updateReadmeBlock(join(ROOT, 'README.md'), `${renderComparison(b, a, title, true).trimEnd()}\n\n${notes ? `${notes}\n\n` : ''}Every configuration and concurrency: \`bench/results/before-after.md\`.`);
   }
