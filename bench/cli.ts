@@ -1,7 +1,9 @@
 import { CONFIGS, type ClientConfig } from './configs';
 import { FULL, QUICK, type Plan } from './plan';
+import { isStreamClient, STREAM_CLIENTS } from './stream-client';
+import { streamSeconds } from './stream-section';
 
-export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline'] as const;
+export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Cli {
@@ -19,7 +21,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>â€
   --quick    the CI smoke test: every section, short segments, one round (under a minute)
   --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')});
              naming configurations runs the load sections with those and raw
-  --profile  run that configuration's client process under node --cpu-prof (bench/results/profiles/)`;
+  --profile  run that configuration's (or streaming client's: ${STREAM_CLIENTS.join(', ')}) client process under
+             node --cpu-prof (bench/results/profiles/)`;
 
 export function parseCli(argv: string[]): Cli {
   let quick = false;
@@ -38,7 +41,7 @@ export function parseCli(argv: string[]): Cli {
   const isSection = (n: string): n is Section => (SECTIONS as readonly string[]).includes(n);
   const isConfig = (n: string): boolean => CONFIGS.some((c) => c.name === n);
   for (const name of only ?? []) if (!isSection(name) && !isConfig(name)) throw new RangeError(`--only: unknown name ${name}\n${USAGE}`);
-  if (profile !== undefined && !isConfig(profile)) throw new RangeError(`--profile: unknown configuration ${profile}\n${USAGE}`);
+  if (profile !== undefined && !isConfig(profile) && !isStreamClient(profile)) throw new RangeError(`--profile: unknown configuration ${profile}\n${USAGE}`);
   const onlySections = (only ?? []).filter(isSection);
   const onlyConfigs = (only ?? []).filter(isConfig);
   const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
@@ -66,5 +69,6 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
   if (sections.has('scale')) s += (plan.scale.sizes.length + 1) * (plan.scale.terminalMs / 1000 + 0.3 + (plan.scale.microMs * 3) / 1000) + 3 + plan.scale.circuitBudgetMs / 1000;
   if (sections.has('accuracy')) s += plan.accuracy.rates.reduce((sum, r) => sum + Math.max(plan.accuracy.windowMs, 2000 / r) / 1000, 0);
   if (sections.has('pipeline')) s += (9 * (plan.pipelineMs + 100)) / 1000 + 1;
+  if (sections.has('streams')) s += streamSeconds(plan);
   return s;
 }

@@ -1,6 +1,6 @@
 // A client process: `fork('client-process.js', [configName])`. It runs one configuration's measurements
-// on request (closed loop, open loop), or, when named `scale` or `pipeline`, the measurements that need
-// no configuration (scale, accuracy, wrapper cost), and replies over IPC. Client and server cost never share a process.
+// on request (closed loop, open loop), or, when named `scale`, `pipeline` or `stream-*`, the measurements that
+// need no configuration (scale, accuracy, wrapper cost, server-stream throughput), and replies over IPC. Client and server cost never share a process.
 import { initTracing } from '../src/index';
 import { accuracy } from './accuracy';
 import { closedLoop } from './closed-loop';
@@ -10,10 +10,11 @@ import { openLoop } from './open-loop';
 import { pipeline } from './pipeline';
 import type { Job, JobReply, JobRequest, Target } from './protocol';
 import { scale } from './scale';
+import { isStreamClient, streamSegment } from './stream-client';
 
 const name = process.argv[2] ?? '';
-// `scale` and `pipeline` processes run measurements of their own, no client configuration.
-const config = name === 'scale' || name === 'pipeline' ? undefined : configNamed(name);
+// `scale`, `pipeline` and `stream-*` processes run measurements of their own, no client configuration.
+const config = name === 'scale' || name === 'pipeline' || isStreamClient(name) ? undefined : configNamed(name);
 if (config?.tracing) initTracing({ serviceName: `bench-${name}`, exporter: noopExporter });
 
 /** A fresh client per segment: no state (round-robin place, breaker window, bucket) carries over. */
@@ -39,6 +40,9 @@ function run(job: Job): Promise<unknown> {
       return accuracy(job);
     case 'pipeline':
       return pipeline(job);
+    case 'stream':
+      if (!isStreamClient(name)) throw new Error(`process ${name} is no streaming client`);
+      return streamSegment(name, job);
   }
 }
 

@@ -30,5 +30,16 @@ export function findings(results: Results): string[] {
     const p99 = (name: string): string => int(o.rows.find((r) => r.config === name)?.median?.latencyUs.p99);
     out.push(`Diagnosis, open loop at ${int(o.ratePerSecond)}/s: p99 raw ${p99('raw')} µs, keel ${p99('keel')} µs, full without tracing ${p99('full-notrace')} µs, full ${p99('full')} µs.`);
   }
+  for (const c of results.streams ?? []) {
+    const m = (name: string) => c.rows.find((r) => r.config === name)?.median;
+    const raw = m('stream-raw');
+    const full = m('stream-full');
+    const bare = m('stream-keel');
+    if (raw && full) {
+      out.push(`Server stream, ${c.variant.name}: full stack ${int(full.rate)} messages/s, raw grpc-js ${int(raw.rate)} (${((full.rate / raw.rate) * 100).toFixed(0)}%)` +
+        `${bare ? `, bare keel ${int(bare.rate)}` : ''}; client CPU per message full ${int(full.cpuNsPerMessage)}${bare ? `, bare keel ${int(bare.cpuNsPerMessage)}` : ''}, raw ${int(raw.cpuNsPerMessage)} ns; ` +
+        `server CPU per message full ${int(full.serverCpuNsPerMessage)}${bare ? `, bare keel ${int(bare.serverCpuNsPerMessage)}` : ''}, raw ${int(raw.serverCpuNsPerMessage)} ns.`);
+    }
+  }
   return out;
 }

@@ -32,6 +32,19 @@ export interface Plan {
   accuracy: { rates: number[]; windowMs: number };
   /** Time bound per wrapper stack in the no-network pipeline measurement. */
   pipelineMs: number;
+  /**
+   * Server-streaming throughput, full stack vs raw grpc-js: one stream per segment per variant, `rounds`
+   * interleaved rounds, each stream cut at `maxMs` (then counted as incomplete).
+   */
+  streams: { rounds: number; maxMs: number; variants: StreamVariant[] };
+}
+
+/** One server-stream shape: `count` messages of `size` payload bytes, after `warmupCount` unmeasured ones. */
+export interface StreamVariant {
+  name: string;
+  count: number;
+  size: number;
+  warmupCount: number;
 }
 
 export const FULL: Plan = {
@@ -53,6 +66,14 @@ export const FULL: Plan = {
   scale: { sizes: [1, 10, 100, 1000, 10_000], microMs: 300, terminalMs: 1000, circuitBudgetMs: 3000, fillSizes: [10, 100, 1000, 10_000] },
   accuracy: { rates: [1, 100, 1000, 20_000], windowMs: 2000 },
   pipelineMs: 500,
+  streams: {
+    rounds: 5,
+    maxMs: 15_000,
+    variants: [
+      { name: 'small (16 B)', count: 100_000, size: 16, warmupCount: 5000 },
+      { name: '4 KiB', count: 20_000, size: 4096, warmupCount: 1000 },
+    ],
+  },
 };
 
 export const QUICK: Plan = {
@@ -74,4 +95,12 @@ export const QUICK: Plan = {
   scale: { sizes: [1, 10, 100, 1000, 10_000], microMs: 60, terminalMs: 200, circuitBudgetMs: 300, fillSizes: [10, 100, 1000] },
   accuracy: { rates: [1, 100, 1000, 20_000], windowMs: 300 },
   pipelineMs: 100,
+  streams: {
+    rounds: 1,
+    maxMs: 3000,
+    variants: [
+      { name: 'small (16 B)', count: 10_000, size: 16, warmupCount: 1000 },
+      { name: '4 KiB', count: 2000, size: 4096, warmupCount: 200 },
+    ],
+  },
 };

@@ -89,7 +89,40 @@ export interface PipelineJob {
   ms: number;
 }
 
-export type Job = ClosedJob | OpenJob | ScaleJob | AccuracyJob | PipelineJob;
+/** One server stream of `count` messages of `size` payload bytes, read to its end (stream-client.ts). */
+export interface StreamJob {
+  kind: 'stream';
+  /** keel reads `service` from the registry; raw grpc-js calls `addresses[0]`. */
+  target: Target;
+  count: number;
+  size: number;
+  /** Messages of the unmeasured stream each segment reads first (a fresh client: connection, JIT). */
+  warmupCount: number;
+  /** Time bound per stream: then it is cancelled and counted as incomplete. */
+  maxMs: number;
+}
+
+/** One measured server stream. */
+export interface StreamSegment {
+  messages: number;
+  /** Every message arrived and the status was OK (not cut by the time bound, no error). */
+  complete: boolean;
+  /** From the call to its status, ms. */
+  elapsedMs: number;
+  /** Messages per second. */
+  rate: number;
+  /** Payload megabytes (10^6) per second. */
+  mbPerSecond: number;
+  /** From the call to its first message, µs. */
+  firstMessageUs: number;
+  /** Client process CPU time (user + system) per message, ns. */
+  cpuNsPerMessage: number;
+  /** The server process's CPU time per message, ns (the orchestrator asks the server around the segment). */
+  serverCpuNsPerMessage?: number;
+  error?: string;
+}
+
+export type Job = ClosedJob | OpenJob | ScaleJob | AccuracyJob | PipelineJob | StreamJob;
 
 export interface JobRequest {
   id: number;

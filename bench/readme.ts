@@ -21,7 +21,8 @@ export function readmeSection(results: Results): string {
     'the under-a-minute smoke test CI runs; `--only <section|configuration>` runs a part (see `bench/README.md`).',
     'Everything is written to `bench/results/`: `latest.md` has every table (concurrency 1/16/64/256, open loop at',
     '50% and 80% of capacity, 3 nodes, a diagnosis of where keel\'s cost goes, the handler side with ghz,',
-    'node-selection cost up to 10,000 nodes, memory per node, limiter accuracy, wrapper cost without the network).',
+    'node-selection cost up to 10,000 nodes, memory per node, limiter accuracy, wrapper cost without the network,',
+    'server-stream messages/s through the full stack against raw grpc-js).',
     '',
     `Latest full run: ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.date.slice(0, 10)}, load average ${m.loadStart[0]?.toFixed(2)} at the start`,
     `and ${m.loadEnd[0]?.toFixed(2)} at the end (the machine was shared with other work: read ratios, not absolutes), commit ${m.commit}, wall time ${fixed(results.wallMs / 1000, 0)} s.`,
@@ -43,7 +44,7 @@ export function readmeSection(results: Results): string {
     '',
     ...results.targets.map((t) => `- ${t.verdict === 'met' ? 'met' : t.verdict === 'missed' ? '**missed**' : 'n/a'} — ${t.target}: ${t.measured}`),
     '',
-    'Where the cost goes (same run; details in `bench/results/latest.md`, "Diagnosis" and "Wrapper cost without the network"):',
+    'Where the cost goes (same run; details in `bench/results/latest.md`, "Diagnosis", "Wrapper cost without the network" and "Server streaming"):',
     '',
     ...findings(results).map((f) => `- ${f}`),
   ].join('\n');

@@ -2,6 +2,7 @@ import { bytes, delta, fixed, int, ratio, table } from './format';
 import type { Row } from './measure';
 import { DIAGNOSTIC_CONFIGS } from './configs';
 import type { ClosedComparison, Results } from './results';
+import { streamsReport } from './stream-report';
 import { renderSummary } from './summary';
 
 const rawOf = (rows: Row[]) => rows.find((r) => r.config === 'raw')?.median;
@@ -87,6 +88,7 @@ export function renderMarkdown(results: Results): string {
       table(['stack', 'ns/call', 'CPU ns/call', 'added ns/call (vs none)', 'calls'], results.pipeline.map((r) => [
         r.name, fixed(r.nsPerCall, 0), fixed(r.cpuNsPerCall, 0), delta(r.nsPerCall, base?.nsPerCall), int(r.calls)])), '');
   }
+  if (results.streams) out.push(...streamsReport(results.streams, plan), '');
   if (results.ghz) out.push(...ghzSection(results), '');
   if (results.scale) out.push(...scaleSection(results), '');
   if (results.accuracy) {

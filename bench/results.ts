@@ -5,6 +5,7 @@ import type { Row } from './measure';
 import type { PipelineRow } from './pipeline';
 import type { Plan } from './plan';
 import type { ScaleResult } from './scale';
+import type { StreamComparison } from './stream-section';
 
 export interface ClosedComparison {
   concurrency: number;
@@ -61,6 +62,8 @@ export interface Results {
   accuracy?: AccuracyRow[];
   /** Wrapper cost per call without the network. */
   pipeline?: PipelineRow[];
+  /** Server-streaming throughput, full stack vs raw grpc-js, per stream shape. */
+  streams?: StreamComparison[];
   targets: TargetCheck[];
   wallMs: number;
 }

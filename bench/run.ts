@@ -25,6 +25,7 @@ import { renderMarkdown } from './report';
 import type { Results } from './results';
 import type { ScaleResult } from './scale';
 import { snapshotDist } from './snapshot';
+import { streamSection } from './stream-section';
 import { checkTargets } from './targets';
 
 const closedJob = (plan: Plan, target: Target, concurrency: number, durationMs = plan.durationMs): ClosedJob => ({
@@ -131,6 +132,7 @@ async function measureAll(cli: Cli, fleet: Fleet, results: Results, progress: Pr
     progress.step('wrapper cost without the network', plannedSeconds(cli, 'pipeline'));
     results.pipeline = await pipelineProcess!.run<PipelineRow[]>({ kind: 'pipeline', ms: plan.pipelineMs }, 120_000);
   }
+  if (sections.has('streams')) results.streams = await streamSection(plan, fleet, progress);
   await fleet.stopClients();
 }
 

@@ -1,4 +1,4 @@
-// A Hello server in its own process: `fork('server-process.js', [JSON spec])`. It sends `{ address }` over
+// A Hello server (and the streaming benchmark's Flood) in its own process: `fork('server-process.js', [JSON spec])`. It sends `{ address }` over
 // IPC once it is listening (and registered, for keel servers) and exits when its parent goes away.
 import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { createServer, initTracing, localRegistry, rateLimit, tracing, wrapHandler, type HandlerWrapper } from '../src/index';
@@ -6,6 +6,7 @@ import { Basis, type HelloRequest, type HelloResponse } from '../examples/basis/
 import { noopExporter } from './noop-exporter';
 import type { HandlerWrap, ServerReady, ServerSpec } from './protocol';
 import { HIGH_RATE } from './rates';
+import { addGrpcFlood, addKeelFlood } from './stream-server';
 
 const hello = ({ name }: HelloRequest): HelloResponse => ({ msg: `Hello ${name}` });
 
@@ -34,6 +35,7 @@ async function startKeel(spec: ServerSpec): Promise<{ address: string; stop: () 
     ...(wrap ? { wrap } : {}),
   });
   server.addService(Basis, { Hello: hello });
+  addKeelFlood(server);
   const { address } = await server.start();
   return { address, stop: () => server.stop() };
 }
@@ -43,6 +45,7 @@ async function startGrpc(): Promise<{ address: string; stop: () => Promise<void>
   server.addService(Basis.service as never, {
     Hello: (call: ServerUnaryCall<HelloRequest, HelloResponse>, callback: sendUnaryData<HelloResponse>) => callback(null, hello(call.request)),
   });
+  addGrpcFlood(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))));
   return { address: `127.0.0.1:${port}`, stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };

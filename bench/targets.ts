@@ -2,6 +2,7 @@ import { int } from './format';
 import type { Row } from './measure';
 import type { Segment } from './protocol';
 import type { Results, TargetCheck } from './results';
+import { streamHeadline } from './stream-report';
 
 const median = (rows: Row[] | undefined, config: string) => rows?.find((r) => r.config === config)?.median;
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -49,6 +50,13 @@ export function checkTargets(results: Results): TargetCheck[] {
   check('full stack far faster (≥ 2×) than opossum + bottleneck + OTel by hand (concurrency 64)',
     full64 && naive64 ? full64.rps >= 2 * naive64.rps : undefined,
     () => `${int(full64!.rps)} vs ${int(naive64!.rps)} calls/s = ×${(full64!.rps / naive64!.rps).toFixed(1)}`);
+
+  for (const c of results.streams ?? []) {
+    const raw = c.rows.find((r) => r.config === 'stream-raw')?.median;
+    const full = c.rows.find((r) => r.config === 'stream-full')?.median;
+    check(`server stream (${c.variant.name}) through the full stack ≥ 90% of raw grpc-js messages/s`, raw && full ? full.rate >= 0.9 * raw.rate : undefined,
+      () => streamHeadline(c) ?? '');
+  }
 
   const acc = results.accuracy;
   check('rate limiter within 1% of its rate at 1, 100, 1,000 and 20,000/s', acc ? acc.every((a) => Math.abs(a.rateErrorPct) <= 1) : undefined,
