@@ -16,7 +16,7 @@ export interface Chunk {
  * definition object serves keel and the plain grpc-js server and client, so both pay the same codec.
  */
 export const StreamService = (loadPackageDefinition(loadSync(join(__dirname, 'stream.proto'), { keepCase: true }))
-  .benchstream as GrpcObject).Stream as unknown as { service: { Flood: MethodDefinition<FloodRequest, Chunk> & { responseStream: true } } };
+  .benchstream as GrpcObject).Stream as unknown as { service: { Flood: MethodDefinition<FloodRequest, Chunk> & { requestStream: false; responseStream: true } } };
 
 const payloads = new Map<number, Buffer>();
 /** One shared payload per size: the benchmark measures the stream, not allocating buffers. */

@@ -5,13 +5,29 @@ import { randomSelector } from '../select/random';
 import { observeEnd } from './end';
 import type { StreamHooks } from './response-stream';
 
-/** What every attempt of one call shares. */
-export interface CallState extends MethodInfo {
-  readonly signal: AbortSignal | undefined;
-  /** The caller's `onHeader` / `onTrailer`. */
-  readonly hooks: StreamHooks;
-  readonly tried: ServiceNode[];
-  attempts: number;
+/**
+ * What every attempt of one call shares. A class with its fields written out, not `{ ...method, … }`: on
+ * Node 20 a spread followed by more properties made each call's state take microseconds (measured with
+ * `--cpu-prof`: 27 % of the wrapper pipeline, and garbage).
+ */
+export class CallState implements MethodInfo {
+  readonly service: string;
+  readonly method: string;
+  readonly kind: CallKind;
+  readonly definition: MethodInfo['definition'];
+  readonly tried: ServiceNode[] = [];
+  attempts = 1;
+  constructor(
+    info: MethodInfo,
+    readonly signal: AbortSignal | undefined,
+    /** The caller's `onHeader` / `onTrailer`. */
+    readonly hooks: StreamHooks,
+  ) {
+    this.service = info.service;
+    this.method = info.method;
+    this.kind = info.kind;
+    this.definition = info.definition;
+  }
 }
 
 /** One attempt: shared by every layer's context between the layer that started it and the network. */
@@ -106,6 +122,8 @@ export function boundary(inner: Call): Call {
   return (request, ctx) => enter(inner, request, ctx) as Promise<any>;
 }
 
+const NO_HOOKS: StreamHooks = Object.freeze({});
+
 /** What `callContext` accepts: the per-call values a client would take from the call's options. */
 export interface CallContextInit {
   deadline?: number;
@@ -119,7 +137,7 @@ export interface CallContextInit {
  * without a client. Run a call with it through `runCall`, so that its end listeners are told.
  */
 export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
-  return new ClientContext({ ...method, signal: init.signal, hooks: {}, tried: [], attempts: 1 },
+  return new ClientContext(new CallState(method, init.signal, NO_HOOKS),
     new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined, undefined);
 }
 

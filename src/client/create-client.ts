@@ -12,7 +12,7 @@ import { clientChannel, type ClientTlsOptions } from '../tls';
 import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
 import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
-import { Attempt, ClientContext, runCall } from './context';
+import { Attempt, CallState, ClientContext, runCall } from './context';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
 import { isRequests } from './request-pump';
@@ -99,10 +99,8 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
       try {
         checkShape(info, request);
         const resolved = resolveOptions(callOptions, info.kind, defaults);
-        ctx = new ClientContext(
-          { ...info, signal: resolved.signal, hooks: resolved, tried: [], attempts: 1 },
-          new Attempt(1, resolved.metadata), resolved.deadline, selector, undefined, undefined,
-        );
+        ctx = new ClientContext(new CallState(info, resolved.signal, resolved), new Attempt(1, resolved.metadata),
+          resolved.deadline, selector, undefined, undefined);
       } catch (err) {
         return Promise.reject(keelError('bad_option', `${info.method}: ${(err as Error).message}`));
       }
