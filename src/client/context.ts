@@ -5,6 +5,8 @@ import { randomSelector } from '../select/random';
 import { observeEnd } from './end';
 import type { StreamHooks } from './response-stream';
 
+const NONE: readonly ServiceNode[] = Object.freeze([]);
+
 /**
  * What every attempt of one call shares. A class with its fields written out, not `{ ...method, … }`: on
  * Node 20 a spread followed by more properties made each call's state take microseconds (measured with
@@ -15,7 +17,8 @@ export class CallState implements MethodInfo {
   readonly method: string;
   readonly kind: CallKind;
   readonly definition: MethodInfo['definition'];
-  readonly tried: ServiceNode[] = [];
+  /** Made on the first node choice: most calls never ask. */
+  tried: ServiceNode[] | undefined = undefined;
   attempts = 1;
   constructor(
     info: MethodInfo,
@@ -62,7 +65,7 @@ export class ClientContext implements CallContext {
   get kind(): CallKind { return this.call.kind; }
   get definition(): MethodInfo['definition'] { return this.call.definition; }
   get signal(): AbortSignal | undefined { return this.call.signal; }
-  get tried(): readonly ServiceNode[] { return this.call.tried; }
+  get tried(): readonly ServiceNode[] { return this.call.tried ?? NONE; }
   get attempt(): number { return this.current.number; }
   get attemptKey(): object { return this.current; }
   get metadata(): Metadata { return this.current.metadata; }
@@ -76,7 +79,7 @@ export class ClientContext implements CallContext {
   /** Records the node this attempt goes to (node selection, in the terminal call). */
   setNode(node: ServiceNode): void {
     this.current.node = node;
-    this.call.tried.push(node);
+    (this.call.tried ??= []).push(node);
   }
 
   onEnd(listener: EndListener): void {
