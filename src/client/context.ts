@@ -12,6 +12,8 @@ export interface CallState extends MethodInfo {
   readonly hooks: StreamHooks;
   readonly tried: ServiceNode[];
   attempts: number;
+  /** The per-call `maxAttempts` option. */
+  readonly maxAttempts?: number | undefined;
 }
 
 /** One attempt: shared by every layer's context between the layer that started it and the network. */
@@ -31,6 +33,8 @@ export class ClientContext implements CallContext {
   /** This layer passed its call on once already: the next `next()` is a new attempt. */
   private passedOn = false;
   private listeners: EndListener[] | undefined = undefined;
+  /** The call's signal, unless a wrapper above replaced it for its attempt (see `CallContext.signal`). */
+  signal: AbortSignal | undefined;
 
   constructor(
     private readonly call: CallState,
@@ -38,14 +42,16 @@ export class ClientContext implements CallContext {
     public deadline: number | undefined,
     public selector: Selector,
     readonly filters: readonly NodeFilter[] | undefined,
-  ) {}
+  ) {
+    this.signal = call.signal;
+  }
 
   get service(): string { return this.call.service; }
   get method(): string { return this.call.method; }
   get kind(): CallKind { return this.call.kind; }
   get definition(): MethodInfo['definition'] { return this.call.definition; }
-  get signal(): AbortSignal | undefined { return this.call.signal; }
   get tried(): readonly ServiceNode[] { return this.call.tried; }
+  get maxAttempts(): number | undefined { return this.call.maxAttempts; }
   get attempt(): number { return this.current.number; }
   get attemptKey(): object { return this.current; }
   get metadata(): Metadata { return this.current.metadata; }
@@ -77,7 +83,9 @@ export class ClientContext implements CallContext {
       last.next = attempt;
     }
     this.passedOn = true;
-    return new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters);
+    const child = new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters);
+    child.signal = this.signal;
+    return child;
   }
 
   /** Hands this layer's result to its end listeners (streams: when they end); returns what the caller gets. */
@@ -113,6 +121,7 @@ export interface CallContextInit {
   signal?: AbortSignal;
   metadata?: Metadata;
   selector?: Selector;
+  maxAttempts?: number;
 }
 
 /**
@@ -120,7 +129,7 @@ export interface CallContextInit {
  * without a client. Run a call with it through `runCall`, so that its end listeners are told.
  */
 export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
-  return new ClientContext({ ...method, signal: init.signal, hooks: {}, tried: [], attempts: 1 },
+  return new ClientContext({ ...method, signal: init.signal, hooks: {}, tried: [], attempts: 1, maxAttempts: init.maxAttempts },
     new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined);
 }
 

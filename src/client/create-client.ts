@@ -103,7 +103,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
         checkShape(info, request);
         const resolved = resolveOptions(callOptions, info.kind, defaults);
         ctx = new ClientContext(
-          { ...info, signal: resolved.signal, hooks: resolved, tried: [], attempts: 1 },
+          { ...info, signal: resolved.signal, hooks: resolved, tried: [], attempts: 1, maxAttempts: resolved.maxAttempts },
           new Attempt(1, resolved.metadata), resolved.deadline, selector, undefined,
         );
       } catch (err) {

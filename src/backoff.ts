@@ -1,0 +1,53 @@
+import { positiveMs } from './options';
+import { describe } from './address';
+
+export interface BackoffOptions {
+  /** The ceiling of the first delay. Default 25. */
+  initialMs?: number;
+  /** The ceiling never grows past this. Default 1000. */
+  maxMs?: number;
+  /** Each further delay's ceiling is this times the previous one. Default 2. */
+  multiplier?: number;
+  /**
+   * `full` (default): a delay is uniform in [0, ceiling] (gRPC's A6, AWS's "full jitter": callers that failed
+   * together spread out the most). `equal`: uniform in [ceiling / 2, ceiling] (never retries at once).
+   */
+  jitter?: 'full' | 'equal';
+}
+
+/**
+ * Exponential backoff with jitter, the one policy every wait in keel uses (retries, registry watches).
+ * Pure: `delayMs(n)` is the delay before the n-th retry (1-based); randomness is injected for tests.
+ * @example new Backoff({ initialMs: 100, maxMs: 10_000, jitter: 'equal' }).delayMs(3) // in [200, 400]
+ */
+export class Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly multiplier: number;
+  readonly jitter: 'full' | 'equal';
+
+  constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random, where = 'backoff') {
+    this.initialMs = positiveMs(options.initialMs ?? 25, `${where}: initialMs`);
+    this.maxMs = positiveMs(options.maxMs ?? 1000, `${where}: maxMs`);
+    if (this.maxMs < this.initialMs) throw new RangeError(`${where}: maxMs (${this.maxMs}) must be >= initialMs (${this.initialMs})`);
+    const multiplier = options.multiplier ?? 2;
+    if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier < 1) {
+      throw new RangeError(`${where}: multiplier must be a finite number >= 1, got ${describe(multiplier)}`);
+    }
+    this.multiplier = multiplier;
+    const jitter = options.jitter ?? 'full';
+    if (jitter !== 'full' && jitter !== 'equal') throw new RangeError(`${where}: jitter must be 'full' or 'equal', got ${describe(jitter)}`);
+    this.jitter = jitter;
+  }
+
+  /** The largest delay before retry `n` (1-based): initialMs × multiplier^(n-1), capped at maxMs. */
+  ceilingMs(n: number): number {
+    return Math.min(this.maxMs, this.initialMs * this.multiplier ** Math.max(0, n - 1));
+  }
+
+  /** The delay before retry `n` (1-based), jittered. */
+  delayMs(n: number): number {
+    const ceiling = this.ceilingMs(n);
+    return this.jitter === 'full' ? this.random() * ceiling : ceiling / 2 + this.random() * (ceiling / 2);
+  }
+}
