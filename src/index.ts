@@ -25,6 +25,8 @@ export { breaker } from '../wrappers/breaker';
 export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/breaker';
 export { retry } from '../wrappers/retry';
 export type { RetryOptions, RetryWrapper, RetryEvent } from '../wrappers/retry';
+export { hedge } from '../wrappers/hedge';
+export type { HedgeOptions, HedgeEvent } from '../wrappers/hedge';
 export { RetryBudget } from './retry/budget';
 export type { RetryBudgetOptions } from './retry/budget';
 export { Backoff } from './backoff';

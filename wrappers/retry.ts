@@ -99,8 +99,12 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
         const replay = streamsRequests ? new Replay(request as Requests<unknown>, replayLimit) : undefined;
         try {
           for (let attempt = 1; ; attempt++) {
-            const decided: Decided = await runAttempt(next, replay ? replay.attempt() : request, ctx);
-            if (decided.ok) return decided.value;
+            const reader = replay?.attempt();
+            const decided: Decided = await runAttempt(next, reader ?? request, ctx);
+            if (decided.ok) {
+              if (reader !== undefined) replay?.commit(reader);
+              return decided.value;
+            }
             const error = decided.error;
             const delayMs = retryDelay(error, attempt, ctx);
             if (delayMs === undefined || attempt >= limit || (replay !== undefined && !replay.replayable) ||
@@ -110,8 +114,9 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
             onRetry?.({ service: ctx.service, method: ctx.method, attempt: attempt + 1, error, node: ctx.node, delayMs });
             await sleep(delayMs, ctx.signal, () => cancelled());
           }
-        } finally {
+        } catch (err) {
           replay?.close();
+          throw err;
         }
       };
     },

@@ -5,7 +5,7 @@ import type { Requests } from '../client/request-pump';
  * iterable starts from the first message. Messages are pulled from the caller's source once, and kept
  * for later attempts up to `limit`; past that the buffer is dropped and `replayable` turns false (no
  * further attempt can be started, gRPC A6's retry buffer limit). An attempt's pump stopping does not
- * close the source (a retry may still read it); `close()` does, once the call is decided.
+ * close the source (a retry may still read it): the committed attempt's does, or `close()` when the call failed.
  */
 export class Replay<T> {
   private readonly buffer: T[] = [];
@@ -16,6 +16,8 @@ export class Replay<T> {
   private pending: Promise<void> | undefined;
   private source: AsyncIterator<T> | Iterator<T> | undefined;
   private closed = false;
+  private winner: AsyncIterable<T> | undefined;
+  private readonly stopped = new WeakSet<AsyncIterable<T>>();
   /** The newest message, for the one reader that goes on once the buffer is gone. */
   private last: T | undefined;
   /** False once more than `limit` messages were read: no new attempt can replay the stream. */
@@ -42,13 +44,25 @@ export class Replay<T> {
         await this.pull();
       }
     };
-    return {
+    const reader: AsyncIterable<T> = {
       [Symbol.asyncIterator]: () => ({
         next,
-        // An attempt's end does not end the source: the call's outcome decides (see close()).
-        return: async () => ({ value: undefined, done: true }),
+        // An attempt's end does not end the source while another attempt may read it: only the committed
+        // attempt's does (its pump stops when the call ends); otherwise `close()` decides.
+        return: async () => {
+          this.stopped.add(reader);
+          if (this.winner === reader) this.close();
+          return { value: undefined, done: true };
+        },
       }),
     };
+    return reader;
+  }
+
+  /** The attempt that read with `reader` is the call's from now on: when it stops reading, the source is closed. */
+  commit(reader: AsyncIterable<T>): void {
+    this.winner = reader;
+    if (this.stopped.has(reader)) this.close(); // its call ended before it was known to be the one
   }
 
   /** Closes the caller's source (its `finally` blocks run): the call is decided, nothing will read on. */
