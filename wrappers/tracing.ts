@@ -23,6 +23,8 @@ export interface TracingOptions {
  *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
  *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
  *   default). Failures set ERROR status; a consumer that stops reading a stream is not a failure.
+ *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
+ *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
  *   that is its child — for streaming handlers, every step of the generator too — so calls the handler makes
  *   through keel continue the trace.
@@ -40,7 +42,8 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const attributes = rpcAttributes(names);
       return (request, ctx) => {
         const parent = context.active();
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes }, parent);
+        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered.
+        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error));
@@ -84,6 +87,9 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
     },
   };
 }
+
+/** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
+const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';
 
 function rpcAttributes(names: { service: string; method: string }): Attributes {
   return { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
