@@ -15,10 +15,10 @@ export interface BreakerOptions {
    */
   consecutiveFailures?: number;
   /**
-   * Node scope: at most this share of a service's nodes (at least one) is ejected at a time; when more
-   * circuits are open, none is honoured and calls go to every node (Envoy's panic mode), so that a fault
-   * on this side cannot pile the whole load on a few survivors. When every node is open, calls fail fast
-   * (there is no survivor to protect). (0, 100]. Default 50.
+   * Node scope: at most this share of a service's nodes (at least one) is ejected at a time (Envoy's
+   * max_ejection_percent): a node that would trip beyond it stays in, so that a fault on this side (a
+   * timeout too tight for a loaded client) cannot eject the healthy nodes or pile the whole load on a few
+   * survivors. 100 lets every node be ejected, and calls then fail fast. (0, 100]. Default 50.
    */
   maxEjectionPercent?: number;
   /** …once the rolling window holds at least this many requests. Default 20. */
@@ -68,7 +68,7 @@ const ROLLING_BUCKETS = 10;
  * selection while other nodes remain (outlier ejection), and a node's circuit also opens after
  * `consecutiveFailures` (5) failures in a row, so a dead node is ejected within a few calls at any
  * traffic; at most `maxEjectionPercent` (50 %, at least one node) of the nodes are ejected at a time;
- * when every node's circuit is open, calls fail fast.
+ * when every node's circuit is open (possible with maxEjectionPercent 100), calls fail fast.
  * Every call kind: an attempt's outcome is its final status (a stream that ends OK is a success); each
  * attempt is recorded once, against the node it used. The breaker sets no deadline: see `timeout()`.
  * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
@@ -140,7 +140,8 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       const info = make();
       const created: Entry = { ...info, inFlight: 0, usedAt: now, circuit: undefined as unknown as Circuit };
       // `at` is wall-clock epoch ms for logs, unless a clock was injected (then its time, for tests).
-      created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })));
+      created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })),
+        table === byNode ? (t) => mayEject(service, t) : undefined);
       inner.set(key, (found = created));
     }
     found.usedAt = now;
@@ -156,18 +157,18 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
     reason: 'circuit_open',
     accept: (node, ctx) => {
       const now = clock.now();
-      return nodeOf(ctx, node, now).circuit.allow(now, ctx.attemptKey) || panic(ctx.service, now);
+      return nodeOf(ctx, node, now).circuit.allow(now, ctx.attemptKey);
     },
   };
 
   /**
-   * More of the service's nodes are ejected than maxEjectionPercent allows (at least one may always be):
-   * ejections are not honoured. Counted over the nodes asked about within the rolling window (nodes that
-   * left the registry are no longer asked about); run only when a node is refused, so healthy calls pay nothing.
+   * Whether one more of the service's nodes may be ejected: at most maxEjectionPercent of its nodes (at least
+   * one) at a time (Envoy's max_ejection_percent). Counted over the nodes asked about within the rolling window
+   * (nodes that left the registry are no longer asked about); run only when a node's circuit would trip.
    */
-  const panic = (service: string, now: number): boolean => {
+  const mayEject = (service: string, now: number): boolean => {
     const nodes = byNode.get(service);
-    if (nodes === undefined) return false;
+    if (nodes === undefined) return true;
     let recent = 0;
     let ejected = 0;
     for (const e of nodes.values()) {
@@ -175,8 +176,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       recent++;
       if (e.circuit.state !== 'closed') ejected++;
     }
-    // Every node ejected: there is no survivor to protect, and failing fast is what helps the caller.
-    return ejected < recent && ejected > Math.max(1, Math.floor((recent * maxEjectionPercent) / 100));
+    return ejected + 1 <= Math.max(1, Math.floor((recent * maxEjectionPercent) / 100));
   };
 
   return {

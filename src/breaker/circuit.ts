@@ -43,6 +43,8 @@ export class Circuit {
   constructor(
     private readonly policy: CircuitPolicy,
     private readonly onChange?: (from: CircuitState, to: CircuitState, now: number) => void,
+    /** Asked before a closed circuit trips: false keeps it closed (a cap on how many circuits may be open). */
+    private readonly mayOpen?: (now: number) => boolean,
   ) {
     this.counts = new RollingCounts(policy.rollingWindowMs, policy.rollingBuckets);
     const rules: TripRule[] = [new ErrorPercentageRule(this.counts, policy.errorThresholdPercentage, policy.volumeThreshold)];
@@ -87,7 +89,7 @@ export class Circuit {
     this.counts.add(failed, now);
     let trip = false;
     for (const rule of this.rules) trip = rule.record(failed, now) || trip; // every rule sees every outcome
-    if (trip) {
+    if (trip && (this.mayOpen === undefined || this.mayOpen(now))) {
       this.openedAt = now;
       this.move('open', now);
     }
