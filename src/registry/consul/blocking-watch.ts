@@ -1,3 +1,5 @@
+import { Backoff } from '../../backoff';
+
 /**
  * One Consul blocking query kept running (https://developer.hashicorp.com/consul/api-docs/features/blocking):
  * each request carries the last `X-Consul-Index` and `wait`, so Consul answers when something changed or
@@ -19,6 +21,7 @@ export interface BlockingWatchOptions {
 }
 
 export class BlockingWatch {
+  private readonly backoff: Backoff;
   private index = 0n;
   private failures = 0;
   private stopped = false;
@@ -26,6 +29,8 @@ export class BlockingWatch {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BlockingWatchOptions) {
+    // keel's one backoff policy; 'equal' jitter never retries at once (half to all of the ceiling).
+    this.backoff = new Backoff({ initialMs: options.backoffMinMs, maxMs: options.backoffMaxMs, jitter: 'equal' }, Math.random, 'consulRegistry');
     void this.loop();
   }
 
@@ -46,8 +51,7 @@ export class BlockingWatch {
         this.options.onError?.(err as Error);
         this.index = 0n;
         this.failures++;
-        const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** (this.failures - 1));
-        await this.sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+        await this.sleep(this.backoff.delayMs(this.failures));
       }
     }
   }
