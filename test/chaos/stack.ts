@@ -26,8 +26,9 @@ export function attemptLog(log: AttemptRecord[]): ClientWrapper {
  * choice, the per-node breaker (records each attempt against its node, ejects), the per-attempt timeout
  * (shorter than the call's, so a hung node costs one attempt, not the call).
  */
-export function recommended(attemptMs: number, breakerOptions: Parameters<typeof breaker>[0] = {}): Array<Wrapper | RetryWrapper> {
-  return [retry(), roundRobin(), breaker({ scope: 'node', ...breakerOptions }), timeout(attemptMs)];
+export function recommended(attemptMs: number, breakerOptions: Parameters<typeof breaker>[0] = {},
+  retryOptions: Parameters<typeof retry>[0] = {}): Array<Wrapper | RetryWrapper> {
+  return [retry(retryOptions), roundRobin(), breaker({ scope: 'node', ...breakerOptions }), timeout(attemptMs)];
 }
 
 export function chaosClient(dir: string, timeoutMs: number, wrappers: Array<Wrapper | ClientWrapper>) {
