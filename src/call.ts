@@ -36,8 +36,14 @@ export type EndListener = (error: unknown) => void;
  * attempt each time: node choice, filters and deadlines set below it start afresh, and `attempt` counts up.
  */
 export interface CallContext extends MethodInfo {
-  /** Aborting it cancels the call and every attempt (the server's `ctx.signal` aborts too). */
-  readonly signal: AbortSignal | undefined;
+  /**
+   * Aborting it cancels the call and every attempt (the server's `ctx.signal` aborts too). A wrapper may
+   * replace it, for the layers below, with a signal that also aborts when this one does (hedging cancels
+   * the attempts it no longer needs that way).
+   */
+  signal: AbortSignal | undefined;
+  /** The caller's per-call `maxAttempts` option: at most this many attempts (1: no retry, no hedging). */
+  readonly maxAttempts: number | undefined;
   /** 1 for the first attempt of the call; 2, 3… for each further `next()` a wrapper above made. */
   readonly attempt: number;
   /**

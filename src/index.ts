@@ -31,6 +31,14 @@ export type { RateLimitOptions, RateLimitWrapper } from '../wrappers/rate-limit'
 export type { RedisAddress } from './limit/cluster-limit';
 export { breaker } from '../wrappers/breaker';
 export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/breaker';
+export { retry } from '../wrappers/retry';
+export type { RetryOptions, RetryWrapper, RetryEvent } from '../wrappers/retry';
+export { hedge } from '../wrappers/hedge';
+export type { HedgeOptions, HedgeEvent } from '../wrappers/hedge';
+export { RetryBudget } from './retry/budget';
+export type { RetryBudgetOptions } from './retry/budget';
+export { Backoff } from './backoff';
+export type { BackoffOptions } from './backoff';
 export { timeout } from '../wrappers/timeout';
 export type { TimeoutOptions } from '../wrappers/timeout';
 export { tracing } from '../wrappers/tracing';

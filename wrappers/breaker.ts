@@ -9,6 +9,18 @@ import { describe } from '../src/address';
 export interface BreakerOptions {
   /** The circuit opens at this error percentage (0-100]. Default 50. */
   errorThresholdPercentage?: number;
+  /**
+   * The circuit also opens after this many failures in a row, at any traffic (Envoy's consecutive_5xx);
+   * 0 turns the rule off. Default 5 with `scope: 'node'` (outlier ejection), 0 with `scope: 'endpoint'`.
+   */
+  consecutiveFailures?: number;
+  /**
+   * Node scope: at most this share of a service's nodes (at least one) is ejected at a time (Envoy's
+   * max_ejection_percent): a node that would trip beyond it stays in, so that a fault on this side (a
+   * timeout too tight for a loaded client) cannot eject the healthy nodes or pile the whole load on a few
+   * survivors. 100 lets every node be ejected, and calls then fail fast. (0, 100]. Default 50.
+   */
+  maxEjectionPercent?: number;
   /** …once the rolling window holds at least this many requests. Default 20. */
   volumeThreshold?: number;
   /** How long an open circuit refuses calls before one probe. Default 5000. */
@@ -53,7 +65,10 @@ const ROLLING_BUCKETS = 10;
  * circuit opens: calls fail in well under a millisecond with UNAVAILABLE / `circuit_open`, touching no
  * network. After sleepWindowMs one probe goes through (others keep failing fast); its success closes the
  * circuit, its failure reopens it. With `scope: 'node'` a node whose circuit is open is skipped by node
- * selection while other nodes remain (outlier ejection); when all are open, calls fail fast.
+ * selection while other nodes remain (outlier ejection), and a node's circuit also opens after
+ * `consecutiveFailures` (5) failures in a row, so a dead node is ejected within a few calls at any
+ * traffic; at most `maxEjectionPercent` (50 %, at least one node) of the nodes are ejected at a time;
+ * when every node's circuit is open (possible with maxEjectionPercent 100), calls fail fast.
  * Every call kind: an attempt's outcome is its final status (a stream that ends OK is a success); each
  * attempt is recorded once, against the node it used. The breaker sets no deadline: see `timeout()`.
  * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
@@ -62,7 +77,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   if (options !== null && typeof options === 'object' && 'timeoutMs' in options) {
     throw new TypeError('breaker: timeoutMs is no longer a breaker option: bound calls with the client\'s timeoutMs or the timeout(ms) wrapper');
   }
-  knownKeys(options, ['errorThresholdPercentage', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
+  knownKeys(options, ['errorThresholdPercentage', 'consecutiveFailures', 'maxEjectionPercent', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
     'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
   const threshold = options.errorThresholdPercentage ?? 50;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
@@ -78,6 +93,14 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   }
   const scope = options.scope ?? 'endpoint';
   if (scope !== 'endpoint' && scope !== 'node') throw new RangeError(`breaker: scope must be 'endpoint' or 'node', got ${describe(scope)}`);
+  const consecutiveFailures = options.consecutiveFailures ?? (scope === 'node' ? 5 : 0);
+  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 0) {
+    throw new RangeError(`breaker: consecutiveFailures must be an integer >= 0, got ${describe(consecutiveFailures)}`);
+  }
+  const maxEjectionPercent = options.maxEjectionPercent ?? 50;
+  if (typeof maxEjectionPercent !== 'number' || !(maxEjectionPercent > 0 && maxEjectionPercent <= 100)) {
+    throw new RangeError(`breaker: maxEjectionPercent must be in (0, 100], got ${describe(maxEjectionPercent)}`);
+  }
   const isFailure = options.isFailure ?? defaultIsFailure;
   if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
   const onStateChange = options.onStateChange;
@@ -86,6 +109,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   const policy: CircuitPolicy = {
     errorThresholdPercentage: threshold,
     volumeThreshold,
+    consecutiveFailures,
     sleepWindowMs,
     rollingWindowMs: positiveMs(options.rollingWindowMs ?? 10_000, 'breaker: rollingWindowMs'),
     rollingBuckets: ROLLING_BUCKETS,
@@ -116,7 +140,8 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       const info = make();
       const created: Entry = { ...info, inFlight: 0, usedAt: now, circuit: undefined as unknown as Circuit };
       // `at` is wall-clock epoch ms for logs, unless a clock was injected (then its time, for tests).
-      created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })));
+      created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })),
+        table === byNode ? (t) => mayEject(service, t) : undefined);
       inner.set(key, (found = created));
     }
     found.usedAt = now;
@@ -134,6 +159,24 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       const now = clock.now();
       return nodeOf(ctx, node, now).circuit.allow(now, ctx.attemptKey);
     },
+  };
+
+  /**
+   * Whether one more of the service's nodes may be ejected: at most maxEjectionPercent of its nodes (at least
+   * one) at a time (Envoy's max_ejection_percent). Counted over the nodes asked about within the rolling window
+   * (nodes that left the registry are no longer asked about); run only when a node's circuit would trip.
+   */
+  const mayEject = (service: string, now: number): boolean => {
+    const nodes = byNode.get(service);
+    if (nodes === undefined) return true;
+    let recent = 0;
+    let ejected = 0;
+    for (const e of nodes.values()) {
+      if (now - e.usedAt > policy.rollingWindowMs) continue;
+      recent++;
+      if (e.circuit.state !== 'closed') ejected++;
+    }
+    return ejected + 1 <= Math.max(1, Math.floor((recent * maxEjectionPercent) / 100));
   };
 
   return {

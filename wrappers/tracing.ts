@@ -24,6 +24,8 @@ export interface TracingOptions {
  *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
  *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
  *   default). Failures set ERROR status; a caller that cancels or stops reading a stream is not a failure.
+ *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
+ *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
@@ -44,7 +46,8 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const attributes = startAttributes(names, mode);
       return (request, ctx) => {
         const parent = context.active();
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes }, parent);
+        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered.
+        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error, mode));
@@ -97,6 +100,9 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
     },
   };
 }
+
+/** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
+const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';
 
 /** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
 const serverAttributes = new Map<string, Attributes>();

@@ -1,6 +1,7 @@
-// A basis client: `node dist/examples/basis/client.js [replies]`. Calls Hello through all four wrappers
-// and prints what each does. Run by the demo, which may ask (over IPC) to crash a node mid-run.
-import { breaker, createClient, isKeelError, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper } from '../../src/index';
+// A basis client: `node dist/examples/basis/client.js [replies]`. Calls Hello through the README's recommended
+// stack (plus a rate limit and a line per call) and prints what each wrapper does. Run by the demo, which may
+// ask (over IPC) to crash a node mid-run.
+import { breaker, createClient, isKeelError, rateLimit, retry, roundRobin, timeout, tracing, wrapClient, type ClientWrapper } from '../../src/index';
 import { Basis } from './proto';
 import { setupTracing } from './tracing-setup';
 
@@ -16,8 +17,10 @@ const show: ClientWrapper = (next) => async (request, ctx) => {
   }
 };
 let lastCall = '';
-/** Breaker events, printed after the line of the call that caused them. */
+/** Retry and breaker events, printed after the line of the call that caused them. */
 const notes: string[] = [];
+/** The node whose failed attempt the current call retried, if any. */
+let failedOver: string | undefined;
 
 /** Asks the demo to SIGKILL one server, and waits until it is dead. */
 const crashOne = (): Promise<void> => new Promise((resolve) => {
@@ -27,20 +30,25 @@ const crashOne = (): Promise<void> => new Promise((resolve) => {
 });
 
 async function main(): Promise<void> {
-  const wanted = Number(process.argv[2] ?? 12);
+  const wanted = Number(process.argv[2] ?? 30);
   const traces = setupTracing('basis-client');
   const basis = createClient(Basis, 'basis', {
     timeoutMs: 2000,
     wrap: wrapClient(
       show,
-      roundRobin(),
       rateLimit(RATE),
+      retry({
+        onRetry: (e) => {
+          failedOver = `${e.node?.id} (${e.node?.address})`;
+          notes.push(`     retry: attempt ${e.attempt - 1} on ${failedOver} failed (${(e.error as Error).message.split('. Last error')[0]}); attempt ${e.attempt} goes to another node`);
+        },
+      }),
+      roundRobin(),
       breaker({
         scope: 'node',
-        volumeThreshold: 2,
-        sleepWindowMs: 30_000,
         onStateChange: (c) => notes.push(`     circuit of ${c.node?.id} (${c.node?.address}): ${c.from} → ${c.to}`),
       }),
+      timeout(1000),
       tracing(),
     ),
   });
@@ -51,15 +59,19 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   while (replies < wanted && attempts < wanted * 3) {
     attempts++;
-    if (replies === Math.floor(wanted / 2) && process.send && failures === 0 && nodes.size > 1) {
+    if (replies === Math.floor(wanted / 3) && process.send && failures === 0 && nodes.size > 1) {
       console.log('     -- the demo kills one basis server with SIGKILL (no deregistration) --');
       await crashOne();
     }
     try {
+      failedOver = undefined;
       const { msg } = await basis.hello({ name: 'John' });
       replies++;
-      nodes.add(/from (\S+)/.exec(msg)?.[1] ?? '?');
+      const node = /from (\S+)/.exec(msg)?.[1] ?? '?';
+      nodes.add(node);
       console.log(`[${String(attempts).padStart(2)}] ${msg}  ${lastCall}`);
+      for (const note of notes.splice(0)) console.log(note);
+      if (failedOver !== undefined) console.log(`     ${node} took over from ${failedOver}: the call did not fail`);
     } catch (err) {
       failures++;
       const message = (err as Error).message.split('. Last error')[0];

@@ -1,6 +1,7 @@
 // `npm start`: three basis servers in their own processes, found through the embedded local registry,
-// and a client calling Hello through roundRobin, rateLimit, breaker and tracing until it has a dozen
-// replies; midway one server is killed and its circuit ejects it. Ctrl-C at any moment stops everything.
+// and a client calling Hello through rateLimit and the recommended stack (retry, roundRobin, a per-node
+// breaker, a per-attempt timeout, tracing) until it has 30 replies; a third of the way one server is
+// killed: its calls are retried on another node and its circuit ejects it. Ctrl-C stops everything.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,8 +43,8 @@ async function main(): Promise<number> {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`a basis server exited with code ${code} before it was ready`)));
   })));
-  console.log('keel demo: calling Hello through roundRobin, rateLimit(10/s), a per-node breaker and tracing');
-  const client = start('client.js', ['12']);
+  console.log('keel demo: calling Hello through rateLimit(10/s), retry, roundRobin, a per-node breaker, timeout(1000) and tracing');
+  const client = start('client.js', ['30']);
   client.on('message', () => {
     // The client asks for a crash mid-run: kill one server the hard way, as a crashed process.
     const victim = servers.find((s) => s.exitCode === null);

@@ -1,4 +1,5 @@
 import { RollingCounts } from './rolling-counts';
+import { ConsecutiveFailuresRule, ErrorPercentageRule, type TripRule } from './trip-rules';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -16,12 +17,15 @@ export interface CircuitPolicy {
   rollingBuckets: number;
   /** A probe with no outcome after this long is taken as lost, and another is let through. */
   probeTimeoutMs: number;
+  /** Also open after this many failures in a row, whatever the window holds (Envoy's consecutive_5xx). 0 or absent: off. */
+  consecutiveFailures?: number;
 }
 
 /**
  * The breaker's state machine (Hystrix's HystrixCircuitBreaker): pure, synchronous, driven by `now`.
  * - closed: every call is allowed; outcomes fill a rolling window; when requests ≥ volumeThreshold and
- *   error% ≥ threshold, the circuit opens.
+ *   error% ≥ threshold, or (with `consecutiveFailures`) after that many failures in a row, the circuit
+ *   opens. The trip rules are policy objects (src/breaker/trip-rules.ts).
  * - open: calls are refused until `sleepWindowMs` has passed; then exactly one call, the probe, is
  *   allowed and the circuit is half-open.
  * - half-open: other calls are refused; the probe's success closes the circuit with a fresh window,
@@ -34,12 +38,18 @@ export class Circuit {
   private probe: object | undefined;
   private probeAt = 0;
   private readonly counts: RollingCounts;
+  private readonly rules: readonly TripRule[];
 
   constructor(
     private readonly policy: CircuitPolicy,
     private readonly onChange?: (from: CircuitState, to: CircuitState, now: number) => void,
+    /** Asked before a closed circuit trips: false keeps it closed (a cap on how many circuits may be open). */
+    private readonly mayOpen?: (now: number) => boolean,
   ) {
     this.counts = new RollingCounts(policy.rollingWindowMs, policy.rollingBuckets);
+    const rules: TripRule[] = [new ErrorPercentageRule(this.counts, policy.errorThresholdPercentage, policy.volumeThreshold)];
+    if (policy.consecutiveFailures) rules.push(new ConsecutiveFailuresRule(policy.consecutiveFailures));
+    this.rules = rules;
   }
 
   /** Whether the call `owner` may go ahead now. When it becomes the probe, the circuit remembers it. */
@@ -63,6 +73,7 @@ export class Circuit {
       this.probe = undefined;
       if (outcome === 'success') {
         this.counts.reset();
+        for (const rule of this.rules) rule.reset();
         this.move('closed', now);
       } else if (outcome === 'failure') {
         this.openedAt = now;
@@ -74,13 +85,13 @@ export class Circuit {
       return;
     }
     if (this.state === 'open' || outcome === 'ignore') return;
-    this.counts.add(outcome === 'failure', now);
-    if (outcome === 'failure') {
-      const { requests, failures } = this.counts.totals(now);
-      if (requests >= this.policy.volumeThreshold && failures * 100 >= this.policy.errorThresholdPercentage * requests) {
-        this.openedAt = now;
-        this.move('open', now);
-      }
+    const failed = outcome === 'failure';
+    this.counts.add(failed, now);
+    let trip = false;
+    for (const rule of this.rules) trip = rule.record(failed, now) || trip; // every rule sees every outcome
+    if (trip && (this.mayOpen === undefined || this.mayOpen(now))) {
+      this.openedAt = now;
+      this.move('open', now);
     }
   }
 

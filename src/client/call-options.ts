@@ -17,9 +17,11 @@ export interface CallOptions {
   onHeader?: (metadata: Metadata) => void;
   /** Receives the server's trailers, with the final status, OK or not. */
   onTrailer?: (metadata: Metadata) => void;
+  /** At most this many attempts for this call under `retry()` / `hedge()`; 1 turns both off. Default: the wrapper's. */
+  maxAttempts?: number;
 }
 
-const KNOWN = new Set(['timeoutMs', 'deadline', 'metadata', 'signal', 'onHeader', 'onTrailer']);
+const KNOWN = new Set(['timeoutMs', 'deadline', 'metadata', 'signal', 'onHeader', 'onTrailer', 'maxAttempts']);
 
 /** The client's defaults a call's options fall back to. */
 export interface CallDefaults {
@@ -34,17 +36,21 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
   onHeader: ((metadata: Metadata) => void) | undefined;
   onTrailer: ((metadata: Metadata) => void) | undefined;
+  maxAttempts: number | undefined;
 }
 
 export function resolveOptions(options: CallOptions | undefined, kind: CallKind, defaults: CallDefaults): ResolvedOptions {
   if (options === undefined) {
-    return { deadline: deadlineOf(undefined, kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs), metadata: new Metadata(), signal: undefined, onHeader: undefined, onTrailer: undefined };
+    return { deadline: deadlineOf(undefined, kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs), metadata: new Metadata(), signal: undefined, onHeader: undefined, onTrailer: undefined, maxAttempts: undefined };
   }
   if (typeof options !== 'object' || options === null) throw new TypeError(`call options must be an object, got ${describe(options)}`);
   for (const key in options) {
     if (!KNOWN.has(key)) throw new TypeError(`unknown call option "${key}" (known: ${[...KNOWN].join(', ')})`);
   }
-  const { signal, onHeader, onTrailer } = options;
+  const { signal, onHeader, onTrailer, maxAttempts } = options;
+  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
+    throw new RangeError(`maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
   if (onHeader !== undefined && typeof onHeader !== 'function') throw new TypeError(`onHeader must be a function, got ${describe(onHeader)}`);
   if (onTrailer !== undefined && typeof onTrailer !== 'function') throw new TypeError(`onTrailer must be a function, got ${describe(onTrailer)}`);
@@ -52,7 +58,7 @@ export function resolveOptions(options: CallOptions | undefined, kind: CallKind,
     ? (kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs)
     : positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });
   const deadline = deadlineOf(options.deadline, timeoutMs);
-  return { deadline, metadata: metadataOf(options.metadata), signal, onHeader, onTrailer };
+  return { deadline, metadata: metadataOf(options.metadata), signal, onHeader, onTrailer, maxAttempts };
 }
 
 function deadlineOf(given: number | Date | undefined, timeoutMs: number): number | undefined {

@@ -25,6 +25,8 @@ export class CallState implements MethodInfo {
     readonly signal: AbortSignal | undefined,
     /** The caller's `onHeader` / `onTrailer`. */
     readonly hooks: StreamHooks,
+    /** The per-call `maxAttempts` option. */
+    readonly maxAttempts?: number | undefined,
   ) {
     this.service = info.service;
     this.method = info.method;
@@ -50,6 +52,8 @@ export class ClientContext implements CallContext {
   private listeners: EndListener[] | undefined = undefined;
   /** The newest attempt started at or below this layer, when a layer at or below it called `next` again. */
   private latest: Attempt | undefined = undefined;
+  /** The call's signal, unless a wrapper above replaced it for its attempt (see `CallContext.signal`). */
+  signal: AbortSignal | undefined;
 
   constructor(
     private readonly call: CallState,
@@ -58,14 +62,16 @@ export class ClientContext implements CallContext {
     public selector: Selector,
     readonly filters: readonly NodeFilter[] | undefined,
     private readonly parent: ClientContext | undefined,
-  ) {}
+  ) {
+    this.signal = call.signal;
+  }
 
   get service(): string { return this.call.service; }
   get method(): string { return this.call.method; }
   get kind(): CallKind { return this.call.kind; }
   get definition(): MethodInfo['definition'] { return this.call.definition; }
-  get signal(): AbortSignal | undefined { return this.call.signal; }
   get tried(): readonly ServiceNode[] { return this.call.tried ?? NONE; }
+  get maxAttempts(): number | undefined { return this.call.maxAttempts; }
   get attempt(): number { return this.current.number; }
   get attemptKey(): object { return this.current; }
   get metadata(): Metadata { return this.current.metadata; }
@@ -95,7 +101,9 @@ export class ClientContext implements CallContext {
       for (let ctx: ClientContext | undefined = this; ctx !== undefined; ctx = ctx.parent) ctx.latest = attempt;
     }
     this.passedOn = true;
-    return new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters, this);
+    const child = new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters, this);
+    child.signal = this.signal;
+    return child;
   }
 
   /** Hands this layer's result to its end listeners (streams: when they end); returns what the caller gets. */
@@ -133,6 +141,7 @@ export interface CallContextInit {
   signal?: AbortSignal;
   metadata?: Metadata;
   selector?: Selector;
+  maxAttempts?: number;
 }
 
 /**
@@ -140,7 +149,7 @@ export interface CallContextInit {
  * without a client. Run a call with it through `runCall`, so that its end listeners are told.
  */
 export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
-  return new ClientContext(new CallState(method, init.signal, NO_HOOKS),
+  return new ClientContext(new CallState(method, init.signal, NO_HOOKS, init.maxAttempts),
     new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined, undefined);
 }
 

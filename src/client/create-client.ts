@@ -99,7 +99,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
       try {
         checkShape(info, request);
         const resolved = resolveOptions(callOptions, info.kind, defaults);
-        ctx = new ClientContext(new CallState(info, resolved.signal, resolved), new Attempt(1, resolved.metadata),
+        ctx = new ClientContext(new CallState(info, resolved.signal, resolved, resolved.maxAttempts), new Attempt(1, resolved.metadata),
           resolved.deadline, selector, undefined, undefined);
       } catch (err) {
         return Promise.reject(keelError('bad_option', `${info.method}: ${(err as Error).message}`));

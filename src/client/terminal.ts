@@ -1,6 +1,7 @@
 import type { Call, CallContext, MethodInfo, NodeFilter } from '../call';
 import { cancelled, deadlineExceeded, keelError, type KeelError } from '../errors';
 import type { ServiceNode } from '../registry/registry';
+import { pickNode } from '../select/untried';
 import type { ChannelPool } from './channels';
 import type { ClientContext } from './context';
 import { whenConnected } from './connect';
@@ -14,7 +15,7 @@ import type { NodeCache } from './node-cache';
 export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
   const invoke = INVOKERS[method.kind];
   const send = (request: unknown, ctx: ClientContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
-    const node = ctx.selector.pick(nodes, ctx);
+    const node = pickNode(nodes, ctx);
     if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
     ctx.setNode(node);
     const channel = pool.acquire(node.address);

@@ -33,7 +33,7 @@ describe('MICRO_REGISTRY=consul npm start, with an OTLP endpoint', { skip }, () 
     const { stdout } = await run(process.execPath, [join(__dirname, '..', '..', 'examples', 'basis', 'demo.js')], { env, timeout: 60_000 });
     assert.match(stdout, /registry: consul/);
     const replies = stdout.split('\n').filter((l) => /^\[\s*\d+\] Hello John from basis-/.test(l));
-    assert.equal(replies.length, 12, stdout);
+    assert.equal(replies.length, 30, stdout);
     assert.ok(new Set(replies.map((l) => /from (\S+)/.exec(l)?.[1])).size >= 2);
     assert.match(stdout, /closed → open/);
     let services: string[] = [];
@@ -42,19 +42,20 @@ describe('MICRO_REGISTRY=consul npm start, with an OTLP endpoint', { skip }, () 
       services = ((await res.json()) as { data: string[] | null }).data ?? [];
       return services.includes('basis') && services.includes('basis-client');
     }, 'Jaeger to list the demo services', 20_000);
-    // Every call is a trace (12 replies + the calls that failed on the killed node); a call answered by a
-    // server that was not killed holds its server span too (the killed one's buffered spans died with it).
+    // tracing() is inside retry(): every attempt is a trace (30 answered + the attempts that failed on the
+    // killed node and were retried); an attempt answered by a live server holds its server span too.
     const lines = stdout.split('\n');
-    const failed = lines.filter((l) => /^\[\s*\d+\] error/.test(l)).length;
+    const failed = lines.filter((l) => l.includes('retry: attempt')).length;
     const killedAt = lines.findIndex((l) => l.includes('kills one basis server'));
     const victim = /circuit of (\S+)/.exec(stdout)?.[1];
     const survivorsAnswered = replies.filter((l) => !l.includes(victim as string)).length;
+    assert.ok(failed > 0 && !/\d+ failed call\(s\)/.test(stdout.replace('0 failed call(s)', '')), 'no call failed');
     let traces: Array<{ spans: unknown[] }> = [];
     await eventually(async () => {
       const res = await fetch(`http://${jaeger.info.query}/api/traces?service=basis-client&limit=100`);
       traces = ((await res.json()) as { data: Array<{ spans: unknown[] }> }).data;
-      return traces.length >= 12 + failed && traces.filter((t) => t.spans.length === 2).length >= survivorsAnswered;
-    }, `${12 + failed} client traces, ${survivorsAnswered} of them with the server span`, 20_000);
+      return traces.length >= 30 + failed && traces.filter((t) => t.spans.length === 2).length >= survivorsAnswered;
+    }, `${30 + failed} client traces, ${survivorsAnswered} of them with the server span`, 20_000);
     assert.ok(killedAt > 0 && victim !== undefined);
   });
 });

@@ -28,20 +28,31 @@ function run(): Run {
 }
 
 describe('the basis demo (npm start)', () => {
-  it('gets replies from several nodes and exits 0, leaving no process', async () => {
+  it('gets replies from several nodes, fails no call when a server is killed, and exits 0, leaving no process', async () => {
     const demoRun = run();
     const { code, out } = await demoRun.done;
     assert.equal(code, 0, out);
-    const replies = out.split('\n').filter((l) => /^\[\s*\d+\] Hello John from basis-/.test(l));
-    assert.equal(replies.length, 12, out);
+    const lines = out.split('\n');
+    const replies = lines.filter((l) => /^\[\s*\d+\] Hello John from basis-/.test(l));
+    assert.equal(replies.length, 30, out);
     const nodes = new Set(replies.map((l) => /from (\S+)/.exec(l)?.[1]));
     assert.ok(nodes.size >= 2, `replies came from ${nodes.size} node(s)`);
     assert.deepEqual(demoRun.left(), []);
-    // Each wrapper acted: the killed node's circuit opened, after which it got no more calls; the rate held.
+    // Each wrapper acted: calls that went to the killed node were retried on another (no call failed), its
+    // circuit opened, after which it got no more attempts; the rate held.
     assert.match(out, /kills one basis server/);
-    assert.match(out, /circuit of basis-\S+ \(127\.0\.0\.1:\d+\): closed → open/);
-    const opened = out.split('\n').findIndex((l) => l.includes('closed → open'));
-    assert.ok(out.split('\n').slice(opened).every((l) => !l.includes('error')), 'calls failed after the circuit opened');
+    assert.ok(lines.every((l) => !/^\[\s*\d+\] error/.test(l)), 'a call failed');
+    assert.match(out, /30 replies from \d node\(s\), 0 failed call\(s\); 30 calls/);
+    const killed = /retry: attempt 1 on (basis-\S+) \(127/.exec(out)?.[1];
+    assert.ok(killed, out);
+    assert.match(out, new RegExp(`basis-\\S+ took over from ${killed} `));
+    assert.match(out, new RegExp(`circuit of ${killed} \\(127\\.0\\.0\\.1:\\d+\\): closed → open`));
+    // The notes of a call follow its reply line; the retry of the call whose attempt opened the circuit is
+    // printed with it: from the next call on, no attempt goes to the ejected node.
+    const opened = lines.findIndex((l) => l.includes('closed → open'));
+    const nextCall = lines.findIndex((l, i) => i > opened && /^\[\s*\d+\]/.test(l));
+    assert.ok(nextCall > opened, out);
+    assert.ok(lines.slice(nextCall).every((l) => !l.includes('retry:')), 'attempts went to the ejected node');
     const rate = Number(/= ([\d.]+)\/s \(rate limit 10\/s\)/.exec(out)?.[1]);
     assert.ok(rate > 5 && rate <= 11.5, `rate ${rate}/s`);
     assert.match(out, /trace [0-9a-f]{8}…/);

@@ -157,11 +157,11 @@ describe('breaker() over real servers', () => {
     basis.close();
   });
 
-  it('with scope node, fails fast with circuit_open when every node is open', async () => {
+  it('with scope node and maxEjectionPercent 100, fails fast with circuit_open when every node is open', async () => {
     const registry = memoryRegistry();
     await registerDeadNode(registry);
     await registerDeadNode(registry);
-    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 2 })) });
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 2, maxEjectionPercent: 100 })) });
     for (let i = 0; i < 4; i++) await assert.rejects(basis.hello({ name: 'x' }), { code: status.UNAVAILABLE });
     await assert.rejects(basis.hello({ name: 'x' }), (err: unknown) => isKeelError(err, 'circuit_open'));
     basis.close();

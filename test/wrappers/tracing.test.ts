@@ -3,7 +3,8 @@ import { after, afterEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createClient, createServer, initTracing, memoryRegistry, tracing, wrapClient, wrapHandler, type TracingHandle } from '../../src/index';
+import { createClient, createServer, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type TracingHandle } from '../../src/index';
+import { registerDeadNode } from '../support/dead-node';
 import { Basis, startBasis, type TestServer } from '../support/basis';
 
 const servers: TestServer[] = [];
@@ -53,6 +54,24 @@ describe('tracing()', () => {
     const md = s.seen[0]?.ctx.metadata;
     assert.match(String(md?.get('traceparent')[0]), new RegExp(`^00-${client.spanContext().traceId}-${client.spanContext().spanId}-01$`));
     assert.match(String(md?.get('uber-trace-id')[0]), new RegExp(`^${client.spanContext().traceId}:${client.spanContext().spanId}:0:0?1$`));
+    basis.close();
+  });
+
+  it('below retry(), one CLIENT span per attempt; a retry\'s carries previous-rpc-attempts', async () => {
+    setup();
+    const registry = memoryRegistry();
+    const s = await startBasis(registry);
+    servers.push(s);
+    await registerDeadNode(registry);
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), roundRobin(), tracing()) });
+    for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
+    const clients = byKind(await spans(), SpanKind.CLIENT);
+    const retries = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 1);
+    const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === undefined);
+    assert.equal(firsts.length, 4);
+    assert.ok(retries.length >= 2, `${retries.length} retry spans`);
+    assert.ok(retries.every((x) => x.status.code !== SpanStatusCode.ERROR && x.attributes['server.port'] === Number(s.address.split(':')[1])));
+    assert.equal(firsts.filter((x) => x.status.code === SpanStatusCode.ERROR).length, retries.length, 'each failed first attempt has its ERROR span');
     basis.close();
   });
 

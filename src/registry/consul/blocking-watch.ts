@@ -1,4 +1,4 @@
-import { backoffDelay } from '../../backoff';
+import { Backoff } from '../../backoff';
 
 /**
  * One Consul blocking query kept running (https://developer.hashicorp.com/consul/api-docs/features/blocking):
@@ -21,6 +21,7 @@ export interface BlockingWatchOptions {
 }
 
 export class BlockingWatch {
+  private readonly backoff: Backoff;
   private index = 0n;
   private failures = 0;
   private stopped = false;
@@ -28,6 +29,8 @@ export class BlockingWatch {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BlockingWatchOptions) {
+    // keel's one backoff policy; 'equal' jitter never retries at once (half to all of the ceiling).
+    this.backoff = new Backoff({ initialMs: options.backoffMinMs, maxMs: options.backoffMaxMs, jitter: 'equal' }, Math.random, 'consulRegistry');
     void this.loop();
   }
 
@@ -48,7 +51,7 @@ export class BlockingWatch {
         this.options.onError?.(err as Error);
         this.index = 0n;
         this.failures++;
-        await this.sleep(backoffDelay(this.failures, this.options.backoffMinMs, this.options.backoffMaxMs));
+        await this.sleep(this.backoff.delayMs(this.failures));
       }
     }
   }
