@@ -7,6 +7,8 @@ import { rpcNames } from '../src/tracing/rpc-names';
 import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
+import { cleanTransportMessage } from '../src/grpc-message';
+import type { ServiceNode } from '../src/registry/registry';
 
 export interface TracingOptions {
   /**
@@ -47,7 +49,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
-        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error, mode));
+        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, mode));
         return next(request, ctx);
       };
     },
@@ -61,6 +63,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes }, parent);
         const active = trace.setSpan(parent, span);
         if (span.isRecording()) {
+          span.setAttribute(NODE_ID, ctx.nodeId);
           ctx.onEnd((error) => {
             if (error === undefined) span.setAttributes(endAttributes('server', status.OK, mode));
             else fail(span, 'server', codeOf(error), error, mode);
@@ -98,6 +101,13 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
   };
 }
 
+/**
+ * The keel node id (`basis-<uuid>`) of the node that served the call: on a server span its own, on a
+ * client span the one this attempt chose. A span attribute, not the resource's `service.instance.id`: a
+ * process may run several servers under one resource (see `initTracing`), and a client talks to many nodes.
+ */
+const NODE_ID = 'keel.node.id';
+
 /** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
 const serverAttributes = new Map<string, Attributes>();
 function serverOf(address: string): Attributes {
@@ -115,8 +125,11 @@ function serverOf(address: string): Attributes {
   return attributes;
 }
 
-function endClient(span: Span, address: string | undefined, error: unknown, mode: SemconvMode): void {
-  if (address !== undefined) span.setAttributes(serverOf(address));
+function endClient(span: Span, node: ServiceNode | undefined, error: unknown, mode: SemconvMode): void {
+  if (node !== undefined) {
+    span.setAttributes(serverOf(node.address));
+    span.setAttribute(NODE_ID, node.id);
+  }
   if (error === undefined) span.setAttributes(endAttributes('client', status.OK, mode));
   else if (isKeelError(error, 'cancelled') && error.origin === 'local') {
     // The caller ended the call (its signal, or it stopped reading a stream): not a failure of the call.
@@ -130,7 +143,11 @@ function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown,
   span.setAttributes(endAttributes(kind, code, mode));
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
-  if (isErrorStatus(kind, code, mode)) span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  if (!isErrorStatus(kind, code, mode)) return;
+  const message = cleanTransportMessage(err instanceof Error ? err.message : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  // The exception event: what Jaeger shows as the span's log, with the error's class and stack.
+  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack } : message);
 }
 
 function codeOf(err: unknown): number {
