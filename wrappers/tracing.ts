@@ -23,14 +23,15 @@ export interface TracingOptions {
  * only (the application owns the SDK; `initTracing` sets one up).
  * - Client: a CLIENT span `basis.Basis/Hello`, child of the active context, covering the whole call (a
  *   stream until its final status), with the RPC semantic conventions (`rpc.system`, `rpc.service`,
- *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
- *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
- *   default). Failures set ERROR status; a caller that cancels or stops reading a stream is not a failure.
+ *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` / `keel.node.id` of the node
+ *   actually called); the span context goes into the outgoing metadata through the global propagator (W3C
+ *   `traceparent` by default). Failures set ERROR status with a clean message, `error.type` (the status
+ *   name) and an `exception` event; a caller that cancels or stops reading a stream is not a failure.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
  *   that is its child — for streaming handlers, every step of the generator too — so calls the handler makes
- *   through keel continue the trace.
+ *   through keel continue the trace. `keel.node.id` names the node serving (`ctx.nodeId`).
  * @example wrapClient(roundRobin(), tracing()); wrapHandler(tracing())
  */
 export function tracing(options: TracingOptions = {}): Wrapper {

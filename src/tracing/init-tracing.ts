@@ -65,7 +65,7 @@ export interface TracingHandle {
  * @example const tracing = initTracing({ serviceName: 'basis-client' }); … await tracing.shutdown();
  */
 export function initTracing(options: InitTracingOptions): TracingHandle {
-  if (typeof options !== 'object' || options === null) throw new TypeError('initTracing: options with a serviceName are required');
+  if (typeof options !== 'object' || options === null) throw new TypeError('initTracing: an options object is required');
   knownKeys(options, ['serviceName', 'exporter', 'endpoint', 'exportDelayMs', 'sampleRatio'], 'initTracing');
   const serviceName = options.serviceName === undefined ? undefined : nonEmptyString(options.serviceName, 'initTracing: serviceName');
   const delayMs = options.exportDelayMs === undefined ? delayFromEnv() : nonNegativeMs(options.exportDelayMs, 'initTracing: exportDelayMs');
