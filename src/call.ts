@@ -115,6 +115,8 @@ export function acceptable(node: ServiceNode, ctx: CallContext): boolean {
 export interface HandlerContext {
   /** The server's registry name, e.g. `basis`. */
   readonly service: string;
+  /** The node id of the server answering (its `server.id`, `basis-<uuid>`): which instance served the call. */
+  readonly nodeId: string;
   /** The full gRPC path, e.g. `/basis.Basis/Hello`. */
   readonly method: string;
   readonly kind: CallKind;

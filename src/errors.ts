@@ -1,4 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { cleanTransportMessage } from './grpc-message';
 
 /**
  * Why keel itself failed a call. Stable strings: match on these, never on messages. `REASONS` below is the
@@ -108,7 +109,7 @@ export function hasStatusCode(err: unknown): err is Error & { code: status } {
 /**
  * Turns a grpc-js error received by a client into what keel callers see: a server-side keel reason
  * (sent as the `keel-reason` trailer) or a missed deadline becomes a `remote` `KeelError`; anything else
- * passes through untouched.
+ * passes through, its message (not `details`) cleaned of grpc-js's dangling fragments (`cleanTransportMessage`).
  */
 export function fromServiceError(err: StatusError): StatusError {
   const sent = err.metadata?.get(REASON_METADATA_KEY)[0];
@@ -118,5 +119,8 @@ export function fromServiceError(err: StatusError): StatusError {
   if (err.code === status.DEADLINE_EXCEEDED) {
     return new KeelError(err.code, 'deadline', err.details, err.metadata, 'remote');
   }
+  // The message only: `details` stays what grpc-js reported, for code that matches on it.
+  const message = cleanTransportMessage(err.message);
+  if (message !== err.message) err.message = message;
   return err;
 }

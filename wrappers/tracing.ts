@@ -7,6 +7,8 @@ import { rpcNames } from '../src/tracing/rpc-names';
 import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
+import { cleanTransportMessage } from '../src/grpc-message';
+import type { ServiceNode } from '../src/registry/registry';
 
 export interface TracingOptions {
   /**
@@ -21,16 +23,17 @@ export interface TracingOptions {
  * only (the application owns the SDK; `initTracing` sets one up).
  * - Client: a CLIENT span `basis.Basis/Hello`, child of the active context, covering the whole call (a
  *   stream until its final status), with the RPC semantic conventions (`rpc.system`, `rpc.service`,
- *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` of the node actually called);
- *   the span context goes into the outgoing metadata through the global propagator (W3C `traceparent` by
- *   default). Failures set ERROR status; a caller that cancels or stops reading a stream is not a failure.
+ *   `rpc.method`, `rpc.grpc.status_code`, and `server.address` / `server.port` / `keel.node.id` of the node
+ *   actually called); the span context goes into the outgoing metadata through the global propagator (W3C
+ *   `traceparent` by default). Failures set ERROR status with a clean message, `error.type` (the status
+ *   name) and an `exception` event; a caller that cancels or stops reading a stream is not a failure.
  *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
  *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
  *   that is its child — for streaming handlers, every step of the generator too — so calls the handler makes
- *   through keel continue the trace.
+ *   through keel continue the trace. `keel.node.id` names the node serving (`ctx.nodeId`).
  * @example wrapClient(roundRobin(), tracing()); wrapHandler(tracing())
  */
 export function tracing(options: TracingOptions = {}): Wrapper {
@@ -50,7 +53,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
-        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node?.address, error, mode));
+        if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, mode));
         return next(request, ctx);
       };
     },
@@ -64,6 +67,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes }, parent);
         const active = trace.setSpan(parent, span);
         if (span.isRecording()) {
+          span.setAttribute(NODE_ID, ctx.nodeId);
           ctx.onEnd((error) => {
             if (error === undefined) span.setAttributes(endAttributes('server', status.OK, mode));
             else fail(span, 'server', codeOf(error), error, mode);
@@ -104,6 +108,13 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
 /** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
 const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';
 
+/**
+ * The keel node id (`basis-<uuid>`) of the node that served the call: on a server span its own, on a
+ * client span the one this attempt chose. A span attribute, not the resource's `service.instance.id`: a
+ * process may run several servers under one resource (see `initTracing`), and a client talks to many nodes.
+ */
+const NODE_ID = 'keel.node.id';
+
 /** `server.address` / `server.port` per node address, parsed once (the per-call path only looks it up). */
 const serverAttributes = new Map<string, Attributes>();
 function serverOf(address: string): Attributes {
@@ -121,8 +132,11 @@ function serverOf(address: string): Attributes {
   return attributes;
 }
 
-function endClient(span: Span, address: string | undefined, error: unknown, mode: SemconvMode): void {
-  if (address !== undefined) span.setAttributes(serverOf(address));
+function endClient(span: Span, node: ServiceNode | undefined, error: unknown, mode: SemconvMode): void {
+  if (node !== undefined) {
+    span.setAttributes(serverOf(node.address));
+    span.setAttribute(NODE_ID, node.id);
+  }
   if (error === undefined) span.setAttributes(endAttributes('client', status.OK, mode));
   else if (isKeelError(error, 'cancelled') && error.origin === 'local') {
     // The caller ended the call (its signal, or it stopped reading a stream): not a failure of the call.
@@ -136,7 +150,11 @@ function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown,
   span.setAttributes(endAttributes(kind, code, mode));
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
-  if (isErrorStatus(kind, code, mode)) span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  if (!isErrorStatus(kind, code, mode)) return;
+  const message = cleanTransportMessage(err instanceof Error ? err.message : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  // The exception event: what Jaeger shows as the span's log, with the error's class and stack.
+  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack } : message);
 }
 
 function codeOf(err: unknown): number {

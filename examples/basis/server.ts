@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
+    traces.forceFlush().catch(() => undefined); // the spans so far, now: draining may outlast whoever sent the signal
     server.stop().then(() => traces.shutdown()).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', stop);

@@ -17,6 +17,7 @@ import { stopOnSignals } from './signals';
 import { SURFACE_OPTIONS, Surface, type SurfaceOptions } from './surface';
 import type { ServingStatus } from './health';
 import { SERVER_KEEPALIVE } from '../keepalive';
+import { serverStarted } from '../tracing/process-node';
 
 export interface ServerOptions extends SurfaceOptions {
   /** The name clients look up, e.g. `basis`. Required. */
@@ -121,7 +122,7 @@ export function createServer(options: ServerOptions): KeelServer {
     },
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
-      const handlers = adapt(name, def, implementation as Implementation, options.wrap, surface);
+      const handlers = adapt({ name, id }, def, implementation as Implementation, options.wrap, surface);
       const service = surface.addService(serviceOf(def, 'addService: def'));
       grpcServer.addService(eagerServerStreams(service), handlers);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
@@ -144,6 +145,7 @@ export function createServer(options: ServerOptions): KeelServer {
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
         surface.listening(id, address);
         const node: ServiceNode = { id, name, version, address, metadata };
+        serverStarted(node); // the tracing resource's service.instance.id (see src/tracing/process-node.ts)
         const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
         try {
           await candidate.start();
@@ -186,7 +188,7 @@ export function createServer(options: ServerOptions): KeelServer {
 }
 
 /** Turns `{ Hello: (req, ctx) => … }` into grpc-js handlers running through the handler wrappers, per method. */
-function adapt(serverName: string, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined,
+function adapt(server: { name: string; id: string }, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined,
   surface: Surface): UntypedServiceImplementation {
   if (typeof implementation !== 'object' || implementation === null) {
     throw new TypeError('addService: implementation must be an object of functions');
@@ -201,11 +203,11 @@ function adapt(serverName: string, def: ServiceDef, implementation: Implementati
   for (const { key, names, definition } of methods) {
     const fn = names.map((n) => implementation[n]).find((f) => f !== undefined);
     if (fn === undefined) continue; // grpc-js answers UNIMPLEMENTED
-    const info: MethodInfo = { service: serverName, method: definition.path, kind: kindOf(definition), definition };
+    const info: MethodInfo = { service: server.name, method: definition.path, kind: kindOf(definition), definition };
     const base: Handler = async (request, ctx) => fn(request, ctx);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
-    out[key] = serve(serverName, info.method, info.kind, handler, surface.fail) as never;
+    out[key] = serve(server, info.method, info.kind, handler, surface.fail) as never;
   }
   return out;
 }

@@ -27,6 +27,7 @@ export class ServerCallContext implements HandlerContext {
 
   constructor(
     readonly service: string,
+    readonly nodeId: string,
     readonly method: string,
     readonly kind: CallKind,
     private readonly call: IncomingCall,

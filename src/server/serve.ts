@@ -102,26 +102,26 @@ const plain: Failures = (err, trailer) => toStatus(err, trailer);
  * The grpc-js handler for one method: a context per call, the wrapped handler, the answer by kind.
  * `fail`: how a failure becomes a status (and whether it is logged), see `failures()`.
  */
-export function serve(serverName: string, path: string, kind: CallKind, handler: Handler, fail: Failures = plain): GrpcHandler {
+export function serve(server: { readonly name: string; readonly id: string }, path: string, kind: CallKind, handler: Handler, fail: Failures = plain): GrpcHandler {
   switch (kind) {
     case 'unary':
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const ctx = new ServerCallContext(serverName, path, kind, call);
+        const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
         answer(call, callback, run(handler, call.request, ctx), ctx, fail, path);
       };
     case 'client_stream':
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const ctx = new ServerCallContext(serverName, path, kind, call);
+        const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
         answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, fail, path);
       };
     case 'server_stream': // registered as bidi: see eagerServerStreams
       return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
-        const ctx = new ServerCallContext(serverName, path, kind, call);
+        const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
         void stream(call, run(handler, request, ctx), ctx, path, fail);
       });
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
-        const ctx = new ServerCallContext(serverName, path, kind, call);
+        const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
         void stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path, fail);
       };
   }

@@ -1,6 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { describe } from '../address';
-import { knownKeys, nonEmptyString } from '../options';
+import { knownKeys, nonEmptyString, nonNegativeMs } from '../options';
+import { spanEndedWithoutServer } from './process-node';
 import { loadPeer } from '../peer';
 import { loadSdk, sdkInstallCommand } from './sdk';
 
@@ -17,8 +18,12 @@ export interface SpanExporterLike {
 }
 
 export interface InitTracingOptions {
-  /** `service.name` of the spans. Required. */
-  serviceName: string;
+  /**
+   * `service.name` of the spans. Given, it wins over the environment (as the SDK's own options do); omitted,
+   * the standard `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else
+   * `unknown_service:node`. The rest of the resource: see `./resource.ts` (README, "Tracing").
+   */
+  serviceName?: string;
   /**
    * Where spans go. Default: env `OTEL_TRACES_EXPORTER` (the standard variable), else `otlp` (OTLP over
    * HTTP/protobuf; Jaeger ingests it natively since 1.35).
@@ -34,12 +39,18 @@ export interface InitTracingOptions {
    * `OTEL_EXPORTER_JAEGER_ENDPOINT`, else the UDP agent on localhost:6832.
    */
   endpoint?: string;
+  /**
+   * How long ended spans wait in the batch before export, in ms. Default: env `OTEL_BSP_SCHEDULE_DELAY`
+   * (the standard variable), else 5000. Spans still waiting when the process is killed are lost: a short
+   * delay loses less, `forceFlush()` / `shutdown()` on a clean stop lose nothing.
+   */
+  exportDelayMs?: number;
   /** Fraction of root traces sampled (parent-based: a caller's decision is followed). Default 1. */
   sampleRatio?: number;
 }
 
 export interface TracingHandle {
-  /** Exports every span ended so far (the batch processor otherwise waits up to 5 s). */
+  /** Exports every span ended so far (the batch processor otherwise waits up to `exportDelayMs`). */
   forceFlush(): Promise<void>;
   /** Flushes buffered spans, shuts the exporter down and removes the global provider. */
   shutdown(): Promise<void>;
@@ -54,9 +65,10 @@ export interface TracingHandle {
  * @example const tracing = initTracing({ serviceName: 'basis-client' }); … await tracing.shutdown();
  */
 export function initTracing(options: InitTracingOptions): TracingHandle {
-  if (typeof options !== 'object' || options === null) throw new TypeError('initTracing: options with a serviceName are required');
-  knownKeys(options, ['serviceName', 'exporter', 'endpoint', 'sampleRatio'], 'initTracing');
-  const serviceName = nonEmptyString(options.serviceName, 'initTracing: serviceName');
+  if (typeof options !== 'object' || options === null) throw new TypeError('initTracing: an options object is required');
+  knownKeys(options, ['serviceName', 'exporter', 'endpoint', 'exportDelayMs', 'sampleRatio'], 'initTracing');
+  const serviceName = options.serviceName === undefined ? undefined : nonEmptyString(options.serviceName, 'initTracing: serviceName');
+  const delayMs = options.exportDelayMs === undefined ? delayFromEnv() : nonNegativeMs(options.exportDelayMs, 'initTracing: exportDelayMs');
   const ratio = options.sampleRatio ?? 1;
   if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new RangeError(`initTracing: sampleRatio must be in [0, 1], got ${describe(ratio)}`);
   if (options.endpoint !== undefined) {
@@ -73,10 +85,11 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
   const exporter = makeExporter(kind, options.endpoint, sdk.console);
 
   const provider = sdk.newProvider({
-    resource: sdk.resource({ 'service.name': serviceName }),
+    resource: sdk.resource(serviceName),
     // AlwaysOn when everything is sampled: the ratio sampler hashes every trace id for nothing.
     sampler: sdk.parentBased(ratio >= 1 ? sdk.alwaysOn() : sdk.ratio(ratio)),
-    spanProcessors: exporter ? [sdk.batch(exporter)] : [],
+    // The identity processor first: the batch waits for the resource's identity, which it settles.
+    spanProcessors: exporter ? [IDENTITY, sdk.batch(exporter, delayMs)] : [],
   });
   // What NodeTracerProvider.register() did on 2.x; 3.x has no register(), so the same on both lines.
   context.setGlobalContextManager(sdk.contextManager());
@@ -114,6 +127,23 @@ function makeExporter(kind: TracingExporter | SpanExporterLike, endpoint: string
       throw invalidExporter(kind);
   }
 }
+
+/**
+ * `OTEL_BSP_SCHEDULE_DELAY`, else 5000. The SDK's BatchSpanProcessor does not read it (only NodeSDK does);
+ * an invalid value is ignored, as the SDK ignores invalid variables.
+ */
+function delayFromEnv(value: string | undefined = process.env.OTEL_BSP_SCHEDULE_DELAY): number {
+  const ms = value === undefined || value.trim() === '' ? NaN : Number(value);
+  return Number.isFinite(ms) && ms >= 0 ? ms : 5000;
+}
+
+/** Settles the process's identity when a span ends before any keel server started (see `./process-node.ts`). */
+const IDENTITY = {
+  onStart: (): void => undefined,
+  onEnd: spanEndedWithoutServer,
+  forceFlush: (): Promise<void> => Promise.resolve(),
+  shutdown: (): Promise<void> => Promise.resolve(),
+};
 
 const KINDS: readonly unknown[] = ['otlp', 'jaeger', 'console', 'none'];
 const invalidExporter = (kind: unknown): RangeError =>

@@ -1,6 +1,7 @@
 import type { ContextManager, Sampler, TextMapPropagator, TracerProvider } from '@opentelemetry/api';
 import { hasPeer, loadPeer } from '../peer';
 import type { SpanExporterLike } from './init-tracing';
+import { tracingResource } from './resource';
 
 /**
  * The OpenTelemetry SDK the application installed, on either line: 3.x (Node ≥ 22.15) or 2.x (Node 20).
@@ -16,9 +17,10 @@ export interface Sdk {
   parentBased(root: Sampler): Sampler;
   alwaysOn(): Sampler;
   ratio(ratio: number): Sampler;
-  batch(exporter: SpanExporterLike): unknown;
+  batch(exporter: SpanExporterLike, delayMs: number): unknown;
   console(): SpanExporterLike;
-  resource(attributes: Record<string, string>): unknown;
+  /** The process's resource: see `./resource.ts`. */
+  resource(serviceName: string | undefined): unknown;
   contextManager(): ContextManager;
   /** W3C trace context + baggage, and Jaeger's `uber-trace-id` when `@opentelemetry/propagator-jaeger` is installed. */
   propagator(): TextMapPropagator;
@@ -42,7 +44,7 @@ export function loadSdk(): Sdk {
   const t = load<typeof import('@opentelemetry/sdk-trace')>(TRACE);
   const Provider = t.TracerProvider as unknown as new (o: object) => ReturnType<Sdk['newProvider']>;
   const core = load<typeof import('@opentelemetry/core')>('@opentelemetry/core');
-  const { resourceFromAttributes } = load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
+  const resources = load<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
   const { AsyncLocalStorageContextManager } = load<typeof import('@opentelemetry/context-async-hooks')>('@opentelemetry/context-async-hooks');
   return {
     newProvider: (options) => new Provider(options),
@@ -50,9 +52,9 @@ export function loadSdk(): Sdk {
     alwaysOn: () => new t.AlwaysOnSampler(),
     ratio: (ratio) => new t.TraceIdRatioBasedSampler(ratio),
     // An options object, unlike sdk-trace-base's BatchSpanProcessor(exporter).
-    batch: (exporter) => new (t.BatchSpanProcessor as unknown as new (o: unknown) => unknown)({ exporter }),
+    batch: (exporter, delayMs) => new (t.BatchSpanProcessor as unknown as new (o: unknown) => unknown)({ exporter, scheduledDelayMillis: delayMs }),
     console: () => new t.ConsoleSpanExporter() as SpanExporterLike,
-    resource: (attributes) => resourceFromAttributes(attributes),
+    resource: (serviceName) => tracingResource(resources, serviceName),
     contextManager: () => new AsyncLocalStorageContextManager().enable(),
     propagator: () => {
       const propagators: TextMapPropagator[] = [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()];

@@ -12,7 +12,9 @@ import type { RpcNames } from './rpc-names';
  *   `error.type` (the status name) when the call failed.
  * - `dup` (`rpc/dup`, which wins over `rpc`): both. `rpc.method` is in both sets with different values;
  *   it then holds the stable, fully qualified one (the service stays in `rpc.service`).
- * `server.address` / `server.port` are the same in both.
+ * `server.address` / `server.port` are the same in both, and so is `error.type` (the status name, on a span
+ * marked as an error): it is a stable, general attribute (semconv 1.21) that the old RPC conventions did not
+ * list but do not contradict, and it is what an operator filters failures by in any mode.
  */
 export type SemconvMode = 'old' | 'stable' | 'dup';
 
@@ -73,7 +75,7 @@ export function endAttributes(kind: 'client' | 'server', code: number, mode: Sem
   let attributes = cache.get(code);
   if (attributes === undefined) {
     const name = statusName(code);
-    const old = { 'rpc.grpc.status_code': code };
+    const old = { 'rpc.grpc.status_code': code, ...(isErrorStatus(kind, code, 'old') ? { 'error.type': name } : {}) };
     const stable = { 'rpc.response.status_code': name, ...(isErrorStatus(kind, code, 'stable') ? { 'error.type': name } : {}) };
     attributes = Object.freeze(mode === 'old' ? old : mode === 'stable' ? stable : { ...old, ...stable });
     if (cache.size > 1000) cache.clear(); // bounded: codes from other implementations are any number

@@ -33,19 +33,29 @@ interface Span {
   kind: string;
   name: string;
   tags: Record<string, unknown>;
+  /** The process (resource) tags, as Jaeger shows them in the span's Process section. */
+  process: Record<string, unknown>;
+  /** The span's logs (OpenTelemetry events), each as its fields. */
+  logs: Array<Record<string, unknown>>;
 }
+
+type Tag = { key: string; value: unknown };
 
 /** One trace from Jaeger's query API, flattened. */
 async function trace(query: string, traceId: string): Promise<Span[]> {
   const res = await fetch(`http://${query}/api/traces/${traceId}`);
   if (!res.ok) return [];
   const body = (await res.json()) as {
-    data?: Array<{ spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Array<{ key: string; value: unknown }> }>; processes: Record<string, { serviceName: string }> }>;
+    data?: Array<{
+      spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Tag[]; logs?: Array<{ fields: Tag[] }> }>;
+      processes: Record<string, { serviceName: string; tags?: Tag[] }>;
+    }>;
   };
   const t = body.data?.[0];
   if (!t) return [];
+  const byKey = (list: Tag[] | undefined) => Object.fromEntries((list ?? []).map((x) => [x.key, x.value]));
   return t.spans.map((s) => {
-    const tags = Object.fromEntries(s.tags.map((x) => [x.key, x.value]));
+    const tags = byKey(s.tags);
     return {
       id: s.spanID,
       parent: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID,
@@ -53,6 +63,8 @@ async function trace(query: string, traceId: string): Promise<Span[]> {
       kind: String(tags['span.kind']),
       name: s.operationName,
       tags,
+      process: byKey(t.processes[s.processID]?.tags),
+      logs: (s.logs ?? []).map((l) => byKey(l.fields)),
     };
   });
 }
@@ -69,9 +81,10 @@ function chain(spans: Span[]): string[] {
   return out;
 }
 
-async function waitReady(child: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
+/** The node id the child reports when it is ready. */
+async function waitReady(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve(String((m as { id?: unknown }).id)));
     child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready`)));
   });
 }
@@ -85,19 +98,26 @@ describe('traces in a real Jaeger', { skip }, () => {
     await jaeger?.stop();
   });
 
-  const modes: Array<[string, (j: JaegerInfo) => NodeJS.ProcessEnv]> = [
-    ['OTLP (initTracing default)', (j) => ({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://${j.otlpHttp}` })],
-    ['Jaeger Thrift over HTTP (@opentelemetry/exporter-jaeger)', (j) => ({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_ENDPOINT: `http://${j.thriftHttp}/api/traces` })],
+  // Where the resource shows: OTLP makes it the span's Process; the legacy Thrift exporter copies it into
+  // every span's tags (its Process has the service name only).
+  const modes: Array<[string, (j: JaegerInfo) => NodeJS.ProcessEnv, (s: Span) => Record<string, unknown>]> = [
+    ['OTLP (initTracing default)', (j) => ({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://${j.otlpHttp}` }), (s) => s.process],
+    ['Jaeger Thrift over HTTP (@opentelemetry/exporter-jaeger)', (j) => ({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_ENDPOINT: `http://${j.thriftHttp}/api/traces` }),
+      (s) => s.tags],
   ];
-  for (const [mode, tracingEnv] of modes) {
+  for (const [mode, tracingEnv, resourceOf] of modes) {
     it(`holds one trace per call with the client and server spans of every hop — ${mode}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'keel-jaeger-'));
-      const env = { ...process.env, MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: dir, ...tracingEnv(jaeger.info) };
+      // What an operator sets to tag an environment: every process's resource carries it.
+      const env = { ...process.env, MICRO_REGISTRY: 'local', MICRO_REGISTRY_ADDRESS: dir, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e,team=keel',
+        ...tracingEnv(jaeger.info) };
       const basis = fork(join(dist, 'examples', 'basis', 'server.js'), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       const front = fork(join(dist, 'test', 'fixtures', 'front-server.js'), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
       let calls: Call[];
+      let ids: Record<string, string>;
       try {
-        await Promise.all([waitReady(basis), waitReady(front)]);
+        const [basisId, frontId] = await Promise.all([waitReady(basis), waitReady(front)]);
+        ids = { basis: basisId, front: frontId };
         const { stdout } = await run(process.execPath, [join(dist, 'test', 'fixtures', 'trace-client.js'), 'Ann', 'nobody'], { env, timeout: 30_000 });
         calls = JSON.parse(stdout.trim().split('\n').at(-1) as string) as Call[];
       } finally {
@@ -127,6 +147,29 @@ describe('traces in a real Jaeger', { skip }, () => {
         }
         const client = spans.find((s) => s.service === 'trace-client');
         assert.equal(client?.tags['server.address'], '127.0.0.1');
+        for (const span of spans) {
+          const where = `${span.service}/${span.kind} of the ${call.target} ${call.name} trace`;
+          const resource = resourceOf(span);
+          assert.equal(resource['deployment.environment.name'], 'e2e', `${where}: OTEL_RESOURCE_ATTRIBUTES in its process`);
+          assert.equal(resource['team'], 'keel', where);
+          assert.equal(typeof resource['host.name'], 'string', where);
+          // Jaeger's Thrift receiver drops the telemetry.sdk.* tags (it has its own client fields).
+          if (resourceOf(span) === span.process) assert.equal(resource['telemetry.sdk.language'], 'nodejs', where);
+          const served = ids[span.service];
+          // A server process is its node; the client-only process has an instance id of its own.
+          if (served !== undefined) assert.equal(resource['service.instance.id'], served, `${where}: the instance is the node`);
+          else assert.match(String(resource['service.instance.id']), /^[0-9a-f-]{36}$/, where);
+          if (span.kind === 'server') assert.equal(span.tags['keel.node.id'], served, `${where}: which node served`);
+          if (span.kind === 'client' && call.ok) assert.equal(span.tags['keel.node.id'], ids[call.target === 'front' && span.service === 'front' ? 'basis' : call.target], `${where}: the node called`);
+          if (!call.ok) {
+            assert.equal(span.tags['error.type'], 'NOT_FOUND', where);
+            const exception = span.logs.find((l) => l.event === 'exception');
+            assert.match(String(exception?.['exception.message']), /no such person/, `${where}: an exception log`);
+          } else {
+            assert.equal(span.tags['error.type'], undefined, where);
+            assert.equal(span.logs.length, 0, where);
+          }
+        }
       }
     });
   }

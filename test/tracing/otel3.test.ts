@@ -45,7 +45,7 @@ const Echo = { Hello: { path: '/keel.test.Echo/Hello', requestStream: false, res
   client.close();
   await server.stop();
   await traces.shutdown();
-  console.log(JSON.stringify({ reply, traceId, node: process.version }));
+  console.log(JSON.stringify({ reply, traceId, node: process.version, serverId: server.id }));
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
@@ -68,17 +68,17 @@ describe('initTracing on OpenTelemetry SDK 3.x into a real Jaeger', { skip }, ()
     assert.equal(sdk.version, '3.1.1');
     for (const old of ['sdk-trace-base', 'sdk-trace-node']) assert.ok(!existsSync(join(app.dir, 'node_modules', '@opentelemetry', old)), `${old} is in the app`);
     writeFileSync(join(app.dir, 'traced.js'), APP);
-    const out = JSON.parse(app.run(['traced.js', `http://${jaeger.info.otlpHttp}`]).trim().split('\n').at(-1) as string) as { reply: { msg: string }; traceId: string; node: string };
+    const out = JSON.parse(app.run(['traced.js', `http://${jaeger.info.otlpHttp}`]).trim().split('\n').at(-1) as string) as { reply: { msg: string }; traceId: string; node: string; serverId: string };
     t.diagnostic(`Node ${out.node}, @opentelemetry/sdk-trace ${sdk.version}`);
     assert.equal(out.reply.msg, 'hi otel3');
     assert.match(out.traceId, /^[0-9a-f]{32}$/);
 
     type JaegerSpan = { spanID: string; operationName: string; references?: Array<{ spanID: string }>; tags: Array<{ key: string; value: unknown }>; processID: string };
     let spans: JaegerSpan[] = [];
-    let services: Record<string, { serviceName: string }> = {};
+    let services: Record<string, { serviceName: string; tags?: Array<{ key: string; value: unknown }> }> = {};
     await eventually(async () => {
       const res = await fetch(`http://${jaeger.info.query}/api/traces/${out.traceId}`);
-      const body = (await res.json().catch(() => ({}))) as { data?: Array<{ spans: JaegerSpan[]; processes: Record<string, { serviceName: string }> }> };
+      const body = (await res.json().catch(() => ({}))) as { data?: Array<{ spans: JaegerSpan[]; processes: typeof services }> };
       spans = body.data?.[0]?.spans ?? [];
       services = body.data?.[0]?.processes ?? {};
       return spans.length >= 2;
@@ -92,6 +92,11 @@ describe('initTracing on OpenTelemetry SDK 3.x into a real Jaeger', { skip }, ()
     for (const s of [client, server]) {
       assert.equal(s.operationName, 'keel.test.Echo/Hello');
       assert.equal(services[s.processID]?.serviceName, 'otel3-app');
+      // The resource from the 3.x detectors: the node as the instance, the host, the SDK.
+      const process = Object.fromEntries((services[s.processID]?.tags ?? []).map((x) => [x.key, x.value]));
+      assert.equal(process['service.instance.id'], out.serverId);
+      assert.equal(typeof process['host.name'], 'string');
+      assert.equal(process['telemetry.sdk.version'], '3.1.1');
       assert.equal(tags(s)['rpc.system'], 'grpc');
       assert.equal(Number(tags(s)['rpc.grpc.status_code']), 0);
     }

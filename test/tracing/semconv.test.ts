@@ -25,6 +25,9 @@ describe('semantic conventions: the choice (OTEL_SEMCONV_STABILITY_OPT_IN)', () 
 
   it('end attributes and error classification per side and mode', () => {
     assert.deepEqual(endAttributes('client', status.OK, 'old'), { 'rpc.grpc.status_code': 0 });
+    // error.type in every mode, wherever the span is marked as an error (every failure under the old conventions).
+    assert.deepEqual(endAttributes('server', status.NOT_FOUND, 'old'), { 'rpc.grpc.status_code': 5, 'error.type': 'NOT_FOUND' });
+    assert.deepEqual(endAttributes('client', status.UNAVAILABLE, 'old'), { 'rpc.grpc.status_code': 14, 'error.type': 'UNAVAILABLE' });
     assert.deepEqual(endAttributes('client', status.OK, 'stable'), { 'rpc.response.status_code': 'OK' });
     assert.deepEqual(endAttributes('client', status.NOT_FOUND, 'stable'), { 'rpc.response.status_code': 'NOT_FOUND', 'error.type': 'NOT_FOUND' });
     // A server answering NOT_FOUND did its job: no error.type under the stable conventions.
@@ -74,20 +77,23 @@ describe('semantic conventions on real calls', () => {
     const all = exporter.getFinishedSpans();
     assert.equal(all.length, 4);
     const pick = (kind: SpanKind, i: number) => all.filter((x) => x.kind === kind)[i]!;
-    return { port: Number(s.address.split(':')[1]), okClient: pick(SpanKind.CLIENT, 0), okServer: pick(SpanKind.SERVER, 0), failClient: pick(SpanKind.CLIENT, 1), failServer: pick(SpanKind.SERVER, 1) };
+    return { port: Number(s.address.split(':')[1]), nodeId: s.server.id, okClient: pick(SpanKind.CLIENT, 0), okServer: pick(SpanKind.SERVER, 0), failClient: pick(SpanKind.CLIENT, 1), failServer: pick(SpanKind.SERVER, 1) };
   }
 
   it('rpc: only the stable attributes; a NOT_FOUND is an error for the client, not the server', async () => {
-    const { port, okClient, okServer, failClient, failServer } = await spansWith('rpc');
+    const { port, nodeId, okClient, okServer, failClient, failServer } = await spansWith('rpc');
     assert.deepEqual(okClient.attributes, {
-      'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'server.address': '127.0.0.1', 'server.port': port, 'rpc.response.status_code': 'OK',
+      'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'server.address': '127.0.0.1', 'server.port': port, 'keel.node.id': nodeId,
+      'rpc.response.status_code': 'OK',
     });
-    assert.deepEqual(okServer.attributes, { 'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'rpc.response.status_code': 'OK' });
+    assert.deepEqual(okServer.attributes, { 'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'keel.node.id': nodeId, 'rpc.response.status_code': 'OK' });
     assert.equal(failClient.attributes['error.type'], 'NOT_FOUND');
     assert.equal(failClient.attributes['rpc.response.status_code'], 'NOT_FOUND');
     assert.equal(failClient.status.code, SpanStatusCode.ERROR);
-    assert.deepEqual(failServer.attributes, { 'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'rpc.response.status_code': 'NOT_FOUND' });
+    assert.deepEqual(failClient.events.map((e) => [e.name, e.attributes?.['exception.message']]), [['exception', '5 NOT_FOUND: no such user']]);
+    assert.deepEqual(failServer.attributes, { 'rpc.system.name': 'grpc', 'rpc.method': 'basis.Basis/Hello', 'keel.node.id': nodeId, 'rpc.response.status_code': 'NOT_FOUND' });
     assert.equal(failServer.status.code, SpanStatusCode.UNSET);
+    assert.equal(failServer.events.length, 0, 'no exception event on a span that is not an error');
   });
 
   it('rpc/dup: both sets (rpc.method fully qualified), and every failure an error as before', async () => {
@@ -99,5 +105,8 @@ describe('semantic conventions on real calls', () => {
     assert.equal(failServer.attributes['rpc.grpc.status_code'], status.NOT_FOUND);
     assert.equal(failServer.attributes['rpc.response.status_code'], 'NOT_FOUND');
     assert.equal(failServer.status.code, SpanStatusCode.ERROR);
+    assert.equal(failServer.attributes['error.type'], 'NOT_FOUND');
+    assert.deepEqual(failServer.events.map((e) => [e.name, e.attributes?.['exception.type'], e.attributes?.['exception.message']]),
+      [['exception', 'Error', 'no such user']]);
   });
 });

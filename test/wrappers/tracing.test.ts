@@ -45,9 +45,10 @@ describe('tracing()', () => {
     const port = Number(s.address.split(':')[1]);
     assert.deepEqual(client.attributes, {
       'rpc.system': 'grpc', 'rpc.service': 'basis.Basis', 'rpc.method': 'Hello',
-      'server.address': '127.0.0.1', 'server.port': port, 'rpc.grpc.status_code': 0,
+      'server.address': '127.0.0.1', 'server.port': port, 'keel.node.id': s.id, 'rpc.grpc.status_code': 0,
     });
     assert.equal(server.attributes['rpc.grpc.status_code'], 0);
+    assert.equal(server.attributes['keel.node.id'], s.id, 'the node that served');
     assert.equal(server.spanContext().traceId, client.spanContext().traceId);
     assert.equal(server.parentSpanContext?.spanId, client.spanContext().spanId);
     assert.equal(client.resource.attributes['service.name'], 'keel-test');
@@ -157,6 +158,8 @@ describe('tracing()', () => {
     assert.throws(() => initTracing({ serviceName: 's', exporter: 'zipkin' as never }), { name: 'RangeError', message: /exporter/ });
     assert.throws(() => initTracing({ serviceName: 's', sampleRatio: 2 }), { name: 'RangeError', message: /sampleRatio/ });
     assert.throws(() => initTracing({ serviceName: 's', endpoint: 'not a url' }), { name: 'TypeError', message: /endpoint/ });
+    assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: -1 }), { name: 'RangeError', message: /exportDelayMs/ });
+    assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: '5' as never }), { name: 'TypeError', message: /exportDelayMs/ });
     assert.throws(() => tracing({ tracer: 1, x: 2 } as never), { name: 'TypeError', message: /unknown option "x"/ });
   });
 });
