@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe } from '../address';
 import { knownKeys, positiveMs } from '../options';
 import { NodeFiles } from './local/node-files';
+import { judgeable, ownerIsGone, thisProcess } from './local/owner';
 import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
@@ -36,6 +37,12 @@ export interface LocalRegistryOptions {
 /** Debounce for bursts of file events: one rescan for many writes. */
 const EVENT_DEBOUNCE_MS = 15;
 const FALLBACK_POLL_MS = 100;
+/**
+ * How often a watcher looks again while a live node's process runs on this host: a killed process cannot
+ * deregister, and only a scan sees that its pid is gone (a readdir, an lstat per file and a /proc read per
+ * node: unchanged files are not re-read).
+ */
+const LIVENESS_MS = 250;
 
 /**
  * File-system-safe name. A leading dot is escaped too: `.` and `..` must not become path components,
@@ -84,8 +91,11 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
 
   const serviceDir = (name: string): string => join(root, encode(name));
 
-  /** Reads the live nodes of a service, sweeping long-expired files; also returns the next expiry. */
-  async function scan(name: string): Promise<{ nodes: ServiceNode[]; nextExpiry: number }> {
+  /**
+   * Reads the live nodes of a service, sweeping long-expired files; also returns the next expiry, and whether
+   * a live node's process runs on this host (then watchers look again every LIVENESS_MS, to see it die).
+   */
+  async function scan(name: string): Promise<{ nodes: ServiceNode[]; nextExpiry: number; local?: boolean }> {
     const dir = serviceDir(name);
     let names: string[];
     try {
@@ -102,16 +112,19 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       ...names.filter((file) => file.startsWith('.')).map((file) => sweepTemp(join(dir, file), now)),
     ]);
     const sweeps: Promise<void>[] = [];
-    for (const { node, expiresAt, path } of records) {
-      if (expiresAt > now) {
+    let local = false;
+    for (const { node, expiresAt, path, owner } of records) {
+      // A node whose process is gone (killed: no deregistration) leaves at the next scan, not at its TTL.
+      if (expiresAt > now && (owner === undefined || !ownerIsGone(owner))) {
         nodes.push(node);
+        local ||= owner !== undefined && judgeable(owner);
         nextExpiry = Math.min(nextExpiry, expiresAt);
       } else if (now - expiresAt > sweepAfterMs) {
         sweeps.push(unlink(path).catch(() => undefined));
       }
     }
     await Promise.all(sweeps);
-    return { nodes, nextExpiry };
+    return { nodes, nextExpiry, local };
   }
 
   // A writer that crashed between write and rename leaves a temp file behind.
@@ -172,9 +185,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
       this.scanning = true;
       let next = this.pollMs;
       try {
-        const { nodes, nextExpiry } = await scan(this.name);
+        const { nodes, nextExpiry, local } = await scan(this.name);
         if (!this.stopped) hub.publish(this.name, nodes);
-        next = Math.min(next, Math.max(1, nextExpiry - clock.now() + 1));
+        next = Math.min(next, Math.max(1, nextExpiry - clock.now() + 1), local ? LIVENESS_MS : Infinity);
       } catch {
         // The directory could not be read: keep the last list (registry contract) and try again later.
       } finally {
@@ -199,7 +212,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     const dir = serviceDir(node.name);
     const file = join(dir, `${encode(node.id)}.json`);
     const temp = join(dir, `.${encode(node.id)}.${process.pid}.${seq++}.tmp`);
-    const body = JSON.stringify({ node, expiresAt });
+    const body = JSON.stringify({ node, expiresAt, owner: thisProcess() });
     try {
       await writeFile(temp, body);
     } catch (err) {

@@ -59,7 +59,7 @@ async function warm(call: () => Promise<{ msg: string }>, members: readonly Memb
 
 describe(`chaos (${FULL ? 'full' : 'short'}): 3 server processes, a client at ${RATE} calls/s, the recommended stack`, () => {
   for (const idempotent of [true, false]) {
-  it(`kill -9 one of three${idempotent ? '' : ', Hello treated as not idempotent'}: no failed call, no call to the dead node 1 s after the kill but one probe per sleep window`, async () => {
+  it(`kill -9 one of three${idempotent ? '' : ', Hello treated as not idempotent'}: no failed call, no call to the dead node later than 1 s after the kill`, async () => {
     const { fleet, members } = await fleetOf(3);
     const log: AttemptRecord[] = [];
     // Not idempotent: only attempts that never reached a server are retried; a call in flight on the node
@@ -82,12 +82,13 @@ describe(`chaos (${FULL ? 'full' : 'short'}): 3 server processes, a client at ${
     const late = toDead.filter((a) => a.t > killedAt + 1000);
     const retries = log.length - outcomes.length;
     report(`kill -9 1 of 3${idempotent ? '' : ' (not idempotent)'}: ${outcomes.length} calls, ${failed} failed (${pct(failed, outcomes.length)}) ${describeErrors(outcomes)}; ` +
-      `${toDead.length} attempts to the dead node after the kill, ${late.length} later than 1 s (half-open probes, each retried); ` +
+      `${toDead.length} attempts to the dead node after the kill, ${late.length} later than 1 s; ` +
       `${retries} retries; p50 ${quantile(outcomes, 0.5)} ms, p99 ${quantile(outcomes, 0.99)} ms`);
     if (idempotent) assert.ok(failed <= outcomes.length * 0.001, `${failed} failed calls`);
     // Not idempotent: only the calls already sent to the node when it died may fail (a handful at this rate).
     else assert.ok(failed <= 5 && failures(outcomes).every((o) => (o.error as { code?: number }).code === 14), describeErrors(outcomes));
-    assert.ok(late.length <= Math.ceil((runMs - killAtMs) / SLEEP_WINDOW_MS), `${late.length} attempts to the dead node later than 1 s after the kill`);
+    // The local registry sees the killed process's pid gone within ~250 ms, so the node leaves every list.
+    assert.equal(late.length, 0, `${late.length} attempts to the dead node later than 1 s after the kill`);
   });
   }
 

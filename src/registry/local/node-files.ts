@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import type { ServiceNode } from '../registry';
 import { copyNode, validateNode } from '../validate-node';
 import { kindOf, readNodeFile, tooBig } from './node-file';
+import { ownerOf, type Owner } from './owner';
 
 /** A node file's content: the node and when it expires (epoch ms). */
 export interface NodeRecord {
   readonly path: string;
   readonly node: ServiceNode;
   readonly expiresAt: number;
+  /** The process that wrote it, when the file says (see owner.ts). */
+  readonly owner: Owner | undefined;
 }
 
 type Outcome = { record: NodeRecord } | { bad: string } | { gone: true };
@@ -92,7 +95,7 @@ export class NodeFiles {
 }
 
 function parse(path: string, text: string, bad: (why: string) => Outcome): Outcome {
-  let value: { node?: unknown; expiresAt?: unknown };
+  let value: { node?: unknown; expiresAt?: unknown; owner?: unknown };
   try {
     value = JSON.parse(text) as typeof value;
   } catch (err) {
@@ -105,5 +108,5 @@ function parse(path: string, text: string, bad: (why: string) => Outcome): Outco
   } catch (err) {
     return bad((err as Error).message);
   }
-  return { record: { path, node: copyNode(value.node as ServiceNode), expiresAt: value.expiresAt } };
+  return { record: { path, node: copyNode(value.node as ServiceNode), expiresAt: value.expiresAt, owner: ownerOf(value.owner) } };
 }
