@@ -90,7 +90,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       name: node.name,
       address: host,
       port,
-      tags: encodeTags(node.metadata, node.version),
+      tags: encodeTags(node.metadata, node.version, node.endpoints),
       meta: consulMeta(node.metadata),
       check: { ttl: goDuration(ttlMs), deregistercriticalserviceafter: goDuration(Math.max(ttlMs, 60_000) + 5000) },
       timeout: requestTimeoutMs,
