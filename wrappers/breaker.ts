@@ -42,7 +42,9 @@ export interface CircuitChange {
 
 export interface BreakerWrapper extends Wrapper {
   /** Every circuit's state and window counts now. */
-  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number }>;
+  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number;
+    /** Transitions into each state since the circuit was created. */
+    entered: Readonly<Record<CircuitState, number>> }>;
 }
 
 const ROLLING_BUCKETS = 10;

@@ -85,13 +85,17 @@ export class Circuit {
   }
 
   /** The window's requests and failures, for metrics and dashboards. */
-  stats(now: number): { state: CircuitState; requests: number; failures: number } {
-    return { state: this.state, ...this.counts.totals(now) };
+  stats(now: number): { state: CircuitState; requests: number; failures: number; entered: Readonly<Record<CircuitState, number>> } {
+    return { state: this.state, ...this.counts.totals(now), entered: { ...this.entered } };
   }
+
+  /** How often the circuit has moved into each state, for the transitions metric. */
+  private readonly entered: Record<CircuitState, number> = { closed: 0, open: 0, 'half-open': 0 };
 
   private move(to: CircuitState, now: number): void {
     const from = this.state;
     this.state = to;
+    this.entered[to]++;
     this.onChange?.(from, to, now);
   }
 }

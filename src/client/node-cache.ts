@@ -1,5 +1,6 @@
 import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
+import { noteKnownNodes } from '../metrics/registry-state';
 import { grpcNodes } from './grpc-nodes';
 import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './limbo';
 
@@ -81,11 +82,13 @@ export class NodeCache {
   private apply(nodes: readonly ServiceNode[]): void {
     if (this.closed) return;
     this.nodes = Object.freeze(nodes.slice());
+    noteKnownNodes(this, this.service, this.nodes);
     this.onChange(this.nodes);
   }
 
   close(): void {
     this.closed = true;
+    noteKnownNodes(this, this.service, undefined);
     this.limbo?.end();
     this.unwatch?.();
     this.unwatch = undefined;
