@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { createNoopMeter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
@@ -81,6 +82,8 @@ export async function pipeline(job: PipelineJob): Promise<PipelineRow[]> {
   // metrics(): the metrics SDK aggregating into a Prometheus reader that nobody scrapes (no server started).
   const meterProvider = new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] });
   const meter = meterProvider.getMeter('keel');
+  // keel's own part: the same wrapper recording into the API's no-op meter.
+  rows.push(await measure('metrics (no-op meter)', through(wrapClient(metrics({ meter: createNoopMeter() }))), ms));
   rows.push(await measure('metrics', through(wrapClient(metrics({ meter }))), ms));
   rows.push(await measure('none c=64', through(undefined), ms, 64));
   rows.push(await measure('metrics c=64', through(wrapClient(metrics({ meter }))), ms, 64));
