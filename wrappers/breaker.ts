@@ -170,7 +170,8 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       for (const table of scope === 'endpoint' ? [byEndpoint] : [byNode]) {
         for (const inner of table.values()) {
           for (const e of inner.values()) {
-            rows.push({ service: e.service, ...(e.method ? { method: e.method } : {}), ...(e.node ? { node: e.node.id } : {}), ...e.circuit.stats(now) });
+            rows.push({ service: e.service, ...(e.method ? { method: e.method } : {}), ...(e.node ? { node: e.node.id } : {}), ...e.circuit.stats(now),
+              entered: e.circuit.transitions() });
           }
         }
       }

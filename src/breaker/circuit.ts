@@ -85,11 +85,15 @@ export class Circuit {
   }
 
   /** The window's requests and failures, for metrics and dashboards. */
-  stats(now: number): { state: CircuitState; requests: number; failures: number; entered: Readonly<Record<CircuitState, number>> } {
-    return { state: this.state, ...this.counts.totals(now), entered: { ...this.entered } };
+  stats(now: number): { state: CircuitState; requests: number; failures: number } {
+    return { state: this.state, ...this.counts.totals(now) };
   }
 
   /** How often the circuit has moved into each state, for the transitions metric. */
+  transitions(): Readonly<Record<CircuitState, number>> {
+    return { ...this.entered };
+  }
+
   private readonly entered: Record<CircuitState, number> = { closed: 0, open: 0, 'half-open': 0 };
 
   private move(to: CircuitState, now: number): void {
