@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import { createNoopMeter } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
-  breaker, initTracing, rateLimit, roundRobin, runCall, tracing, wrapClient, type Call, type ClientWrapper, type ServiceNode,
+  breaker, initTracing, metrics, rateLimit, roundRobin, runCall, tracing, wrapClient, type Call, type ClientWrapper, type ServiceNode,
 } from '../src/index';
 import type { ClientContext } from '../src/client/context';
 import { fakeContext, helloInfo } from './micro';
@@ -31,15 +34,19 @@ const terminal: Call = (_request, ctx) => {
   return Promise.resolve(RESPONSE);
 };
 
-async function measure(name: string, call: (request: unknown) => Promise<unknown>, maxMs: number): Promise<PipelineRow> {
+/** `concurrency` callers, each awaiting its calls one after the other (c=64: 64 calls in flight at once). */
+async function measure(name: string, call: (request: unknown) => Promise<unknown>, maxMs: number, concurrency = 1): Promise<PipelineRow> {
   const maxCalls = 2_000_000;
   const loop = async (ms: number): Promise<number> => {
     const end = performance.now() + ms;
     let n = 0;
-    while (n < maxCalls && performance.now() < end) {
-      for (let i = 0; i < 100; i++) await call(null);
-      n += 100;
-    }
+    const worker = async (): Promise<void> => {
+      while (n < maxCalls && performance.now() < end) {
+        for (let i = 0; i < 100; i++) await call(null);
+        n += 100;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
     return n;
   };
   await loop(Math.min(100, maxMs / 3));
@@ -61,7 +68,8 @@ const through = (wrap: ClientWrapper | undefined): ((request: unknown) => Promis
  * What keel's wrappers cost per call, apart from grpc-js and the network: each stack over a terminal
  * that picks a node and answers at once. Stacks without tracing go first; then the OpenTelemetry SDK is
  * started (it puts an async hook on every promise in the process) and the rest follow, with the bare
- * pipeline again to show what the SDK alone costs.
+ * pipeline again to show what the SDK alone costs. `metrics` runs with the OpenTelemetry metrics SDK (a
+ * Prometheus reader, not scraped); the `c=64` rows keep 64 calls in flight (compare them with each other).
  */
 export async function pipeline(job: PipelineJob): Promise<PipelineRow[]> {
   const rows: PipelineRow[] = [];
@@ -71,6 +79,15 @@ export async function pipeline(job: PipelineJob): Promise<PipelineRow[]> {
   rows.push(await measure('rateLimit', through(wrapClient(rateLimit(PIPELINE_RATE))), ms));
   rows.push(await measure('breaker', through(wrapClient(breaker())), ms));
   rows.push(await measure('full-notrace', through(wrapClient(roundRobin(), rateLimit(PIPELINE_RATE), breaker())), ms));
+  // metrics(): the metrics SDK aggregating into a Prometheus reader that nobody scrapes (no server started).
+  const meterProvider = new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] });
+  const meter = meterProvider.getMeter('keel');
+  // keel's own part: the same wrapper recording into the API's no-op meter.
+  rows.push(await measure('metrics (no-op meter)', through(wrapClient(metrics({ meter: createNoopMeter() }))), ms));
+  rows.push(await measure('metrics', through(wrapClient(metrics({ meter }))), ms));
+  rows.push(await measure('none c=64', through(undefined), ms, 64));
+  rows.push(await measure('metrics c=64', through(wrapClient(metrics({ meter }))), ms, 64));
+  await meterProvider.shutdown();
   const sdk = initTracing({ serviceName: 'bench-pipeline', exporter: noopExporter });
   rows.push(await measure('none (OTel SDK started)', through(undefined), ms));
   rows.push(await measure('tracing', through(wrapClient(tracing())), ms));

@@ -83,10 +83,11 @@ export function renderMarkdown(results: Results): string {
   }
   if (results.pipeline) {
     const base = results.pipeline.find((r) => r.name === 'none');
+    const base64 = results.pipeline.find((r) => r.name === 'none c=64');
     out.push('## Wrapper cost without the network', '',
-      'Each wrapper stack over a terminal that picks a node and answers at once (no grpc-js, no socket), one call at a time, in one process: what the wrappers themselves cost per call. The OpenTelemetry SDK (BatchSpanProcessor, no-op exporter, 100% sampled) is started before the rows from `none (OTel SDK started)` on. `rateLimit` runs at 1e9/s here: it decides on every call but never holds one back.', '',
+      'Each wrapper stack over a terminal that picks a node and answers at once (no grpc-js, no socket), one call at a time (rows ending `c=64`: 64 in flight, compared with `none c=64`), in one process: what the wrappers themselves cost per call. `metrics` records into the OpenTelemetry metrics SDK (a Prometheus reader, not scraped). The OpenTelemetry SDK (BatchSpanProcessor, no-op exporter, 100% sampled) is started before the rows from `none (OTel SDK started)` on. `rateLimit` runs at 1e9/s here: it decides on every call but never holds one back.', '',
       table(['stack', 'ns/call', 'CPU ns/call', 'added ns/call (vs none)', 'calls'], results.pipeline.map((r) => [
-        r.name, fixed(r.nsPerCall, 0), fixed(r.cpuNsPerCall, 0), delta(r.nsPerCall, base?.nsPerCall), int(r.calls)])), '');
+        r.name, fixed(r.nsPerCall, 0), fixed(r.cpuNsPerCall, 0), delta(r.nsPerCall, (r.name.endsWith(' c=64') ? base64 : base)?.nsPerCall), int(r.calls)])), '');
   }
   if (results.streams) out.push(...streamsReport(results.streams, plan), '');
   if (results.ghz) out.push(...ghzSection(results), '');

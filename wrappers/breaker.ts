@@ -54,7 +54,9 @@ export interface CircuitChange {
 
 export interface BreakerWrapper extends Wrapper {
   /** Every circuit's state and window counts now. */
-  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number }>;
+  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number;
+    /** Transitions into each state since the circuit was created. */
+    entered: Readonly<Record<CircuitState, number>> }>;
 }
 
 const ROLLING_BUCKETS = 10;
@@ -211,7 +213,8 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       for (const table of scope === 'endpoint' ? [byEndpoint] : [byNode]) {
         for (const inner of table.values()) {
           for (const e of inner.values()) {
-            rows.push({ service: e.service, ...(e.method ? { method: e.method } : {}), ...(e.node ? { node: e.node.id } : {}), ...e.circuit.stats(now) });
+            rows.push({ service: e.service, ...(e.method ? { method: e.method } : {}), ...(e.node ? { node: e.node.id } : {}), ...e.circuit.stats(now),
+              entered: e.circuit.transitions() });
           }
         }
       }

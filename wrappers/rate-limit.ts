@@ -1,3 +1,4 @@
+import { counting, type LimitStats } from '../src/limit/limit-stats';
 import type { Wrapper } from '../src/call';
 import { cancelled as cancelledBy, keelError, type KeelError } from '../src/errors';
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
@@ -44,6 +45,8 @@ export interface RateLimitOptions {
 export interface RateLimitWrapper extends Wrapper {
   /** Closes the Redis connection keel opened; later calls are limited per process. A no-op without `redis`. */
   close(): Promise<void>;
+  /** Calls admitted, refused and waiting so far, and the time spent waiting: what `resilienceMetrics` reports. */
+  stats(): LimitStats;
 }
 
 interface Deadlined {
@@ -104,7 +107,9 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
       throw late();
     }
   };
-  const admit = shared === undefined ? local : sharedAdmit(shared, wait, limited, local, minRemainingMs, stillInTime);
+  const stats: LimitStats = { admitted: 0, refused: 0, waiting: 0, waitedMs: 0 };
+  const admit = counting(shared === undefined ? local : sharedAdmit(shared, wait, limited, local, minRemainingMs, stillInTime),
+    stats, () => clock.now());
   const lateClient = (): KeelError => keelError('deadline',
     `the rate limit (${ratePerSecond}/s) would hold the call past its deadline`);
 
@@ -119,6 +124,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
       return waiting === undefined ? next(request, ctx) : waiting.then(() => next(request, ctx));
     },
     close: async () => shared?.close(),
+    stats: () => ({ ...stats }),
   };
 }
 

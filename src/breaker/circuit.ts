@@ -100,9 +100,17 @@ export class Circuit {
     return { state: this.state, ...this.counts.totals(now) };
   }
 
+  /** How often the circuit has moved into each state, for the transitions metric. */
+  transitions(): Readonly<Record<CircuitState, number>> {
+    return { ...this.entered };
+  }
+
+  private readonly entered: Record<CircuitState, number> = { closed: 0, open: 0, 'half-open': 0 };
+
   private move(to: CircuitState, now: number): void {
     const from = this.state;
     this.state = to;
+    this.entered[to]++;
     this.onChange?.(from, to, now);
   }
 }

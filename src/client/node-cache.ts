@@ -1,5 +1,7 @@
 import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
+import { noteKnownNodes } from '../metrics/registry-state';
+import { grpcNodes } from './grpc-nodes';
 import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './limbo';
 
 /**
@@ -8,6 +10,7 @@ import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './limbo';
  * each call asks the registry again (one lookup at a time), so a call fails at once rather than hangs.
  * When a watch that listed nodes suddenly lists none, the last nodes stay in use while they still accept
  * connections (probed every 500 ms, for at most 30 s) or until the registry lists nodes again: see `Limbo`.
+ * Nodes that speak another protocol (go-micro's `mucp`) are never listed: see `grpcNodes`.
  */
 export class NodeCache {
   private nodes: readonly ServiceNode[] = [];
@@ -33,13 +36,13 @@ export class NodeCache {
     if (this.closed) throw keelError('closed', 'the client was closed');
     if (this.unwatch === undefined) {
       try {
-        this.unwatch = this.registry.watch(this.service, (nodes) => this.watched(nodes));
+        this.unwatch = this.registry.watch(this.service, (nodes) => this.watched(grpcNodes(nodes)));
       } catch {
         // A watch that cannot start is retried on the next lookup; getService below may still answer.
       }
     }
     try {
-      const nodes = await this.registry.getService(this.service);
+      const nodes = grpcNodes(await this.registry.getService(this.service));
       // A watch event may have arrived during the lookup; a non-empty list from either is good.
       if (nodes.length > 0 || this.nodes.length === 0) this.set(nodes);
     } catch (err) {
@@ -79,11 +82,13 @@ export class NodeCache {
   private apply(nodes: readonly ServiceNode[]): void {
     if (this.closed) return;
     this.nodes = Object.freeze(nodes.slice());
+    noteKnownNodes(this, this.service, this.nodes);
     this.onChange(this.nodes);
   }
 
   close(): void {
     this.closed = true;
+    noteKnownNodes(this, this.service, undefined);
     this.limbo?.end();
     this.unwatch?.();
     this.unwatch = undefined;

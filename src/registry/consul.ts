@@ -7,6 +7,7 @@ import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 import { backgroundAgent } from './consul/background-agent';
+import { noteWatchError } from '../metrics/registry-state';
 import { BlockingWatch } from './consul/blocking-watch';
 import { nodesOf } from './consul/entries';
 import { encodeTags, goDuration } from './consul/go-micro-tags';
@@ -90,7 +91,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       name: node.name,
       address: host,
       port,
-      tags: encodeTags(node.metadata, node.version),
+      tags: encodeTags(node.metadata, node.version, node.endpoints),
       meta: consulMeta(node.metadata),
       check: { ttl: goDuration(ttlMs), deregistercriticalserviceafter: goDuration(Math.max(ttlMs, 60_000) + 5000) },
       timeout: requestTimeoutMs,
@@ -160,6 +161,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
         backoffMaxMs,
         minIntervalMs: 50,
         onResult: (body) => hub.publish(name, nodesOf(body, name)),
+        onError: () => noteWatchError('consul', name),
         query: (index, signal) => blockingQuery(name, index, signal),
       })), () => {
         watches.get(name)?.stop();

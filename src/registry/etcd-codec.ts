@@ -1,4 +1,5 @@
 import type { ServiceNode } from './registry';
+import { goEndpoints } from './go-micro-endpoints';
 import { parseNode } from './validate-node';
 
 /**
@@ -9,9 +10,9 @@ import { parseNode } from './validate-node';
  *   `servicePath(name) + "/"`.
  * - value: Go `json.Marshal` of a `registry.Service` holding exactly this one node:
  *   `{"name","version","metadata","endpoints","nodes":[{"metadata","id","address"}]}` (Go's field order;
- *   map keys sorted; `<`, `>`, `&`, U+2028/9 escaped as Go does). keel has no service metadata and does
- *   not describe endpoints: both are `null`, which is what go-micro itself writes for a nil map/slice, so
- *   the value is byte-identical to go-micro's `Register` of `Service{Name, Version, Nodes: [node]}`.
+ *   map keys sorted; `<`, `>`, `&`, U+2028/9 escaped as Go does). keel has no service metadata (`null`, what
+ *   Go writes for a nil map); `endpoints` are the node's (see `goEndpoint`), `null` when it has none, so the
+ *   value is byte-identical to go-micro's `Register` of `Service{Name, Version, Endpoints, Nodes: [node]}`.
  */
 
 /** go-micro's default prefix. */
@@ -29,7 +30,7 @@ export function serviceKeyPrefix(prefix: string, name: string): string {
 
 /** The value go-micro writes for a node, byte for byte. */
 export function encodeNode(node: ServiceNode): string {
-  return `{"name":${goString(node.name)},"version":${goString(node.version)},"metadata":null,"endpoints":null,` +
+  return `{"name":${goString(node.name)},"version":${goString(node.version)},"metadata":null,"endpoints":${goEndpoints(node.endpoints)},` +
     `"nodes":[{"metadata":${goMap(node.metadata)},"id":${goString(node.id)},"address":${goString(node.address)}}]}`;
 }
 
@@ -87,7 +88,7 @@ export function goClean(path: string): string {
 }
 
 /** A map as Go's encoding/json writes it: keys sorted by their UTF-8 bytes. */
-function goMap(map: Readonly<Record<string, string>>): string {
+export function goMap(map: Readonly<Record<string, string>>): string {
   const keys = Object.keys(map).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return `{${keys.map((k) => `${goString(k)}:${goString(map[k] as string)}`).join(',')}}`;
 }

@@ -7,6 +7,7 @@ import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } f
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
+import { noteWatchError } from '../metrics/registry-state';
 import { loadPeer } from '../peer';
 
 export interface EtcdRegistryOptions {
@@ -154,6 +155,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
         },
         () => {
           again = false; // etcd failed: watchers keep their list, and we try again later
+          noteWatchError('etcd', name);
           if (!stopped) relist.schedule(resync);
         },
       ).finally(() => {
@@ -172,7 +174,11 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
       w.on('put', resync).on('delete', resync);
       // etcd3 reconnects a lost stream itself ('disconnected', then 'connected'). An 'error' means etcd
       // cancelled this watch (e.g. its revision was compacted while we were away) and etcd3 dropped it.
-      w.on('error', () => !stopped && rewatch.schedule(watch));
+      w.on('error', () => {
+        if (stopped) return;
+        noteWatchError('etcd', name);
+        rewatch.schedule(watch);
+      });
     };
     watch();
     watches.set(name, () => {

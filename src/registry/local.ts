@@ -7,7 +7,7 @@ import { NodeFiles } from './local/node-files';
 import { judgeable, ownerIsGone, thisProcess } from './local/owner';
 import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
+import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 
 export interface LocalRegistryOptions {
@@ -212,7 +212,8 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     const dir = serviceDir(node.name);
     const file = join(dir, `${encode(node.id)}.json`);
     const temp = join(dir, `.${encode(node.id)}.${process.pid}.${seq++}.tmp`);
-    const body = JSON.stringify({ node, expiresAt, owner: thisProcess() });
+    // copyNode: the fields keel reads back (endpoints are for go-micro readers, which have no local registry).
+    const body = JSON.stringify({ node: copyNode(node), expiresAt, owner: thisProcess() });
     try {
       await writeFile(temp, body);
     } catch (err) {

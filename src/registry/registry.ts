@@ -8,6 +8,27 @@ export interface ServiceNode {
   /** `host:port` (IPv6 hosts in brackets: `[::1]:50051`). */
   readonly address: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * What the node serves, as go-micro describes it (`registry.Endpoint`): written by the Consul (`e-` tags)
+   * and etcd registries so go-micro's `selector.FilterEndpoint` finds keel nodes; servers fill it in,
+   * registries do not read it back. Default: none.
+   */
+  readonly endpoints?: readonly Endpoint[];
+}
+
+/** go-micro's `registry.Endpoint`: `Service.Method`, its message shapes, `{ stream: 'true' }` for streams. */
+export interface Endpoint {
+  readonly name: string;
+  readonly request: EndpointValue | null;
+  readonly response: EndpointValue | null;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** go-micro's `registry.Value`: a Go type name and, for structs, its fields (three levels deep at most). */
+export interface EndpointValue {
+  readonly name: string;
+  readonly type: string;
+  readonly values: readonly EndpointValue[] | null;
 }
 
 export interface RegisterOptions {

@@ -10,7 +10,9 @@ import { serverCredentials, type ServerTlsOptions } from '../tls';
 import type { Implementation } from '../typing';
 import { advertiseHost } from './advertise';
 import { eagerServerStreams } from './eager-server-stream';
+import { endpointsOf } from './endpoints';
 import { goMicroPath } from './go-micro-paths';
+import { nodeMetadata } from './node-metadata';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
 import { stopOnSignals } from './signals';
@@ -34,7 +36,10 @@ export interface ServerOptions extends SurfaceOptions {
   registerTtlMs?: number;
   /** How often the registration is refreshed; must be below the TTL. Default 10000. */
   registerIntervalMs?: number;
-  /** Registered with the node. */
+  /**
+   * Registered with the node, over go-micro's standard keys (`protocol`, `server`, `transport`: `grpc`;
+   * `registry`: the registry's kind; `broker`: `none`), which these override.
+   */
   metadata?: Record<string, string>;
   /** Handler wrappers, from `wrapHandler(...)`. */
   wrap?: HandlerWrapper;
@@ -113,6 +118,7 @@ export function createServer(options: ServerOptions): KeelServer {
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;
   let unlisten: (() => void) | undefined;
+  const served: MethodDefinition<unknown, unknown>[] = [];
 
   const server: KeelServer = {
     id,
@@ -125,6 +131,7 @@ export function createServer(options: ServerOptions): KeelServer {
       const handlers = adapt({ name, id }, def, implementation as Implementation, options.wrap, surface);
       const service = surface.addService(serviceOf(def, 'addService: def'));
       grpcServer.addService(eagerServerStreams(service), handlers);
+      for (const key of Object.keys(handlers)) served.push(service[key] as MethodDefinition<unknown, unknown>);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
       for (const [key, handler] of Object.entries(handlers)) {
         const method = service[key] as MethodDefinition<unknown, unknown>;
@@ -144,7 +151,7 @@ export function createServer(options: ServerOptions): KeelServer {
             (err, bound) => (err ? reject(err) : resolve(bound))));
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
         surface.listening(id, address);
-        const node: ServiceNode = { id, name, version, address, metadata };
+        const node: ServiceNode = { id, name, version, address, metadata: nodeMetadata(registry.kind, metadata), endpoints: endpointsOf(served) };
         serverStarted(node); // the tracing resource's service.instance.id (see src/tracing/process-node.ts)
         const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
         try {

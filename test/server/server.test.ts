@@ -7,11 +7,13 @@ import { Basis, eventually, startBasis } from '../support/basis';
 describe('createServer', () => {
   it('registers a node on start and deregisters it on stop', async () => {
     const registry = memoryRegistry();
-    const s = await startBasis(registry, { version: '1.2.3', metadata: { zone: 'eu' } });
+    const s = await startBasis(registry, { version: '1.2.3', metadata: { zone: 'eu', server: 'keel' } });
     assert.match(s.id, /^basis-[0-9a-f-]{36}$/);
     assert.match(s.address, /^127\.0\.0\.1:\d+$/);
     assert.deepEqual(await registry.getService('basis'), [
-      { id: s.id, name: 'basis', version: '1.2.3', address: s.address, metadata: { zone: 'eu' } },
+      // go-micro's standard keys, under the user's (`server` overridden here).
+      { id: s.id, name: 'basis', version: '1.2.3', address: s.address,
+        metadata: { broker: 'none', protocol: 'grpc', registry: 'memory', server: 'keel', transport: 'grpc', zone: 'eu' } },
     ]);
     await s.server.stop();
     assert.deepEqual(await registry.getService('basis'), []);

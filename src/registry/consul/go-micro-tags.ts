@@ -1,11 +1,13 @@
 import { deflateSync, inflateSync } from 'node:zlib';
+import { goEndpoint } from '../go-micro-endpoints';
+import type { Endpoint } from '../registry';
 
 /**
  * go-micro's Consul tag format (registry/consul/encoding.go), so keel and go-micro nodes registered in
  * one Consul see each other: each metadata entry is a tag `t-<hex(zlib(JSON {key: value}))>`, each
  * endpoint `e-<hex(zlib(JSON endpoint))>`, the version `v-<hex(zlib(version))>`. go-micro also reads an
- * older plain form (`t=`, `e=`, `v=`); so does keel. keel writes no endpoints and reads none; tags of
- * other shapes are left alone.
+ * older plain form (`t=`, `e=`, `v=`); so does keel. keel writes the node's endpoints and reads none (it
+ * selects by method path, not by endpoint); tags of other shapes are left alone.
  */
 
 const encode = (text: string): string => deflateSync(Buffer.from(text, 'utf8')).toString('hex');
@@ -19,9 +21,13 @@ function decode(hex: string): string | undefined {
   }
 }
 
-/** The tags for a node: metadata in key order (go-micro's order is Go's random map order), then the version. */
-export function encodeTags(metadata: Readonly<Record<string, string>>, version: string): string[] {
+/**
+ * The tags for a node, in go-micro's order: metadata in key order (go-micro's is Go's random map order),
+ * one `e-` tag per endpoint, then the version.
+ */
+export function encodeTags(metadata: Readonly<Record<string, string>>, version: string, endpoints: readonly Endpoint[] = []): string[] {
   const tags = Object.keys(metadata).sort().map((key) => `t-${encode(JSON.stringify({ [key]: metadata[key] }))}`);
+  for (const endpoint of endpoints) tags.push(`e-${encode(goEndpoint(endpoint))}`);
   tags.push(`v-${encode(version)}`);
   return tags;
 }

@@ -16,6 +16,7 @@
 //	             [--request_name go-micro] [--strategy roundrobin|random|rotate]
 //	             [--timeout 5s] [--retries 0] [--interval 0s] [--address host:port]
 //	             [--tls_ca F [--tls_cert F --tls_key F] [--tls_server_name N]]
+//	             [--filter_endpoint Basis.Hello] [--filter_protocol]
 //	basis-client --registry_address 127.0.0.1:8500 --stream N [--count 1] [--stream_interval 0s]
 //	             [--stream_take K] [--no_close_send] [--service basis] [--strategy …] [--timeout 5s]
 //	basis-client --registry_address 127.0.0.1:8500 --describe [--service basis]
@@ -25,6 +26,10 @@
 // With --stream N it calls "Basis.Stream" instead (server streaming, N messages a call;
 // --timeout bounds each whole stream) and prints each message's msg on its own line
 // (see stream.go).
+//
+// --filter_endpoint adds go-micro's selector.FilterEndpoint (only versions whose endpoints,
+// taken from the first Consul entry of the version, include that name); --filter_protocol adds
+// selector.FilterLabel("protocol", "grpc") (only nodes whose t- tag metadata says grpc).
 //
 // Strategies: "random" is go-micro's default selector strategy; "roundrobin" is
 // go-micro's RoundRobin, which starts at a random node on every call (go-micro builds
@@ -66,6 +71,8 @@ func main() {
 	retries := flag.Int("retries", 0, "go-micro client retries (go-micro's default is 5, on timeouts only; 0 so every failure shows)")
 	interval := flag.Duration("interval", 0, "pause between calls")
 	address := flag.String("address", "", "call this host:port directly instead of selecting from Consul")
+	filterEndpoint := flag.String("filter_endpoint", "", "select only services with this endpoint (selector.FilterEndpoint), e.g. Basis.Hello")
+	filterProtocol := flag.Bool("filter_protocol", false, "select only nodes with metadata protocol=grpc (selector.FilterLabel)")
 	describe := flag.Bool("describe", false, "print what go-micro's registry decodes for the service, as JSON, and exit")
 	tlsFlags := tlsflags.Register(true)
 	flag.Parse()
@@ -109,6 +116,12 @@ func main() {
 	var callOpts []client.CallOption
 	if *address != "" {
 		callOpts = append(callOpts, client.WithAddress(*address))
+	}
+	if *filterEndpoint != "" {
+		callOpts = append(callOpts, client.WithSelectOption(selector.WithFilter(selector.FilterEndpoint(*filterEndpoint))))
+	}
+	if *filterProtocol {
+		callOpts = append(callOpts, client.WithSelectOption(selector.WithFilter(selector.FilterLabel("protocol", "grpc"))))
 	}
 	if *streamLen > 0 {
 		streamCalls(basisService, *count, *reqName, *timeout, callOpts)
