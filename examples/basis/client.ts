@@ -1,7 +1,7 @@
 // A basis client: `node dist/examples/basis/client.js [replies]`. Calls Hello through the README's recommended
-// stack (plus a rate limit and a line per call) and prints what each wrapper does. Run by the demo, which may
-// ask (over IPC) to crash a node mid-run.
-import { breaker, createClient, isKeelError, rateLimit, retry, roundRobin, timeout, tracing, wrapClient, type ClientWrapper } from '../../src/index';
+// stack (plus a rate limit and a line per call) and prints what each wrapper and the registry do. Run by the
+// demo, which it asks (over IPC) to crash the next node in rotation mid-run.
+import { breaker, createClient, isKeelError, rateLimit, registryFromEnv, retry, roundRobin, timeout, tracing, wrapClient, type ClientWrapper } from '../../src/index';
 import { Basis } from './proto';
 import { setupTracing } from './tracing-setup';
 
@@ -22,17 +22,26 @@ const notes: string[] = [];
 /** The node whose failed attempt the current call retried, if any. */
 let failedOver: string | undefined;
 
-/** Asks the demo to SIGKILL one server, and waits until it is dead. */
-const crashOne = (): Promise<void> => new Promise((resolve) => {
+/** Asks the demo to SIGKILL the server of node `id`, and waits until it is dead. */
+const crash = (id: string | undefined): Promise<void> => new Promise((resolve) => {
   if (!process.send) return resolve();
   process.once('message', () => resolve());
-  process.send({ crash: true });
+  process.send({ crash: id });
 });
 
 async function main(): Promise<void> {
   const wanted = Number(process.argv[2] ?? 30);
   const traces = setupTracing('basis-client');
+  const registry = registryFromEnv();
+  // What the registry says, as it says it: a node that leaves is printed with the next call.
+  let known = new Set<string>();
+  const unwatch = registry.watch('basis', (list) => {
+    const now = new Set(list.map((n) => n.id));
+    for (const id of known) if (!now.has(id)) notes.push(`     the ${registry.kind} registry no longer lists ${id}${registry.kind === 'local' ? ': its process is gone' : ''}`);
+    known = now;
+  });
   const basis = createClient(Basis, 'basis', {
+    registry,
     timeoutMs: 2000,
     wrap: wrapClient(
       show,
@@ -53,6 +62,8 @@ async function main(): Promise<void> {
     ),
   });
   const nodes = new Set<string>();
+  /** Each node's latest reply: round robin's next node is the one that answered longest ago. */
+  const lastReply = new Map<string, number>();
   let replies = 0;
   let failures = 0;
   let attempts = 0;
@@ -60,8 +71,9 @@ async function main(): Promise<void> {
   while (replies < wanted && attempts < wanted * 3) {
     attempts++;
     if (replies === Math.floor(wanted / 3) && process.send && failures === 0 && nodes.size > 1) {
-      console.log('     -- the demo kills one basis server with SIGKILL (no deregistration) --');
-      await crashOne();
+      const next = [...lastReply.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
+      console.log(`     -- the demo kills ${next ?? 'one basis server'} with SIGKILL (no deregistration): the next call goes there --`);
+      await crash(next);
     }
     try {
       failedOver = undefined;
@@ -69,6 +81,7 @@ async function main(): Promise<void> {
       replies++;
       const node = /from (\S+)/.exec(msg)?.[1] ?? '?';
       nodes.add(node);
+      lastReply.set(node, replies);
       console.log(`[${String(attempts).padStart(2)}] ${msg}  ${lastCall}`);
       for (const note of notes.splice(0)) console.log(note);
       if (failedOver !== undefined) console.log(`     ${node} took over from ${failedOver}: the call did not fail`);
@@ -80,7 +93,9 @@ async function main(): Promise<void> {
     for (const note of notes.splice(0)) console.log(note);
   }
   const seconds = (Date.now() - t0) / 1000;
+  unwatch();
   basis.close();
+  await registry.close();
   await traces.shutdown();
   console.log(`${replies} replies from ${nodes.size} node(s), ${failures} failed call(s); ` +
     `${attempts} calls in ${seconds.toFixed(1)} s = ${(attempts / seconds).toFixed(1)}/s (rate limit ${RATE}/s)`);

@@ -1,7 +1,8 @@
 // `npm start`: three basis servers in their own processes, found through the embedded local registry,
 // and a client calling Hello through rateLimit and the recommended stack (retry, roundRobin, a per-node
-// breaker, a per-attempt timeout, tracing) until it has 30 replies; a third of the way one server is
-// killed: its calls are retried on another node and its circuit ejects it. Ctrl-C stops everything.
+// breaker, a per-attempt timeout, tracing) until it has 30 replies; a third of the way the server round
+// robin goes to next is killed: that call is retried on another node, and the registry drops the node
+// (local: its pid is gone; Consul: its circuit ejects it until the TTL). Ctrl-C stops everything.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,15 +40,19 @@ async function shutdown(): Promise<void> {
 async function main(): Promise<number> {
   console.log(`keel demo: starting ${SERVERS} basis servers (registry: ${env.MICRO_REGISTRY || 'local'} ${env.MICRO_REGISTRY_ADDRESS ?? ''})`);
   const servers = Array.from({ length: SERVERS }, () => start('server.js'));
+  const ids = new Map<ChildProcess, string>();
   await Promise.all(servers.map((child) => new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
+    child.once('message', (m: { id?: string }) => {
+      if (typeof m?.id === 'string') ids.set(child, m.id);
+      resolve();
+    });
     child.once('exit', (code) => reject(new Error(`a basis server exited with code ${code} before it was ready`)));
   })));
   console.log('keel demo: calling Hello through rateLimit(10/s), retry, roundRobin, a per-node breaker, timeout(1000) and tracing');
   const client = start('client.js', ['30']);
-  client.on('message', () => {
-    // The client asks for a crash mid-run: kill one server the hard way, as a crashed process.
-    const victim = servers.find((s) => s.exitCode === null);
+  client.on('message', (m: { crash?: string }) => {
+    // The client asks for a crash mid-run: kill that server (the next in its rotation) the hard way, as a crash.
+    const victim = servers.find((s) => s.exitCode === null && ids.get(s) === m.crash) ?? servers.find((s) => s.exitCode === null);
     if (victim === undefined) return client.send({ crashed: false });
     victim.once('exit', () => client.send({ crashed: true }));
     victim.kill('SIGKILL');
