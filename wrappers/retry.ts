@@ -10,6 +10,12 @@ import { Replay } from '../src/retry/replay';
 import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
 
+/**
+ * No retry starts with less of the call's deadline left than this: a loopback attempt's p99 measured here
+ * under load was 14–30 ms (the rate limiter's minRemainingMs is chosen from the same figures).
+ */
+const MIN_ATTEMPT_MS = 50;
+
 /** What `onRetry` is told before each retry. */
 export interface RetryEvent {
   service: string;
@@ -61,7 +67,7 @@ export interface RetryWrapper extends Wrapper {
  * below it.
  * - Each retry goes to a node no earlier attempt of the call used while one is left, after a jittered
  *   exponential backoff (none before the first retry of a request that was never sent); every attempt
- *   shares the call's deadline, and no retry starts that its backoff would carry past it.
+ *   shares the call's deadline, and no retry starts that its backoff would carry to within 50 ms of it.
  * - Retried: a request that never reached the server (no connection, a refused stream), for any method;
  *   for idempotent methods also `codes` (UNAVAILABLE, a per-attempt DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED).
  *   Never this process's own refusals (`rate_limited`, `circuit_open`, `no_nodes`, `cancelled`, …).
@@ -113,6 +119,9 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
             }
             onRetry?.({ service: ctx.service, method: ctx.method, attempt: attempt + 1, error, node: ctx.node, delayMs });
             await sleep(delayMs, ctx.signal, () => cancelled());
+            // Timers fire late on a busy machine: an attempt that would start with next to no time left only
+            // turns the caller's real error into DEADLINE_EXCEEDED, so the last attempt's error stands instead.
+            if (ctx.deadline !== undefined && ctx.deadline - Date.now() < MIN_ATTEMPT_MS) throw error;
           }
         } catch (err) {
           replay?.close();
@@ -130,7 +139,7 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
     // A request that never left is retried at once the first time: another node is likely up (a fleet-wide
     // outage is what the backoff and the budget are for).
     const delayMs = pushed ?? (attempt === 1 && neverSent(error) ? 0 : backoff.delayMs(attempt));
-    if (ctx.deadline !== undefined && Date.now() + delayMs >= ctx.deadline) return undefined;
+    if (ctx.deadline !== undefined && Date.now() + delayMs + MIN_ATTEMPT_MS > ctx.deadline) return undefined;
     return delayMs;
   }
 }
