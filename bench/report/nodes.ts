@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Row } from '../orchestration/measure';
+import { delta, fixed, int, table } from './format';
+import type { Results } from './results';
+
+export const NODES_START = '<!-- bench-nodes:start -->';
+export const NODES_END = '<!-- bench-nodes:end -->';
+
+/** The newest results file per Node line among bench/results/*-node<line>.json (runs with `--node`). */
+export function latestPerLine(dir: string): Map<string, { file: string; results: Results }> {
+  const out = new Map<string, { file: string; results: Results }>();
+  for (const file of readdirSync(dir).filter((f) => /-node\d+\.json$/.test(f)).sort()) {
+    const results = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Results;
+    const line = results.machine.node.replace(/^v/, '').split('.')[0] as string;
+    const held = out.get(line);
+    if (held === undefined || held.results.machine.date < results.machine.date) out.set(line, { file, results });
+  }
+  return new Map([...out].sort((a, b) => Number(a[0]) - Number(b[0])));
+}
+
+const rowsAt = (r: Results, c: number): Row[] | undefined => r.closed.find((x) => x.concurrency === c)?.rows;
+const median = (rows: Row[] | undefined, config: string) => rows?.find((x) => x.config === config)?.median;
+
+/** `a / b` per round at concurrency c (both ran in each round, interleaved). */
+function rounds(rows: Row[] | undefined, a: string, b: string): string {
+  const ra = rows?.find((x) => x.config === a)?.rounds ?? [];
+  const rb = rows?.find((x) => x.config === b)?.rounds ?? [];
+  const n = Math.min(ra.length, rb.length);
+  return Array.from({ length: n }, (_, i) => ((ra[i]?.rps ?? NaN) / (rb[i]?.rps ?? NaN)).toFixed(2)).join(' ');
+}
+
+/** The per-Node-line table: the full stack against raw grpc-js and nice-grpc, each line's newest run. */
+export function nodesSection(dir: string): string {
+  const lines = latestPerLine(dir);
+  const rows = [...lines.values()].map(({ file, results: r }) => {
+    const c64 = rowsAt(r, 64);
+    const c1 = rowsAt(r, 1);
+    const raw64 = median(c64, 'raw');
+    const full64 = median(c64, 'full');
+    const nice64 = median(c64, 'nice-grpc');
+    const raw1 = median(c1, 'raw');
+    const full1 = median(c1, 'full');
+    const tracing = r.pipeline?.find((p) => p.name === 'tracing')?.cpuNsPerCall;
+    const none = r.pipeline?.find((p) => p.name === 'none')?.cpuNsPerCall;
+    return [
+      `${r.machine.node} (\`${file}\`)`,
+      `${r.machine.commit}, ${r.machine.date.slice(0, 16).replace('T', ' ')}`,
+      r.machine.loadStart.map((x) => x.toFixed(1)).join('/'),
+      raw64 && full64 ? `×${(full64.rps / raw64.rps).toFixed(3)} (${int(full64.rps)} / ${int(raw64.rps)}); rounds ${rounds(c64, 'full', 'raw')}` : '–',
+      raw64 && full64 ? `${fixed(full64.cpuUsPerCall, 1)} / ${fixed(raw64.cpuUsPerCall, 1)}` : '–',
+      raw1 && full1 ? `${delta(full1.latencyUs.p50, raw1.latencyUs.p50)} (${int(full1.latencyUs.p50)} / ${int(raw1.latencyUs.p50)})` : '–',
+      full64 && nice64 ? `×${(full64.rps / nice64.rps).toFixed(2)} (${int(nice64.rps)} calls/s)` : '–',
+      tracing !== undefined && none !== undefined ? int(tracing - none) : '–',
+    ];
+  });
+  return [
+    '### Per Node line',
+    '',
+    '`npm run bench -- --node <line> [--only …]` runs the whole bench (servers and client processes) on a pinned Node',
+    'from `scripts/node-runtime`; each line\'s newest such run is summarised here (generated from',
+    '`bench/results/*-node<line>.json`). `full` is `wrapClient(roundRobin(), rateLimit(1e6), breaker(), tracing())` with',
+    '`initTracing` (the SDK\'s AsyncLocalStorage context manager, 100 % sampling, BatchSpanProcessor, no-op exporter) in',
+    'the client process, as an application has it; closed loop, configurations interleaved round by round, median round.',
+    '',
+    rows.length === 0 ? '(no `--node` runs in bench/results yet)' : table(
+      ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network'],
+      rows),
+  ].join('\n');
+}
+
+/** Replaces what is between the per-Node markers (appending them at the end if missing). */
+export function updateNodesReadme(path: string, dir: string): void {
+  const readme = readFileSync(path, 'utf8');
+  const section = `${NODES_START}\n${nodesSection(dir)}\n${NODES_END}`;
+  const start = readme.indexOf(NODES_START);
+  const end = readme.indexOf(NODES_END);
+  const next = start >= 0 && end > start
+    ? readme.slice(0, start) + section + readme.slice(end + NODES_END.length)
+    : `${readme.replace(/\n*$/, '\n')}\n${section}\n`;
+  writeFileSync(path, next);
+}
