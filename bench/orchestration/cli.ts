@@ -1,4 +1,4 @@
-import { CONFIGS, type ClientConfig } from '../stacks/configs';
+import { CONFIGS, DIAGNOSTIC_CONFIGS, type ClientConfig } from '../stacks/configs';
 import { NODE_LINES } from './node-runtime';
 import { FULL, QUICK, type Plan } from './plan';
 import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
@@ -25,8 +25,9 @@ export interface Cli {
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>]
   --quick    the CI smoke test: every section, short segments, one round (under a minute)
-  --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')});
-             naming configurations runs the load sections with those and raw
+  --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
+             diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
+             with those and raw
   --profile  run that configuration's (or streaming client's: ${STREAM_CLIENTS.join(', ')}) client process under
              node --cpu-prof (bench/results/profiles/)
   --node     run the whole bench (servers and clients) on that Node line (${NODE_LINES.join(', ')}), installed into
@@ -52,14 +53,15 @@ export function parseCli(argv: string[]): Cli {
     } else throw new RangeError(`unknown argument ${arg}\n${USAGE}`);
   }
   const isSection = (n: string): n is Section => (SECTIONS as readonly string[]).includes(n);
-  const isConfig = (n: string): boolean => CONFIGS.some((c) => c.name === n);
+  const all = [...CONFIGS, ...DIAGNOSTIC_CONFIGS];
+  const isConfig = (n: string): boolean => all.some((c) => c.name === n);
   for (const name of only ?? []) if (!isSection(name) && !isConfig(name)) throw new RangeError(`--only: unknown name ${name}\n${USAGE}`);
   if (profile !== undefined && !isConfig(profile) && !isStreamClient(profile)) throw new RangeError(`--profile: unknown configuration ${profile}\n${USAGE}`);
   const onlySections = (only ?? []).filter(isSection);
   const onlyConfigs = (only ?? []).filter(isConfig);
   const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
   // The raw client is always measured: every figure is also given as a ratio to it.
-  const configs = onlyConfigs.length > 0 ? CONFIGS.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
+  const configs = onlyConfigs.length > 0 ? all.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
   const output = `${only !== undefined ? 'partial' : quick ? 'quick' : 'latest'}${node !== undefined ? `-node${node}` : ''}`;
   return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node };
 }

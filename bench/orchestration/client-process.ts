@@ -15,7 +15,9 @@ import { isStreamClient, streamSegment } from '../loads/streams/client';
 const name = process.argv[2] ?? '';
 // `scale`, `pipeline` and `stream-*` processes run measurements of their own, no client configuration.
 const config = name === 'scale' || name === 'pipeline' || isStreamClient(name) ? undefined : configNamed(name);
-if (config?.tracing) initTracing({ serviceName: `bench-${name}`, exporter: noopExporter });
+if (config?.tracing) {
+  initTracing({ serviceName: `bench-${name}`, exporter: noopExporter, ...(config.sampleRatio !== undefined ? { sampleRatio: config.sampleRatio } : {}) });
+}
 
 /** A fresh client per segment: no state (round-robin place, breaker window, bucket) carries over. */
 async function withClient<T>(target: Target, use: (client: BenchClient) => Promise<T>): Promise<T> {

@@ -30,6 +30,15 @@ function rounds(rows: Row[] | undefined, a: string, b: string): string {
   return Array.from({ length: n }, (_, i) => ((ra[i]?.rps ?? NaN) / (rb[i]?.rps ?? NaN)).toFixed(2)).join(' ');
 }
 
+/** c=64 throughput ÷ raw of the full stack sampling 10 %, 1 %, 0 % of calls, those that ran. */
+function sampled(rows: Row[] | undefined, raw: number | undefined): string {
+  const parts = ['full-s10', 'full-s1', 'full-s0'].flatMap((name) => {
+    const m = median(rows, name);
+    return m && raw ? [`${name.slice(6)} %: ×${(m.rps / raw).toFixed(3)}`] : [];
+  });
+  return parts.length ? parts.join(', ') : '–';
+}
+
 /** The per-Node-line table: the full stack against raw grpc-js and nice-grpc, each line's newest run. */
 export function nodesSection(dir: string): string {
   const lines = latestPerLine(dir);
@@ -42,7 +51,7 @@ export function nodesSection(dir: string): string {
     const raw1 = median(c1, 'raw');
     const full1 = median(c1, 'full');
     const tracing = r.pipeline?.find((p) => p.name === 'tracing')?.cpuNsPerCall;
-    const none = r.pipeline?.find((p) => p.name === 'none')?.cpuNsPerCall;
+    const none = r.pipeline?.find((p) => p.name === 'none (OTel SDK started)')?.cpuNsPerCall;
     return [
       `${r.machine.node} (\`${file}\`)`,
       `${r.machine.commit}, ${r.machine.date.slice(0, 16).replace('T', ' ')}`,
@@ -52,6 +61,7 @@ export function nodesSection(dir: string): string {
       raw1 && full1 ? `${delta(full1.latencyUs.p50, raw1.latencyUs.p50)} (${int(full1.latencyUs.p50)} / ${int(raw1.latencyUs.p50)})` : '–',
       full64 && nice64 ? `×${(full64.rps / nice64.rps).toFixed(2)} (${int(nice64.rps)} calls/s)` : '–',
       tracing !== undefined && none !== undefined ? int(tracing - none) : '–',
+      sampled(c64, raw64?.rps),
     ];
   });
   return [
@@ -64,7 +74,7 @@ export function nodesSection(dir: string): string {
     'the client process, as an application has it; closed loop, configurations interleaved round by round, median round.',
     '',
     rows.length === 0 ? '(no `--node` runs in bench/results yet)' : table(
-      ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network'],
+      ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network', 'c=64 ÷ raw, sampling less'],
       rows),
   ].join('\n');
 }

@@ -98,7 +98,8 @@ export function renderMarkdown(results: Results): string {
       results.accuracy.map((a) => [int(a.ratePerSecond), int(a.windowMs), int(a.callers), int(a.admitted), fixed(a.expected, 0),
         `${fixed(a.countErrorPct, 2)}%`, fixed(a.measuredRate, 2), `${fixed(a.rateErrorPct, 3)}%`])), '');
   }
-  const legend = [...results.configs, ...(results.diagnose.length ? DIAGNOSTIC_CONFIGS.map(({ name, label }) => ({ name, label })) : [])];
+  const named = new Set(results.configs.map((c) => c.name));
+  const legend = [...results.configs, ...(results.diagnose.length ? DIAGNOSTIC_CONFIGS.filter((c) => !named.has(c.name)).map(({ name, label }) => ({ name, label })) : [])];
   out.push('## Configurations', '', table(['name', 'what'], legend.map((c) => [c.name, c.label])), '');
   return `${out.join('\n')}\n`;
 }

@@ -19,8 +19,10 @@ export interface ClientConfig {
   name: string;
   /** What it is, for the report. */
   label: string;
-  /** Needs an OpenTelemetry SDK (BatchSpanProcessor, no-op exporter, 100% sampled) in its process. */
+  /** Needs an OpenTelemetry SDK (`initTracing`: BatchSpanProcessor, no-op exporter) in its process. */
   tracing: boolean;
+  /** With `tracing`: `initTracing`'s sampleRatio. Default 1 (every call sampled). */
+  sampleRatio?: number;
   /** Can spread calls over several nodes (runs in the 3-node section). */
   multiNode: boolean;
   make(target: Target): BenchClient;
@@ -74,9 +76,10 @@ export const CONFIGS: readonly ClientConfig[] = [
 ];
 
 /**
- * Configurations that take a keel cost apart (the `diagnose` section): what a deadline on every call
- * costs a bare grpc-js client (keel sends one by default: timeoutMs 5000), and the full stack without
- * its tracing wrapper.
+ * Configurations that take a keel cost apart: what a deadline on every call costs a bare grpc-js client
+ * (keel sends one by default: timeoutMs 5000), the full stack sampling 10%, 1% and 0% of calls, and the
+ * full stack without its tracing wrapper. The `diagnose` section runs those in DIAGNOSE_ORDER; `--only`
+ * can name any of them.
  */
 export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
   {
@@ -86,6 +89,11 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
       return { call: () => rawHelloWithDeadline(clients.next(), 5000), close: async () => clients.close() };
     },
   },
+  ...[0.1, 0.01, 0].map((ratio): ClientConfig => ({
+    name: `full-s${ratio * 100}`, label: `the full stack with initTracing({ sampleRatio: ${ratio} }): ${ratio * 100}% of calls sampled, the rest only propagate the context`,
+    tracing: true, sampleRatio: ratio, multiNode: false,
+    make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing())),
+  })),
   {
     name: 'full-notrace', label: `keel + roundRobin(), rateLimit(${HIGH_RATE}), breaker(): the full stack without tracing()`, tracing: false, multiNode: false,
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker())),
