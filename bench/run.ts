@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   });
   const results: Results = {
     machine: machine(), plan: cli.plan, configs: cli.configs.map(({ name, label }) => ({ name, label })),
-    closed: [], open: [], nodes3: [], diagnose: [], targets: [], wallMs: 0,
+    closed: [], open: [], nodes3: [], diagnose: [], targets: [], wallMs: 0, ...(cli.profile !== undefined ? { profiled: cli.profile } : {}),
   };
   try {
     await measureAll(cli, fleet, results, progress);

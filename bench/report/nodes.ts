@@ -7,11 +7,15 @@ import type { Results } from './results';
 export const NODES_START = '<!-- bench-nodes:start -->';
 export const NODES_END = '<!-- bench-nodes:end -->';
 
-/** The newest results file per Node line among bench/results/*-node<line>.json (runs with `--node`). */
+/**
+ * The newest results file per Node line among bench/results/*-node<line>.json (runs with `--node`), leaving out
+ * runs with a client under the profiler (`--profile`).
+ */
 export function latestPerLine(dir: string): Map<string, { file: string; results: Results }> {
   const out = new Map<string, { file: string; results: Results }>();
   for (const file of readdirSync(dir).filter((f) => /-node\d+\.json$/.test(f)).sort()) {
     const results = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Results;
+    if (results.profiled !== undefined) continue;
     const line = results.machine.node.replace(/^v/, '').split('.')[0] as string;
     const held = out.get(line);
     if (held === undefined || held.results.machine.date < results.machine.date) out.set(line, { file, results });
@@ -22,19 +26,25 @@ export function latestPerLine(dir: string): Map<string, { file: string; results:
 const rowsAt = (r: Results, c: number): Row[] | undefined => r.closed.find((x) => x.concurrency === c)?.rows;
 const median = (rows: Row[] | undefined, config: string) => rows?.find((x) => x.config === config)?.median;
 
-/** `a / b` per round at concurrency c (both ran in each round, interleaved). */
+/**
+ * `a / b` throughput round by round (both ran in each round, interleaved, so drift on a shared machine falls
+ * on both): the median and range of those ratios, steadier than the ratio of the two medians.
+ */
 function rounds(rows: Row[] | undefined, a: string, b: string): string {
   const ra = rows?.find((x) => x.config === a)?.rounds ?? [];
   const rb = rows?.find((x) => x.config === b)?.rounds ?? [];
   const n = Math.min(ra.length, rb.length);
-  return Array.from({ length: n }, (_, i) => ((ra[i]?.rps ?? NaN) / (rb[i]?.rps ?? NaN)).toFixed(2)).join(' ');
+  const ratios = Array.from({ length: n }, (_, i) => (ra[i]?.rps ?? NaN) / (rb[i]?.rps ?? NaN)).filter(Number.isFinite).sort((x, y) => x - y);
+  if (ratios.length === 0) return '';
+  const mid = ratios[Math.floor((ratios.length - 1) / 2)] as number;
+  return `; per round median ×${mid.toFixed(2)} (${(ratios[0] as number).toFixed(2)}–${(ratios[ratios.length - 1] as number).toFixed(2)})`;
 }
 
 /** c=64 throughput ÷ raw of the full stack sampling 10 %, 1 %, 0 % of calls, those that ran. */
 function sampled(rows: Row[] | undefined, raw: number | undefined): string {
   const parts = ['full-s10', 'full-s1', 'full-s0'].flatMap((name) => {
     const m = median(rows, name);
-    return m && raw ? [`${name.slice(6)} %: ×${(m.rps / raw).toFixed(3)}`] : [];
+    return m && raw ? [`${name.slice(6)} %: ×${(m.rps / raw).toFixed(2)}${rounds(rows, name, 'raw')}`] : [];
   });
   return parts.length ? parts.join(', ') : '–';
 }
@@ -56,10 +66,10 @@ export function nodesSection(dir: string): string {
       `${r.machine.node} (\`${file}\`)`,
       `${r.machine.commit}, ${r.machine.date.slice(0, 16).replace('T', ' ')}`,
       r.machine.loadStart.map((x) => x.toFixed(1)).join('/'),
-      raw64 && full64 ? `×${(full64.rps / raw64.rps).toFixed(3)} (${int(full64.rps)} / ${int(raw64.rps)}); rounds ${rounds(c64, 'full', 'raw')}` : '–',
-      raw64 && full64 ? `${fixed(full64.cpuUsPerCall, 1)} / ${fixed(raw64.cpuUsPerCall, 1)}` : '–',
+      raw64 && full64 ? `×${(full64.rps / raw64.rps).toFixed(2)} (${int(full64.rps)} / ${int(raw64.rps)})${rounds(c64, 'full', 'raw')}` : '–',
+      raw64 && full64 ? `${fixed(full64.cpuUsPerCall, 1)} / ${fixed(raw64.cpuUsPerCall, 1)} (×${(full64.cpuUsPerCall / raw64.cpuUsPerCall).toFixed(2)})` : '–',
       raw1 && full1 ? `${delta(full1.latencyUs.p50, raw1.latencyUs.p50)} (${int(full1.latencyUs.p50)} / ${int(raw1.latencyUs.p50)})` : '–',
-      full64 && nice64 ? `×${(full64.rps / nice64.rps).toFixed(2)} (${int(nice64.rps)} calls/s)` : '–',
+      full64 && nice64 ? `×${(full64.rps / nice64.rps).toFixed(2)} (${int(nice64.rps)} calls/s)${rounds(c64, 'full', 'nice-grpc')}` : '–',
       tracing !== undefined && none !== undefined ? int(tracing - none) : '–',
       sampled(c64, raw64?.rps),
     ];
@@ -72,6 +82,7 @@ export function nodesSection(dir: string): string {
     '`bench/results/*-node<line>.json`). `full` is `wrapClient(roundRobin(), rateLimit(1e6), breaker(), tracing())` with',
     '`initTracing` (the SDK\'s AsyncLocalStorage context manager, 100 % sampling, BatchSpanProcessor, no-op exporter) in',
     'the client process, as an application has it; closed loop, configurations interleaved round by round, median round.',
+    'On a shared machine read the per-round ratios and the CPU per call (the client process\'s own) before the medians.',
     '',
     rows.length === 0 ? '(no `--node` runs in bench/results yet)' : table(
       ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network', 'c=64 ÷ raw, sampling less'],

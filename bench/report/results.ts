@@ -66,4 +66,6 @@ export interface Results {
   streams?: StreamComparison[];
   targets: TargetCheck[];
   wallMs: number;
+  /** The configuration whose client process ran under `--cpu-prof` (`--profile`): its figures carry the profiler's cost. */
+  profiled?: string;
 }
