@@ -15,7 +15,8 @@ export interface Cli {
   /** A configuration whose client process runs under `--cpu-prof` (profiles in bench/results/profiles). */
   profile: string | undefined;
   /**
-   * bench/results/<output>.{json,md,svg}: `latest` (full run), `quick`, or `partial` (with --only); with
+   * bench/results/<output>.{json,md,svg}: `latest` (full run), `quick`, `partial` (with --only) or `profiled`
+   * (with --profile); with
    * `--node`, suffixed `-node<line>` (e.g. `partial-node24`), so that each line's run is kept.
    */
   output: string;
@@ -62,7 +63,9 @@ export function parseCli(argv: string[]): Cli {
   const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
   // The raw client is always measured: every figure is also given as a ratio to it.
   const configs = onlyConfigs.length > 0 ? all.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
-  const output = `${only !== undefined ? 'partial' : quick ? 'quick' : 'latest'}${node !== undefined ? `-node${node}` : ''}`;
+  // A profiled run's figures carry the profiler's cost: it never replaces a run's results.
+  const base = profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest';
+  const output = `${base}${node !== undefined ? `-node${node}` : ''}`;
   return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node };
 }
 
