@@ -20,7 +20,10 @@ export function growth(points: CostAt[], unit: string, ofN = true): string {
   const times = last.cost / first.cost;
   const k = Math.log(times) / Math.log(last.n / first.n);
   const span = `${first.cost.toFixed(1)} ${unit} at ${int(first.n)} → ${last.cost.toFixed(1)} ${unit} at ${int(last.n)} (×${times.toFixed(1)} for ×${int(last.n / first.n)} the nodes)`;
-  if (times <= 2) return `does not grow on this run: ${span}${ofN ? ', so one more costs about the same at any N and N of them cost O(N)' : ''}`;
+  const before = ok[ok.length - 2];
+  const lastStep = before !== undefined && before !== first && last.cost > 2 * before.cost
+    ? `, though it rose ×${(last.cost / before.cost).toFixed(1)} from ${int(before.n)} to ${int(last.n)}` : '';
+  if (times <= 2) return `does not grow over the whole range on this run: ${span}${lastStep}${ofN && !lastStep ? ', so one more costs about the same at any N and N of them cost O(N)' : ''}`;
   if (k >= 0.8) return `grows about linearly on this run: ${span}, k ≈ ${k.toFixed(2)} in cost ∝ N^k${ofN ? ', so N of them cost about O(N²)' : ''}`;
-  return `grows slower than N on this run: ${span}, k ≈ ${k.toFixed(2)} in cost ∝ N^k`;
+  return `grows slower than N on this run: ${span}, k ≈ ${k.toFixed(2)} in cost ∝ N^k${lastStep}`;
 }

@@ -40,11 +40,12 @@ function rounds(rows: Row[] | undefined, a: string, b: string): string {
   return `; per round median ×${mid.toFixed(2)} (${(ratios[0] as number).toFixed(2)}–${(ratios[ratios.length - 1] as number).toFixed(2)})`;
 }
 
-/** c=64 throughput ÷ raw of the full stack sampling 10 %, 1 %, 0 % of calls, those that ran. */
+/** c=64 throughput ÷ raw of the full stack sampling 10 %, 1 %, 0 % of calls, and without tracing(), those that ran. */
 function sampled(rows: Row[] | undefined, raw: number | undefined): string {
-  const parts = ['full-s10', 'full-s1', 'full-s0'].flatMap((name) => {
+  const labels: Record<string, string> = { 'full-s10': '10 %', 'full-s1': '1 %', 'full-s0': '0 %', 'full-notrace': 'no tracing()' };
+  const parts = Object.keys(labels).flatMap((name) => {
     const m = median(rows, name);
-    return m && raw ? [`${name.slice(6)} %: ×${(m.rps / raw).toFixed(2)}${rounds(rows, name, 'raw')}`] : [];
+    return m && raw ? [`${labels[name]}: ×${(m.rps / raw).toFixed(2)}${rounds(rows, name, 'raw')}`] : [];
   });
   return parts.length ? parts.join(', ') : '–';
 }
@@ -85,7 +86,7 @@ export function nodesSection(dir: string): string {
     'On a shared machine read the per-round ratios and the CPU per call (the client process\'s own) before the medians.',
     '',
     rows.length === 0 ? '(no `--node` runs in bench/results yet)' : table(
-      ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network', 'c=64 ÷ raw, sampling less'],
+      ['Node', 'commit, date (UTC)', 'load avg at start (1/5/15)', 'c=64 full ÷ raw calls/s', 'c=64 CPU µs/call full / raw', 'c=1 p50 µs full Δ raw', 'c=64 full ÷ nice-grpc', 'tracing CPU ns/call, no network', 'c=64 ÷ raw, sampling less, or no tracing()'],
       rows),
   ].join('\n');
 }
