@@ -5,9 +5,9 @@
 // the README's before/after block (between its own markers; the benchmark section is not touched).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixed, int, table } from './format';
-import { ROOT } from './ghz';
-import type { Results } from './results';
+import { fixed, int, table } from './report/format';
+import { ROOT } from './shared/root';
+import type { Results } from './report/results';
 
 export const AB_START = '<!-- bench-ab:start -->';
 export const AB_END = '<!-- bench-ab:end -->';

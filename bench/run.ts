@@ -5,28 +5,30 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AccuracyRow } from './accuracy';
-import { renderChart } from './chart';
-import type { ClientProcess } from './clients';
-import { parseCli, plannedSeconds, type Cli } from './cli';
-import { CONFIGS, DIAGNOSE_ORDER } from './configs';
-import { ROOT } from './ghz';
-import { ghzSection } from './ghz-section';
-import { Fleet } from './fleet';
-import { machine } from './machine';
-import { interleaved, type Row } from './measure';
-import type { PipelineRow } from './pipeline';
-import type { Plan } from './plan';
-import { useBenchDir } from './processes';
-import { Progress } from './progress';
-import type { ClosedJob, Target } from './protocol';
-import { updateReadme } from './readme';
-import { renderMarkdown } from './report';
-import type { Results } from './results';
-import type { ScaleResult } from './scale';
-import { snapshotDist } from './snapshot';
-import { streamSection } from './stream-section';
-import { checkTargets } from './targets';
+import type { AccuracyRow } from './in-process/accuracy';
+import { renderChart } from './report/chart';
+import type { ClientProcess } from './orchestration/clients';
+import { parseCli, plannedSeconds, type Cli } from './orchestration/cli';
+import { CONFIGS, DIAGNOSE_ORDER } from './stacks/configs';
+import { ROOT } from './shared/root';
+import { ghzSection } from './loads/ghz/section';
+import { Fleet } from './orchestration/fleet';
+import { machine } from './orchestration/machine';
+import { currentLine, rerunOn } from './orchestration/node-runtime';
+import { interleaved, type Row } from './orchestration/measure';
+import type { PipelineRow } from './in-process/pipeline';
+import type { Plan } from './orchestration/plan';
+import { useBenchDir } from './orchestration/processes';
+import { Progress } from './orchestration/progress';
+import type { ClosedJob, Target } from './shared/protocol';
+import { updateReadme } from './report/readme';
+import { updateNodesReadme } from './report/nodes';
+import { renderMarkdown } from './report/report';
+import type { Results } from './report/results';
+import type { ScaleResult } from './scale/scale';
+import { snapshotDist } from './orchestration/snapshot';
+import { streamSection } from './loads/streams/section';
+import { checkTargets } from './report/targets';
 
 const closedJob = (plan: Plan, target: Target, concurrency: number, durationMs = plan.durationMs): ClosedJob => ({
   kind: 'closed', target, concurrency, warmupMs: plan.warmupMs, durationMs, maxCalls: Math.ceil((durationMs / 1000) * plan.maxCallsPerSecond),
@@ -154,6 +156,7 @@ async function calibrate(processes: ClientProcess[], target: Target, plan: Plan,
 async function main(): Promise<void> {
   const started = performance.now();
   const cli = parseCli(process.argv.slice(2));
+  if (cli.node !== undefined && cli.node !== currentLine()) process.exit(await rerunOn(cli.node, process.argv.slice(2)));
   const progress = new Progress(plannedSeconds(cli));
   const snapshot = snapshotDist();
   useBenchDir(snapshot.benchDir);
@@ -167,7 +170,7 @@ async function main(): Promise<void> {
   });
   const results: Results = {
     machine: machine(), plan: cli.plan, configs: cli.configs.map(({ name, label }) => ({ name, label })),
-    closed: [], open: [], nodes3: [], diagnose: [], targets: [], wallMs: 0,
+    closed: [], open: [], nodes3: [], diagnose: [], targets: [], wallMs: 0, ...(cli.profile !== undefined ? { profiled: cli.profile } : {}),
   };
   try {
     await measureAll(cli, fleet, results, progress);
@@ -190,8 +193,9 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, `${cli.output}.md`), markdown);
   writeFileSync(join(dir, `${cli.output}.svg`), renderChart(results));
   if (cli.output === 'latest') updateReadme(join(ROOT, 'README.md'), results);
+  if (cli.node !== undefined) updateNodesReadme(join(ROOT, 'README.md'), dir);
   process.stdout.write(markdown);
-  process.stderr.write(`results: bench/results/${cli.output}.{json,md,svg}${cli.output === 'latest' ? ', README section updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`results: bench/results/${cli.output}.{json,md,svg}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: Error) => {

@@ -1,0 +1,92 @@
+import { CONFIGS, DIAGNOSTIC_CONFIGS, type ClientConfig } from '../stacks/configs';
+import { NODE_LINES } from './node-runtime';
+import { FULL, QUICK, type Plan } from './plan';
+import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
+import { streamSeconds } from '../loads/streams/section';
+
+export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface Cli {
+  plan: Plan;
+  sections: Set<Section>;
+  /** The configurations of the closed, open and 3-node sections (raw always among them). */
+  configs: ClientConfig[];
+  /** A configuration whose client process runs under `--cpu-prof` (profiles in bench/results/profiles). */
+  profile: string | undefined;
+  /**
+   * bench/results/<output>.{json,md,svg}: `latest` (full run), `quick`, `partial` (with --only) or `profiled`
+   * (with --profile); with
+   * `--node`, suffixed `-node<line>` (e.g. `partial-node24`), so that each line's run is kept.
+   */
+  output: string;
+  /** The Node line to run on (`--node 24`), installed by scripts/node-runtime; undefined: this process's Node. */
+  node: string | undefined;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>]
+  --quick    the CI smoke test: every section, short segments, one round (under a minute)
+  --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
+             diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
+             with those and raw
+  --profile  run that configuration's (or streaming client's: ${STREAM_CLIENTS.join(', ')}) client process under
+             node --cpu-prof (bench/results/profiles/)
+  --node     run the whole bench (servers and clients) on that Node line (${NODE_LINES.join(', ')}), installed into
+             .tools/node by scripts/node-runtime; results go to <output>-node<line>.* and name the Node they ran on`;
+
+export function parseCli(argv: string[]): Cli {
+  let quick = false;
+  let only: string[] | undefined;
+  let profile: string | undefined;
+  let node: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (arg === '--profile') profile = argv[++i];
+    else if (arg === '--node') {
+      node = argv[++i] ?? '';
+      if (!(NODE_LINES as readonly string[]).includes(node)) throw new RangeError(`--node: ${node || 'no line'} is none of ${NODE_LINES.join(', ')}\n${USAGE}`);
+    }
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new RangeError(`unknown argument ${arg}\n${USAGE}`);
+  }
+  const isSection = (n: string): n is Section => (SECTIONS as readonly string[]).includes(n);
+  const all = [...CONFIGS, ...DIAGNOSTIC_CONFIGS];
+  const isConfig = (n: string): boolean => all.some((c) => c.name === n);
+  for (const name of only ?? []) if (!isSection(name) && !isConfig(name)) throw new RangeError(`--only: unknown name ${name}\n${USAGE}`);
+  if (profile !== undefined && !isConfig(profile) && !isStreamClient(profile)) throw new RangeError(`--profile: unknown configuration ${profile}\n${USAGE}`);
+  const onlySections = (only ?? []).filter(isSection);
+  const onlyConfigs = (only ?? []).filter(isConfig);
+  const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
+  // The raw client is always measured: every figure is also given as a ratio to it.
+  const configs = onlyConfigs.length > 0 ? all.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
+  // A profiled run's figures carry the profiler's cost: it never replaces a run's results.
+  const base = profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest';
+  const output = `${base}${node !== undefined ? `-node${node}` : ''}`;
+  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node };
+}
+
+/** Planned seconds per section, for the progress bar. */
+export function plannedSeconds(cli: Cli, section?: Section): number {
+  const { plan, configs } = cli;
+  const sections = section ? new Set([section]) : cli.sections;
+  const seg = (ms: number): number => (plan.warmupMs + ms) / 1000 + 0.05;
+  let s = 0;
+  if (!section && (sections.has('closed') || sections.has('open') || sections.has('nodes3'))) s += configs.length * (plan.primeMs / 1000 + 0.05);
+  if (sections.has('closed')) s += plan.concurrencies.length * plan.rounds * configs.length * seg(plan.durationMs);
+  if (sections.has('open')) s += plan.openFractions.length * plan.fewerRounds * configs.length * (seg(plan.openDurationMs) + 0.1);
+  if (sections.has('nodes3')) s += plan.nodes3Concurrencies.length * plan.fewerRounds * configs.filter((c) => c.multiNode).length * seg(plan.durationMs);
+  if (sections.has('diagnose')) {
+    s += plan.diagnose.concurrencies.length * plan.diagnose.rounds * 6 * seg(plan.diagnose.durationMs) + 6 * (plan.primeMs / 1000 + 0.05);
+    s += plan.diagnose.rounds * plan.diagnose.openConfigs.length * (seg(plan.openDurationMs) + 0.1);
+  }
+  if (sections.has('ghz')) s += 5 * plan.ghz.concurrencies.length * plan.ghz.rounds * (plan.ghz.durationMs / 1000 + 0.3);
+  if (sections.has('scale')) s += (plan.scale.sizes.length + 1) * (plan.scale.terminalMs / 1000 + 0.3 + (plan.scale.microMs * 3) / 1000) + 3 + plan.scale.circuitBudgetMs / 1000;
+  if (sections.has('accuracy')) s += plan.accuracy.rates.reduce((sum, r) => sum + Math.max(plan.accuracy.windowMs, 2000 / r) / 1000, 0);
+  if (sections.has('pipeline')) s += (9 * (plan.pipelineMs + 100)) / 1000 + 1;
+  if (sections.has('streams')) s += streamSeconds(plan);
+  return s;
+}
