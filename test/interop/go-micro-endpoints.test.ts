@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { consulRegistry, type Registry } from '../../src/index';
 import { replier, startBasis, type TestServer } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
-import { repoRoot, skipE2E, toolOrSkip } from '../support/external';
+import { repoRoot, toolOrSkip } from '../support/external';
+import { goMicroPeers } from '../support/go-micro-peers';
 
 const run = promisify(execFile);
 const consulBinary = toolOrSkip('consul', 'go-micro endpoint interoperability');
@@ -15,20 +16,6 @@ const fixture = JSON.parse(readFileSync(join(repoRoot, 'test', 'interop', 'fixtu
   endpoints: unknown[];
 };
 
-async function goMicroPeers(): Promise<{ server: string; client: string } | undefined> {
-  try {
-    const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
-    const [server, client] = stdout.trim().split('\n');
-    return { server: server as string, client: client as string };
-  } catch (err) {
-    const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
-    if (skipE2E) {
-      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the go-micro endpoint suite: ${why}\n\n`);
-      return undefined;
-    }
-    throw new Error(`the go-micro endpoint suite needs the go-micro peers: ${why}`);
-  }
-}
 
 /**
  * go-micro clients that select by endpoint (`selector.FilterEndpoint`) or by `protocol=grpc`
@@ -81,7 +68,7 @@ describe('go-micro v5 clients filter by endpoint and protocol and reach keel nod
   };
 
   before(async () => {
-    peers = await goMicroPeers();
+    peers = await goMicroPeers('go-micro endpoint');
     consul = await startConsul(consulBinary as string);
   });
   after(async () => {

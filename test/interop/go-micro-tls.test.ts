@@ -7,26 +7,12 @@ import { consulRegistry, createClient, type Registry } from '../../src/index';
 import { Basis, startBasis, type TestServer } from '../support/basis';
 import { makePki, type Pki } from '../support/certs';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
-import { repoRoot, skipE2E, toolOrSkip } from '../support/external';
+import { toolOrSkip } from '../support/external';
+import { goMicroPeers } from '../support/go-micro-peers';
 
 const run = promisify(execFile);
 const consulBinary = toolOrSkip('consul', 'go-micro TLS interoperability');
 
-/** The go-micro peers (built by scripts/build-interop, instant when up to date). */
-async function goMicroPeers(): Promise<{ server: string; client: string } | undefined> {
-  try {
-    const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
-    const [server, client] = stdout.trim().split('\n');
-    return { server: server as string, client: client as string };
-  } catch (err) {
-    const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
-    if (skipE2E) {
-      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the go-micro TLS interoperability suite: ${why}\n\n`);
-      return undefined;
-    }
-    throw new Error(`the go-micro TLS interoperability suite needs the go-micro peers: ${why}`);
-  }
-}
 
 describe('mutual TLS between keel and go-micro v5 (go-micro\'s grpc AuthTLS)', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
   let consul: ConsulAgent;
@@ -44,7 +30,7 @@ describe('mutual TLS between keel and go-micro v5 (go-micro\'s grpc AuthTLS)', {
     run(peers!.client, ['--registry_address', consul.address, ...args], { timeout: 30_000 });
 
   before(async () => {
-    peers = await goMicroPeers();
+    peers = await goMicroPeers('go-micro TLS interoperability');
     pki = makePki();
     consul = await startConsul(consulBinary as string);
   });

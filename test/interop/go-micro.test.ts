@@ -6,26 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { consulRegistry, createClient, roundRobin, wrapClient, type Registry } from '../../src/index';
 import { Basis, replier, startBasis, type TestServer } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
-import { repoRoot, skipE2E, toolOrSkip } from '../support/external';
+import { toolOrSkip } from '../support/external';
+import { goMicroPeers } from '../support/go-micro-peers';
 
 const run = promisify(execFile);
 const consulBinary = toolOrSkip('consul', 'go-micro interoperability');
 
-/** Builds the go-micro peers (instant when up to date); undefined only when skipping is allowed. */
-async function goMicroPeers(): Promise<{ server: string; client: string } | undefined> {
-  try {
-    const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
-    const [server, client] = stdout.trim().split('\n');
-    return { server: server as string, client: client as string };
-  } catch (err) {
-    const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
-    if (skipE2E) {
-      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the go-micro interoperability suite: ${why}\n\n`);
-      return undefined;
-    }
-    throw new Error(`the go-micro interoperability suite needs the go-micro peers: ${why}`);
-  }
-}
 
 interface GoMicroServer {
   id: string;

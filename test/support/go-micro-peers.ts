@@ -30,8 +30,11 @@ export interface GoMicroPeers {
   client: string;
 }
 
-/** Builds the go-micro peers (instant when up to date); undefined only when skipping is allowed (KEEL_SKIP_E2E=1). */
-export async function goMicroPeers(): Promise<GoMicroPeers | undefined> {
+/**
+ * Builds the go-micro peers (instant when up to date); undefined only when skipping is allowed (KEEL_SKIP_E2E=1),
+ * which is said loudly, naming `suite`.
+ */
+export async function goMicroPeers(suite = 'go-micro interoperability'): Promise<GoMicroPeers | undefined> {
   try {
     const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
     const [server, client] = stdout.trim().split('\n');
@@ -39,10 +42,10 @@ export async function goMicroPeers(): Promise<GoMicroPeers | undefined> {
   } catch (err) {
     const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
     if (skipE2E) {
-      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the go-micro interoperability suite: ${why}\n\n`);
+      process.stderr.write(`\n!!! KEEL_SKIP_E2E=1: SKIPPING the ${suite} suite: ${why}\n\n`);
       return undefined;
     }
-    throw new Error(`the go-micro interoperability suite needs the go-micro peers: ${why}`);
+    throw new Error(`the ${suite} suite needs the go-micro peers: ${why}`);
   }
 }
 
