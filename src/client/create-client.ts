@@ -1,4 +1,4 @@
-import type { ChannelCredentials, ChannelOptions, MethodDefinition } from '@grpc/grpc-js';
+import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
 import { asComposed } from '../compose';
 import { keelError } from '../errors';
