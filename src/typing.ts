@@ -16,7 +16,6 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { HandlerContext } from './call';
 import type { CallOptions } from './client/create-client';
 
-
 /** A client method of each kind; `Req` / `Res` are what the client sends and receives. */
 interface ClientShapes<Req, Res> {
   unary: (request: Req, options?: CallOptions) => Promise<Res>;
