@@ -111,7 +111,9 @@ describe('consulRegistry against a real Consul agent', { skip }, () => {
   it('sends a registered node traffic within a second, and none once it is stopped', async () => {
     const r = make();
     const basis = createClient(Basis, 'basis', { registry: r, timeoutMs: 3000 });
-    const a = await startBasis(r, { registerTtlMs: 10_000, registerIntervalMs: 3000 });
+    // drainDelayMs: the time between deregistering and refusing calls that lets clients hear of it first (the
+    // helper's 0 made the next call race Consul's blocking query: ECONNREFUSED on a loaded machine).
+    const a = await startBasis(r, { registerTtlMs: 10_000, registerIntervalMs: 3000, drainDelayMs: 500 });
     servers.push(a);
     assert.equal(replier((await basis.hello({ name: 'x' })).msg), a.id);
     const b = await startBasis(r, { registerTtlMs: 10_000, registerIntervalMs: 3000 });
