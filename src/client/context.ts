@@ -118,14 +118,18 @@ export function enter(inner: Call, request: unknown, ctx: CallContext): Promise<
   if (!(ctx instanceof ClientContext)) {
     return Promise.reject(new TypeError('keel: pass next() the context your wrapper received (set its fields; do not copy it)'));
   }
-  const child = ctx.passOn();
+  return settled(inner, request, ctx.passOn());
+}
+
+/** `call(request, ctx)`, a synchronous throw made a rejection, its result handed to ctx's end listeners. */
+function settled(call: Call, request: unknown, ctx: ClientContext): Promise<unknown> {
   let result: Promise<unknown>;
   try {
-    result = inner(request, child);
+    result = call(request, ctx);
   } catch (err) {
     result = Promise.reject(err);
   }
-  return child.settle(result);
+  return ctx.settle(result);
 }
 
 /** `inner` behind a boundary: what a wrapper receives as `next`. */
@@ -156,11 +160,5 @@ export function callContext(method: MethodInfo, init: CallContextInit = {}): Cal
 /** Runs `call` with a context from `callContext` as a client would: end listeners are told how it ended. */
 export function runCall<Res>(call: Call<any, Res>, request: unknown, ctx: CallContext): Promise<Res> {
   if (!(ctx instanceof ClientContext)) return Promise.reject(new TypeError('runCall: ctx must come from callContext()'));
-  let result: Promise<unknown>;
-  try {
-    result = call(request, ctx);
-  } catch (err) {
-    result = Promise.reject(err);
-  }
-  return ctx.settle(result) as Promise<Res>;
+  return settled(call, request, ctx) as Promise<Res>;
 }

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { consulRegistry, createClient, roundRobin, wrapClient, type Registry } from '../../src/index';
 import { Basis, replier, startBasis, type TestServer } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
 import { toolOrSkip } from '../support/external';
-import { goMicroPeers } from '../support/go-micro-peers';
+import { goMicroPeers, startGoMicroServer, type GoMicroServer } from '../support/go-micro-peers';
 
 const run = promisify(execFile);
 const consulBinary = toolOrSkip('consul', 'go-micro interoperability');
 
 
-interface GoMicroServer {
-  id: string;
-  address: string;
-  process: ChildProcess;
-}
 
 describe('interoperability with go-micro v5 through Consul', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
   let consul: ConsulAgent;
@@ -30,21 +25,7 @@ describe('interoperability with go-micro v5 through Consul', { skip: consulBinar
     return r;
   };
   const startGoMicro = async (name = 'basis'): Promise<GoMicroServer> => {
-    const child = spawn(peers!.server, ['--name', name, '--registry_address', consul.address, '--register_ttl', '10s', '--register_interval', '3s'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d));
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d;
-        const ready = /READY (\S+) (\S+)/.exec(out);
-        if (ready) resolve(ready[0]);
-      });
-      child.once('exit', (code) => reject(new Error(`go-micro server exited ${code}: ${err}`)));
-    });
-    const [, id, address] = line.split(' ');
-    const server = { id: id as string, address: address as string, process: child };
+    const server = await startGoMicroServer(peers!.server, consul.address, name);
     goServers.push(server);
     return server;
   };
@@ -59,11 +40,7 @@ describe('interoperability with go-micro v5 through Consul', { skip: consulBinar
   });
   after(async () => {
     await Promise.all(keelServers.map((s) => s.server.stop()));
-    await Promise.all(goServers.map((s) => new Promise((r) => {
-      if (s.process.exitCode !== null) return r(undefined);
-      s.process.once('exit', r);
-      s.process.kill('SIGTERM');
-    })));
+    await Promise.all(goServers.map((s) => s.stop()));
     await Promise.all(registries.map((r) => r.close()));
     await consul?.stop();
   });
