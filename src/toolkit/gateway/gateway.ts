@@ -10,9 +10,9 @@ import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
 import { wrapClient } from '../../compose';
 import { monotonicClock } from '../../registry/registry';
-import { defaultCaller } from './caller';
+import { DynamicCaller } from '../dynamic/caller';
 import { serveRequest } from './handle';
-import { resolveOptions, type GatewayCaller, type GatewayOptions } from './options';
+import { resolveOptions, type GatewayOptions } from './options';
 import { RollingStats, type GatewayStats } from './stats';
 import { errorResponse, GatewayError } from './status';
 
@@ -25,7 +25,7 @@ export interface Gateway {
   /** Stops the server (open connections are closed) and the caller. */
   close(): Promise<void>;
   /** The caller every request goes through (resolving methods, calling with JSON). */
-  readonly caller: GatewayCaller;
+  readonly caller: DynamicCaller;
   /** The node-scope breaker in the stack: `circuits()` is each node's state, for the dashboard. */
   readonly breaker: BreakerWrapper;
   /** The rate limiter, when `rateLimit` is set. */
@@ -51,7 +51,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const breaker = makeBreaker({ ...options.breaker, scope: 'node' });
   const tracer = options.tracer ?? trace.getTracer('keel');
   const wrap = wrapClient(...(limiter ? [limiter] : []), makeRetry(options.retry), roundRobin(), breaker, tracing({ tracer }));
-  const caller = (options.caller ?? defaultCaller)({
+  const caller = new DynamicCaller({
     registry: options.registry, wrap, timeoutMs: settings.timeoutMs,
     ...(options.tls ? { tls: options.tls } : {}), ...(options.protoFiles ? { protoFiles: options.protoFiles } : {}),
     ...(options.protoPaths ? { protoPaths: options.protoPaths } : {}),

@@ -4,7 +4,7 @@ import { context, type Tracer } from '@opentelemetry/api';
 import type { Clock } from '../../registry/registry';
 import { isAborted, readBody } from './body';
 import { metadataFrom } from './metadata';
-import type { GatewayCaller } from './options';
+import type { DynamicCaller } from '../dynamic/caller';
 import { sendError, sendJson, sendStream } from './respond';
 import { matchRoute, pathRequest, rpcTarget, type Target } from './route';
 import type { RollingStats } from './stats';
@@ -12,7 +12,7 @@ import { GatewayError } from './status';
 import { endRequestSpan, startRequestSpan, traceHeaders } from './trace';
 
 export interface ServeEnv {
-  caller: GatewayCaller;
+  caller: DynamicCaller;
   stats: RollingStats;
   tracer: Tracer;
   clock: Clock;

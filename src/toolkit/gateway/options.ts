@@ -5,15 +5,6 @@ import { describe } from '../../address';
 import { knownKeys, positiveMs } from '../../options';
 import type { Clock, Registry } from '../../registry/registry';
 import type { ClientTlsOptions } from '../../tls';
-import type { DynamicCallerOptions, DynamicCallOptions, DynamicMethod } from '../dynamic/types';
-
-/** The part of the DynamicCaller the gateway uses. */
-export interface GatewayCaller {
-  method(service: string, endpoint: string, signal?: AbortSignal): Promise<DynamicMethod>;
-  call(service: string, endpoint: string, request: unknown, options?: DynamicCallOptions): Promise<unknown>;
-  stream(service: string, endpoint: string, request: unknown, options?: DynamicCallOptions): AsyncIterable<unknown>;
-  close(): Promise<void>;
-}
 
 export interface GatewayOptions {
   /** Where services are found. */
@@ -46,12 +37,10 @@ export interface GatewayOptions {
   statsWindowMs?: number;
   /** Time source of `stats()`. Default: monotonic `performance.now()`. */
   clock?: Clock;
-  /** Makes the caller (given the registry, wrapper stack, TLS, protos and timeout). Default: `new DynamicCaller(options)`. */
-  caller?: (options: DynamicCallerOptions) => GatewayCaller;
 }
 
 export const GATEWAY_OPTIONS = ['registry', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxBodyBytes', 'bodyTimeoutMs', 'headersTimeoutMs',
-  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock', 'caller'];
+  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock'];
 
 /** The options with defaults applied, validated once: a bad value throws here, naming the option. */
 export function resolveOptions(options: GatewayOptions) {
@@ -60,7 +49,6 @@ export function resolveOptions(options: GatewayOptions) {
   if (typeof options.registry !== 'object' || options.registry === null) throw new TypeError('createGateway: registry is required');
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) throw new RangeError(`createGateway: maxBodyBytes must be an integer >= 1, got ${describe(maxBodyBytes)}`);
-  if (options.caller !== undefined && typeof options.caller !== 'function') throw new TypeError('createGateway: caller must be a function');
   if (options.rateLimit !== undefined && (typeof options.rateLimit !== 'object' || options.rateLimit === null)) {
     throw new TypeError('createGateway: rateLimit must be { ratePerSecond, burst?, wait? }');
   }

@@ -1,13 +1,10 @@
-import { Basis } from '../../support/basis';
-import { Items } from '../../support/items';
 import { createGateway, type Gateway } from '../../../src/toolkit/gateway/gateway';
 import type { GatewayOptions } from '../../../src/toolkit/gateway/options';
 import type { Registry } from '../../../src/index';
-import { protoCaller } from './proto-caller';
 
 /** A gateway on 127.0.0.1:0 in front of `registry`, and its base URL. */
 export async function startGateway(registry: Registry, options: Partial<GatewayOptions> = {}): Promise<{ gateway: Gateway; url: string }> {
-  const gateway = createGateway({ registry, caller: protoCaller({ basis: Basis.service as never, items: Items.service }), ...options });
+  const gateway = createGateway({ registry, ...options });
   const address = await gateway.listen('127.0.0.1:0');
   return { gateway, url: `http://${address}` };
 }
