@@ -163,6 +163,23 @@ describe('keel api gateway: routes and answers against real servers', () => {
     assert.equal(ok.status, 200);
   });
 
+  it('answers 429 over the rateLimit, at once, and counts it in the limiter', async () => {
+    const limited = await startGateway(registry, { rateLimit: { ratePerSecond: 1, burst: 1 } });
+    try {
+      const first = await post(`${limited.url}/basis/Basis/Hello`, { name: 'one' });
+      assert.equal(first.status, 200, first.text);
+      const t0 = Date.now();
+      const second = await post(`${limited.url}/basis/Basis/Hello`, { name: 'two' });
+      assert.equal(second.status, 429, second.text);
+      assert.deepEqual(second.json, { code: 8, status: 'RESOURCE_EXHAUSTED', message: second.json.message, reason: 'rate_limited' });
+      assert.ok(Date.now() - t0 < 500, 'refused without waiting');
+      assert.equal(limited.gateway.limiter?.stats().refused, 1);
+      assert.equal(gateway.limiter, undefined, 'no limiter unless asked for');
+    } finally {
+      await limited.gateway.close();
+    }
+  });
+
   it('keeps per-endpoint latency percentiles and error rates, and the breaker per node', async () => {
     const stats = gateway.stats();
     const hello = stats.endpoints.find((e) => e.service === 'basis' && e.endpoint === 'Basis.Hello');
