@@ -116,6 +116,14 @@ describe('keel api gateway: routes and answers against real servers', () => {
     assert.equal(wrong.json.reason, 'bad_request');
   });
 
+  it('takes a JSON array for a bidi method and answers ndjson', async () => {
+    const res = await fetch(`${url}/items/Items/Chat`, { method: 'POST', body: JSON.stringify([{ text: 'a', seq: 1 }, { text: 'b', seq: 2 }]), headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.seq), [1, 2]);
+    assert.match(lines[1].text, /^echo b from items-/);
+  });
+
   it('maps gRPC statuses to HTTP statuses with the error body { code, status, message, reason }', async () => {
     const denied = await post(`${url}/basis/Basis/Hello`, { name: 'deny' });
     assert.equal(denied.status, 403);
