@@ -25,7 +25,10 @@ export interface GatewayOptions {
   bodyTimeoutMs?: number;
   /** `listen()` only: the request headers must arrive within this long of the connection, else 408. Default 10000. */
   headersTimeoutMs?: number;
-  /** A token bucket in front of every call (`rateLimit()`); calls over it are answered 429 at once (`wait: false`). Default: none. */
+  /**
+   * A token bucket in front of every call (`rateLimit()`, one token per call, not per retry): `burst` defaults to a
+   * tenth of a second's calls (at least 1); calls over it are answered 429 at once unless `wait` (default false). Default: none.
+   */
   rateLimit?: { ratePerSecond: number; burst?: number; wait?: boolean };
   /** The breaker's options; its scope is always `node` (a failing node is ejected, the others keep serving). Default: breaker()'s. */
   breaker?: Omit<BreakerOptions, 'scope'>;
