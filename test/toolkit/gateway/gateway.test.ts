@@ -188,6 +188,26 @@ describe('keel api gateway: routes and answers against real servers', () => {
     }
   });
 
+  it("ejects a failing node with the breaker (scope node): its circuit opens and the other node serves everything", async () => {
+    const registry2 = memoryRegistry();
+    const good = await startBasis(registry2);
+    const bad = await startBasis(registry2, { hello: () => { throw Object.assign(new Error('down'), { code: 14, details: 'down' }); } });
+    const g = await startGateway(registry2);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push((await post(`${g.url}/basis/Basis/Hello`, { name: 'x' })).status);
+      const circuits = g.gateway.breaker.circuits();
+      assert.equal(circuits.find((c) => c.node === bad.id)?.state, 'open', JSON.stringify(circuits));
+      assert.equal(circuits.find((c) => c.node === good.id)?.state, 'closed');
+      // Before the ejection, the retry wrapper may already have carried the bad node's UNAVAILABLE to the good one.
+      assert.ok(statuses.every((x) => x === 200 || x === 503), `statuses: ${statuses.join(',')}`);
+      assert.deepEqual(statuses.slice(-10), Array(10).fill(200), `statuses: ${statuses.join(',')}`);
+    } finally {
+      await g.gateway.close();
+      await Promise.all([good.server.stop(), bad.server.stop()]);
+    }
+  });
+
   it('keeps per-endpoint latency percentiles and error rates, and the breaker per node', async () => {
     const stats = gateway.stats();
     const hello = stats.endpoints.find((e) => e.service === 'basis' && e.endpoint === 'Basis.Hello');
