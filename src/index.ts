@@ -54,6 +54,8 @@ export type { ResilienceMetricsOptions } from './metrics/resilience';
 export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 export { MissingPeerError } from './peer';
+export { startSidecar } from './toolkit/sidecar/index';
+export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './toolkit/sidecar/index';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';
