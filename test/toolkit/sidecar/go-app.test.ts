@@ -5,7 +5,7 @@ import { startSidecar, type Sidecar } from '../../../src/toolkit/sidecar/index';
 import { Basis, eventually } from '../../support/basis';
 import { startConsul, type ConsulAgent } from '../../support/consul-agent';
 import { toolOrSkip } from '../../support/external';
-import { goMicroPeers } from '../../support/go-micro-peers';
+import { goMicroPeers, runGoMicroClient, type GoMicroPeers } from '../../support/go-micro-peers';
 import { startGoApp, type GoApp } from './go-app';
 
 const TIMING = { intervalMs: 100, checkTimeoutMs: 500, failAfter: 2, recoverAfter: 2, registerTtlMs: 3000, registerIntervalMs: 1000 };
@@ -16,13 +16,15 @@ const consulBinary = toolOrSkip('consul', 'sidecar with a Go gRPC app');
 describe('keel sidecar on Consul: a Go gRPC server with no keel and no go-micro code', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
   let consul: ConsulAgent;
   let registry: Registry;
+  let peers: GoMicroPeers | undefined;
   let binary: string | undefined;
   const apps: GoApp[] = [];
   const sidecars: Sidecar[] = [];
   const ids = async (): Promise<string[]> => (await registry.getService('legacy-go')).map((n) => n.id);
 
   before(async () => {
-    binary = (await goMicroPeers('sidecar with a Go gRPC app'))?.plainGrpc;
+    peers = await goMicroPeers('sidecar with a Go gRPC app');
+    binary = peers?.plainGrpc;
     consul = await startConsul(consulBinary as string);
     registry = consulRegistry({ address: consul.address, waitMs: 5000 });
   });
@@ -75,5 +77,24 @@ describe('keel sidecar on Consul: a Go gRPC server with no keel and no go-micro 
     assert.equal(s.lastCheck?.via, 'tcp');
     await s.stop();
     assert.deepEqual(await ids(), [], 'the sidecar stopped: deregistered');
+  });
+
+  it('a go-micro client finds the app by name, with go-micro\'s endpoint and protocol filters, and reads its endpoints', async (t) => {
+    if (!binary || !peers) return t.skip('KEEL_SKIP_E2E=1 and the Go peers could not be built');
+    const app = await startGoApp(binary);
+    apps.push(app);
+    // Registered as `basis`: go-micro calls /<registry name>.Basis/Hello, which is the app's own path only under that name.
+    const s = await startSidecar({ name: 'basis', app: app.address, registry, ...TIMING });
+    sidecars.push(s);
+    const call = await runGoMicroClient(peers.client, consul.address,
+      ['--service', 'basis', '--count', '2', '--request_name', 'go-micro', '--filter_endpoint', 'Basis.Hello', '--filter_protocol']);
+    assert.equal(call.code, 0, call.stderr);
+    assert.deepEqual(call.stdout, [`Hello go-micro from plain-grpc (${app.address})`, `Hello go-micro from plain-grpc (${app.address})`]);
+    const described = await runGoMicroClient(peers.client, consul.address, ['--service', 'basis', '--describe']);
+    assert.equal(described.code, 0, described.stderr);
+    const text = described.stdout.join('\n');
+    assert.match(text, /"Basis\.Hello"/);
+    assert.match(text, new RegExp(s.id));
+    await s.stop();
   });
 });

@@ -5,8 +5,9 @@ import { UsageError, type Command, type Io } from '../command';
 import type { Flags, FlagSpec } from '../flags';
 
 /**
- * What `--address` serves. LEAD: wire the gateway in when merging, e.g.
- * `({ registry, service }) => createGateway({ registry, … only service … })` adapted to `{ listen, close }`.
+ * What `--address` serves. LEAD: wire the gateway in when merging:
+ * `({ registry }) => createGateway({ registry })` (src/toolkit/gateway/gateway.ts: it has `listen` and `close`).
+ * It calls the app through the registry like any service, so it needs the app's server reflection.
  */
 const GATEWAY: GatewayFactory | undefined = undefined;
 
