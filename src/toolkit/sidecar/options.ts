@@ -21,7 +21,7 @@ export type SidecarEvent =
 export interface SidecarOptions {
   /** The name clients look up. Required (`--name`). */
   name: string;
-  /** The app's gRPC `host:port` (plaintext). Required (`--app`). */
+  /** The app's gRPC `host:port` (plaintext); `:port` or `0.0.0.0:port` for an app bound to all interfaces. Required (`--app`). */
   app: string;
   /** `host:port` registered instead of `app` (NAT, containers). Default: `app` (a wildcard host becomes this host's IPv4 address). */
   advertise?: string;
@@ -74,7 +74,9 @@ export function resolveOptions(options: SidecarOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('startSidecar: options with a name, an app and a registry are required');
   knownKeys(options, KEYS, 'startSidecar');
   const name = nonEmptyString(options.name, 'startSidecar: name');
-  parseHostPort(options.app, 'startSidecar: app');
+  // go-micro writes `:9000` for "all interfaces" (probed on loopback, registered with this host's address).
+  const app = typeof options.app === 'string' && options.app.startsWith(':') ? `0.0.0.0${options.app}` : options.app;
+  parseHostPort(app, 'startSidecar: app');
   if (options.advertise !== undefined) parseHostPort(options.advertise, 'startSidecar: advertise');
   if (options.address !== undefined) parseHostPort(options.address, 'startSidecar: address', true);
   if (options.address !== undefined && typeof options.gateway !== 'function') {
@@ -98,7 +100,7 @@ export function resolveOptions(options: SidecarOptions): ResolvedOptions {
   }
   return {
     name,
-    app: options.app,
+    app,
     advertise: options.advertise,
     version,
     metadata: stringRecord(options.metadata, 'startSidecar: metadata'),

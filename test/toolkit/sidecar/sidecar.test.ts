@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { closeClient, consulRegistry, createClient, localRegistry, type Registry } from '../../../src/index';
+import { advertiseHost } from '../../../src/server/advertise';
 import { startSidecar, type Sidecar, type SidecarEvent, type SidecarOptions } from '../../../src/toolkit/sidecar/index';
 import { Basis, eventually } from '../../support/basis';
 import { startConsul, type ConsulAgent } from '../../support/consul-agent';
@@ -110,6 +111,13 @@ for (const kind of ['local', 'consul'] as const) {
       const gone = events.find((e) => e.type === 'deregistered');
       assert.equal(gone?.type === 'deregistered' && gone.why, 'NOT_SERVING');
       assert.equal(s.node.endpoints?.length, 0, 'no reflection: registered without endpoints');
+    });
+
+    it('takes go-micro\'s ":port" for an app bound to all interfaces: checked on loopback, registered with this host\'s address', async () => {
+      const a = await app({ health: true });
+      const s = await sidecar(a, { app: `:${a.port}` });
+      assert.equal(s.registered, true);
+      assert.equal(s.node.address, `${advertiseHost('0.0.0.0')}:${a.port}`);
     });
 
     it('checks the named health service (--health_service) and fails on one the app does not know', async () => {
