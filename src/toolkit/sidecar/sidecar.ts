@@ -32,9 +32,10 @@ export interface Sidecar {
  * started before its app waits for it).
  *
  * Bounds, with the defaults (5 s interval, 1 s check timeout, 2 and 2): an app that stops serving leaves the
- * registry within `failAfter × (intervalMs + checkTimeoutMs)` (12 s), and is back within
- * `recoverAfter × (intervalMs + checkTimeoutMs)` (12 s) of serving again — plus the registry's own delay
- * in telling watchers.
+ * registry within `failAfter × (intervalMs + checkTimeoutMs) + checkTimeoutMs` (13 s: the check in flight
+ * when it failed, then `failAfter` more), and is back within `recoverAfter × (intervalMs + checkTimeoutMs)
+ * + checkTimeoutMs` (13 s) of serving again — plus the registry call and the registry's own delay in telling
+ * watchers.
  * @example
  * const sidecar = await startSidecar({ name: 'legacy', app: '127.0.0.1:9000', registry: registryFromEnv() });
  * // … later

@@ -11,10 +11,11 @@ import { startConsul, type ConsulAgent } from '../../support/consul-agent';
 import { toolOrSkip } from '../../support/external';
 import { startPlainApp, type PlainApp } from './plain-app';
 
-// Short timings so the bounds are quick to see: a change is noticed within failAfter (or recoverAfter)
-// × (intervalMs + checkTimeoutMs) = 2 × 600 ms. SLACK_MS covers the registry telling the test.
+// Short timings so the bounds are quick to see: a change is acted on within failAfter (or recoverAfter)
+// × (intervalMs + checkTimeoutMs) + checkTimeoutMs = 1700 ms. SLACK_MS covers the registry telling the test.
 const TIMING = { intervalMs: 100, checkTimeoutMs: 500, failAfter: 2, recoverAfter: 2, registerTtlMs: 3000, registerIntervalMs: 1000 };
-const BOUND_MS = TIMING.failAfter * (TIMING.intervalMs + TIMING.checkTimeoutMs);
+// The documented bound: the check in flight when the app changed, then failAfter (= recoverAfter) more.
+const BOUND_MS = TIMING.failAfter * (TIMING.intervalMs + TIMING.checkTimeoutMs) + TIMING.checkTimeoutMs;
 const SLACK_MS = 1000;
 const consulBinary = toolOrSkip('consul', 'sidecar on Consul');
 
