@@ -94,7 +94,6 @@ describe('keel sidecar (the command)', () => {
     [['--name', 'legacy', '--app', '127.0.0.1:9000', '--interval', '5x'], /^--interval must be a positive duration like 500ms, 5s or 1m, got "5x"/],
     [['--name', 'legacy', '--app', '127.0.0.1:9000', '--fail_after', '0'], /^--fail_after must be a whole number >= 1/],
     [['--name', 'legacy', '--app', '127.0.0.1:9000', '--metadata', 'team'], /^--metadata takes k=v/],
-    [['--name', 'legacy', '--app', '127.0.0.1:9000', '--address', ':8080'], /^--address: this keel has no gateway built in/],
     [['--name', 'legacy', '--app', '127.0.0.1:9000', '--register_ttl', '5s', '--register_interval', '5s'], /^--register_interval \(5000\) must be below --register_ttl/],
   ];
   for (const [argv, message] of usage) {

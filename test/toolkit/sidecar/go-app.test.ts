@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeClient, consulRegistry, createClient, type Registry } from '../../../src/index';
+import { createGateway } from '../../../src/toolkit/gateway/gateway';
 import { startSidecar, type Sidecar } from '../../../src/toolkit/sidecar/index';
 import { Basis, eventually } from '../../support/basis';
 import { startConsul, type ConsulAgent } from '../../support/consul-agent';
@@ -48,6 +49,21 @@ describe('keel sidecar on Consul: a Go gRPC server with no keel and no go-micro 
     assert.deepEqual(s.node.endpoints?.map((e) => e.name), ['Basis.Hello', 'Basis.Stream']);
     assert.deepEqual(s.node.endpoints?.[1]?.metadata, { stream: 'true' });
     assert.deepEqual(s.node.endpoints?.[0]?.request, { name: 'Request', type: 'Request', values: [{ name: 'name', type: 'string', values: null }] });
+
+    // The gateway the sidecar serves for it (`--address`): HTTP in, the app's reflection, the app's reply out.
+    const gateway = createGateway({ registry });
+    try {
+      const bound = await gateway.listen('127.0.0.1:0');
+      const res = await fetch(`http://${bound}/rpc`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ service: 'legacy-go', endpoint: 'Basis.Hello', request: { name: 'Jane' } }),
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { msg: `Hello Jane from plain-grpc (${app.address})` });
+    } finally {
+      await gateway.close();
+    }
 
     const client = createClient(Basis, 'legacy-go', { registry });
     try {

@@ -1,15 +1,15 @@
 import { registryFromEnv } from '../../../registry/from-env';
+import { createGateway } from '../../gateway/gateway';
 import { startSidecar } from '../../sidecar/sidecar';
 import type { GatewayFactory, SidecarEvent, SidecarOptions } from '../../sidecar/options';
 import { UsageError, type Command, type Io } from '../command';
 import type { Flags, FlagSpec } from '../flags';
 
 /**
- * What `--address` serves. LEAD: wire the gateway in when merging:
- * `({ registry }) => createGateway({ registry })` (src/toolkit/gateway/gateway.ts: it has `listen` and `close`).
- * It calls the app through the registry like any service, so it needs the app's server reflection.
+ * What `--address` serves: keel's API gateway (`keel api`), calling the app through the registry like any
+ * service, so it needs the app's server reflection.
  */
-const GATEWAY: GatewayFactory | undefined = undefined;
+const GATEWAY: GatewayFactory = ({ registry }) => createGateway({ registry });
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'name', help: 'the service name to register the app under (required)' },
