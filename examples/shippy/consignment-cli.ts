@@ -10,7 +10,7 @@ import { status } from '@grpc/grpc-js';
 import { createClient, isKeelError, type TracingHandle } from '../../src/index';
 import { setupTracing } from '../basis/tracing-setup';
 import { requestTimeoutMs } from './config';
-import { CONSIGNMENT_SERVICE, ShippingService, type Consignment } from './proto';
+import { CONSIGNMENT_SERVICE, ShippingService, type Consignment, type NewConsignment } from './proto';
 import { recommendedStack } from './stack';
 
 /** `CODE (n): details [reason]`: what a failed call says, on one line. */
@@ -25,9 +25,9 @@ const line = (c: Consignment): string =>
   `${c.id}  ${c.vessel_id}  ${c.weight} kg  ${c.containers.length} container(s)  ${c.description}`;
 
 /** Reads the consignment file: a usage problem (exit 2), not a failed call. */
-function readConsignment(file: string): Partial<Consignment> {
+function readConsignment(file: string): NewConsignment {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Partial<Consignment>;
+    return JSON.parse(readFileSync(file, 'utf8')) as NewConsignment;
   } catch (err) {
     throw Object.assign(new Error(`cannot use ${file}: ${(err as Error).message}`), { exitCode: 2 });
   }

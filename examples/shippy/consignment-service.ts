@@ -5,16 +5,16 @@
 // MICRO_CLIENT_REQUEST_TIMEOUT (the vessel call's deadline when the caller sends none), OTEL_*.
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { createClient, createServer, isKeelError, tracing, wrapHandler, type KeelClient, type KeelServer } from '../../src/index';
+import { createClient, createServer, isKeelError, tracing, wrapHandler, type KeelClient, type KeelServer, type RetryEvent } from '../../src/index';
 import { setupTracing } from '../basis/tracing-setup';
 import { requestTimeoutMs } from './config';
 import { Feed } from './feed';
 import { launch, runService } from './lifecycle';
-import { CONSIGNMENT_SERVICE, ShippingService, VESSEL_SERVICE, VesselService, type Consignment } from './proto';
+import { CONSIGNMENT_SERVICE, ShippingService, VESSEL_SERVICE, VesselService, type Consignment, type NewConsignment } from './proto';
 import { recommendedStack } from './stack';
 
 /** Why a consignment is refused before asking for a vessel, or undefined if it may be shipped. */
-export function invalid(c: Partial<Consignment>): string | undefined {
+export function invalid(c: NewConsignment): string | undefined {
   if (!c.description) return 'a consignment needs a description';
   if (!Number.isInteger(c.weight) || (c.weight as number) <= 0) return `weight must be a positive number of kg; got ${c.weight}`;
   if (!c.containers?.length) return 'a consignment needs at least one container';
@@ -27,10 +27,15 @@ export function invalid(c: Partial<Consignment>): string | undefined {
  * no keel reason of ours: a `no_nodes` passed on would tell the caller the *consignment* service has none.
  */
 function vesselFailure(err: unknown): Error {
-  const e = err as { code?: number; details?: string; message?: string };
-  const why = isKeelError(err) ? ` (${err.reason})` : '';
-  const details = `vessel service${why}: ${e.details || e.message || String(err)}`;
-  return Object.assign(new Error(details), { code: typeof e.code === 'number' ? e.code : status.UNKNOWN, details });
+  const code = (err as { code?: unknown }).code;
+  const details = `vessel service${isKeelError(err) ? ` (${err.reason})` : ''}: ${describeError(err)}`;
+  return Object.assign(new Error(details), { code: typeof code === 'number' ? code : status.UNKNOWN, details });
+}
+
+/** An error's details (or message), first line: grpc-js appends the connection's last error on a new line. */
+function describeError(err: unknown): string {
+  const e = err as { details?: unknown; message?: unknown };
+  return String(e.details || e.message || err).split('\n')[0] as string;
 }
 
 export interface ConsignmentServer {
@@ -40,8 +45,12 @@ export interface ConsignmentServer {
 }
 
 export function consignmentServer(): ConsignmentServer {
-  const vessels = createClient(VesselService, VESSEL_SERVICE, { timeoutMs: requestTimeoutMs(), wrap: recommendedStack() });
   const server = createServer({ name: CONSIGNMENT_SERVICE, wrap: wrapHandler(tracing()) });
+  // A failover is worth a line: the consignment was saved by it, and the line names the node that failed.
+  const onRetry = (e: RetryEvent): void =>
+    console.log(`consignment-service: ${server.id} FindAvailable attempt ${e.attempt - 1} on ${e.node?.id ?? '?'} failed ` +
+      `(${describeError(e.error)}); attempt ${e.attempt} goes to another node`);
+  const vessels = createClient(VesselService, VESSEL_SERVICE, { timeoutMs: requestTimeoutMs(), wrap: recommendedStack(onRetry) });
   const consignments: Consignment[] = [];
   const feed = new Feed<Consignment>();
   server.addService(ShippingService, {
@@ -58,7 +67,7 @@ export function consignmentServer(): ConsignmentServer {
         id: randomUUID(),
         description: request.description ?? '',
         weight: request.weight ?? 0,
-        containers: (request.containers ?? []).map((c, i) => ({ ...c, id: c.id || `${i + 1}` })),
+        containers: (request.containers ?? []).map((c, i) => ({ customer_id: '', origin: '', user_id: '', ...c, id: c.id || `${i + 1}` })),
         vessel_id: vessel?.id ?? '',
       };
       consignments.push(consignment);

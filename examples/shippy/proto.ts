@@ -39,6 +39,8 @@ export interface ConsignmentResponse {
   consignment: Consignment | null;
   consignments: Consignment[];
 }
+/** What a caller sends to CreateConsignment: any field may be missing (the id and vessel are assigned). */
+export type NewConsignment = Partial<Omit<Consignment, 'containers'>> & { containers?: Array<Partial<Container>> };
 export type GetRequest = Record<string, never>;
 export type WatchRequest = Record<string, never>;
 
@@ -47,7 +49,7 @@ type ServerStream<Req, Res> = MethodDefinition<Req, Res> & { requestStream: fals
 
 export type VesselServiceDefinition = { FindAvailable: Unary<Specification, VesselResponse> };
 export type ShippingServiceDefinition = {
-  CreateConsignment: Unary<Partial<Consignment>, ConsignmentResponse>;
+  CreateConsignment: Unary<NewConsignment, ConsignmentResponse>;
   GetConsignments: Unary<GetRequest, ConsignmentResponse>;
   WatchConsignments: ServerStream<WatchRequest, Consignment>;
 };
