@@ -32,10 +32,16 @@ function vesselFailure(err: unknown): Error {
   return Object.assign(new Error(details), { code: typeof code === 'number' ? code : status.UNKNOWN, details });
 }
 
-/** An error's details (or message), first line: grpc-js appends the connection's last error on a new line. */
+/**
+ * An error's details (or message), first line, without grpc-js's framing: `No connection established. Last
+ * error: Error: connect ECONNREFUSED …. Resolution note: ` becomes `connect ECONNREFUSED …`. The framing must
+ * not reach our own caller either: keel's retry() reads "No connection established" in an UNAVAILABLE as "this
+ * request never left the client" and would retry CreateConsignment, which is not safe to repeat.
+ */
 function describeError(err: unknown): string {
   const e = err as { details?: unknown; message?: unknown };
-  return String(e.details || e.message || err).split('\n')[0] as string;
+  const text = String(e.details || e.message || err).split('\n')[0] as string;
+  return text.replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.?\s*Resolution note:\s*$/, '');
 }
 
 export interface ConsignmentServer {
@@ -49,7 +55,7 @@ export function consignmentServer(): ConsignmentServer {
   // A failover is worth a line: the consignment was saved by it, and the line names the node that failed.
   const onRetry = (e: RetryEvent): void =>
     console.log(`consignment-service: ${server.id} FindAvailable attempt ${e.attempt - 1} on ${e.node?.id ?? '?'} failed ` +
-      `(${describeError(e.error)}); attempt ${e.attempt} goes to another node`);
+      `(${describeError(e.error)}); retrying`);
   const vessels = createClient(VesselService, VESSEL_SERVICE, { timeoutMs: requestTimeoutMs(), wrap: recommendedStack(onRetry) });
   const consignments: Consignment[] = [];
   const feed = new Feed<Consignment>();
@@ -61,7 +67,9 @@ export function consignmentServer(): ConsignmentServer {
       // The caller's deadline and cancellation go on to the vessel call (the trace goes by itself: the
       // handler's span is the active context, and the client's tracing() makes its span a child of it).
       const { vessel } = await vessels.findAvailable(spec, { deadline: ctx.deadline, signal: ctx.signal }).catch((err: unknown) => {
-        throw vesselFailure(err);
+        const failure = vesselFailure(err);
+        console.log(`consignment-service: ${server.id} CreateConsignment failed: ${failure.message}`);
+        throw failure;
       });
       const consignment: Consignment = {
         id: randomUUID(),
