@@ -41,6 +41,7 @@ async function create(file: string, span: Span): Promise<void> {
     try {
       const { consignment: created } = await shipping.createConsignment(consignment);
       console.log(`created: ${line(created as Consignment)}`);
+      process.send?.({ created: created?.id });
       step = 'GetConsignments';
       const { consignments } = await shipping.getConsignments({});
       console.log(`consignments (${consignments.length}):`);
@@ -60,8 +61,12 @@ async function watch(): Promise<void> {
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   console.log('watching new consignments (Ctrl-C to stop)');
+  process.send?.({ watching: true });
   try {
-    for await (const c of shipping.watchConsignments({}, { signal: stop.signal })) console.log(`new: ${line(c)}`);
+    for await (const c of shipping.watchConsignments({}, { signal: stop.signal })) {
+      console.log(`new: ${line(c)}`);
+      process.send?.({ seen: c.id });
+    }
   } catch (err) {
     if (!stop.signal.aborted) throw Object.assign(new Error(`WatchConsignments failed: ${describeFailure(err)}`), { exitCode: 1 });
   } finally {

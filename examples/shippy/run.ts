@@ -1,6 +1,7 @@
 // `npm run example:shippy`: the whole of shippy on the embedded (local) registry, one process per program —
-// vessel-service, consignment-service, then consignment-cli with consignment.json — then everything
-// stopped cleanly. Exits with the CLI's code. Ctrl-C stops every process it started.
+// vessel-service, consignment-service, a `consignment-cli watch` on the WatchConsignments stream, then
+// consignment-cli with consignment.json — then everything stopped cleanly. Exits with the CLI's code.
+// Ctrl-C stops every process it started.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,10 +47,20 @@ async function shutdown(): Promise<void> {
 async function main(): Promise<number> {
   console.log(`shippy: starting vessel-service and consignment-service (registry: ${env.MICRO_REGISTRY || 'local'} ${env.MICRO_REGISTRY_ADDRESS ?? ''})`);
   await Promise.all([ready(start('vessel-service.js'), 'vessel-service'), ready(start('consignment-service.js'), 'consignment-service')]);
+  console.log('shippy: consignment-cli watch');
+  const watcher = start('consignment-cli.js', ['watch']);
+  const seen = new Set<string>();
+  watcher.on('message', (m: { seen?: string }) => m.seen && seen.add(m.seen));
+  await ready(watcher, 'consignment-cli watch');
   const file = join(__dirname, '..', '..', '..', 'examples', 'shippy', 'consignment.json');
   console.log('shippy: consignment-cli examples/shippy/consignment.json');
-  const code = await exited(start('consignment-cli.js', [file]));
-  console.log(`shippy: consignment-cli exited with ${code}; stopping the services`);
+  const cli = start('consignment-cli.js', [file]);
+  let created: string | undefined;
+  cli.on('message', (m: { created?: string }) => (created = m.created ?? created));
+  const code = await exited(cli);
+  // The stream's copy may arrive just after the CLI's reply: give it a moment, bounded.
+  for (let waited = 0; created !== undefined && !seen.has(created) && waited < 2000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  console.log(`shippy: consignment-cli exited with ${code}; stopping the watcher and the services`);
   await shutdown();
   return code;
 }

@@ -206,9 +206,15 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
     }
   });
 
-  it('WatchConsignments delivers every consignment created while it is open, in order', async () => {
+  it('WatchConsignments delivers every consignment created while it is open, in order (to a client here and to `consignment-cli watch`)', async () => {
     await service('vessel-service');
     await service('consignment-service');
+    const watcher = fork(join(shippy, 'consignment-cli.js'), ['watch'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let watched = '';
+    watcher.stdout?.on('data', (d: Buffer) => (watched += d));
+    watcher.stderr?.on('data', (d: Buffer) => (watched += d));
+    const watcherExit = new Promise<number | null>((r) => watcher.once('exit', r));
+    await new Promise((r) => watcher.once('message', r)); // { watching: true }: its loop has asked for the stream
     const shipping = createClient(ShippingService, CONSIGNMENT_SERVICE, { registry });
     const stop = new AbortController();
     const seen: Consignment[] = [];
@@ -225,7 +231,7 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
         const { consignment } = await shipping.createConsignment(request(0));
         await new Promise((r) => setTimeout(r, 200));
         first = consignment?.id ?? '';
-        return seen.some((c) => c.id === first);
+        return seen.some((c) => c.id === first) && watched.includes(`new: ${first}`);
       }, 'the watch stream to deliver a first consignment', 10_000);
       const created: string[] = [first];
       for (let n = 1; n <= 10; n++) created.push(((await shipping.createConsignment(request(n))).consignment as Consignment).id);
@@ -237,10 +243,17 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
       assert.deepEqual(after.map((c) => c.id), created);
       assert.equal(after.at(-1)?.vessel_id, 'vessel001');
       assert.equal(after[3]?.description, 'watched 3');
+      // The CLI's watch mode printed the same consignments, in the same order.
+      await eventually(() => watched.includes(`new: ${created.at(-1)}`), 'the watching CLI to print the last consignment', 10_000);
+      const printed = [...watched.matchAll(/^new: (\S+)/gm)].map(([, id]) => id);
+      assert.deepEqual(printed.slice(printed.indexOf(first)), created);
+      watcher.kill('SIGINT'); // Ctrl-C: a clean end
+      assert.equal(await watcherExit, 0, watched);
     } finally {
       stop.abort();
       await watching;
       shipping.close();
+      if (watcher.exitCode === null) watcher.kill('SIGKILL');
     }
   });
 
