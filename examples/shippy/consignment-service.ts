@@ -41,7 +41,7 @@ function vesselFailure(err: unknown): Error {
 function describeError(err: unknown): string {
   const e = err as { details?: unknown; message?: unknown };
   const text = String(e.details || e.message || err).split('\n')[0] as string;
-  return text.replace(/^No connection established\. Last error: (Error: )?/, '').replace(/\.?\s*Resolution note:\s*$/, '');
+  return text.replace(/No connection established\. Last error: (Error: )?/g, '').replace(/\.?\s*Resolution note:\s*$/, '');
 }
 
 export interface ConsignmentServer {
