@@ -107,8 +107,11 @@ describe("shippy's Dockerfiles", () => {
           return (to as string).replace(/\/$/, '');
         });
         const { files, packages } = loads(join(repoRoot, 'dist', 'examples', 'shippy', `${program}.js`));
+        // The .proto files are read at run time from next to the compiled code (the build copies them).
+        for (const proto of readdirSync(shippy).filter((f) => f.endsWith('.proto'))) files.add(join(repoRoot, 'dist', 'examples', 'shippy', proto));
         for (const f of files) {
           const rel = relative(repoRoot, f);
+          assert.ok(existsSync(f), `${rel} is not in the build output`);
           assert.ok(copied.some((dir) => rel.startsWith(`${dir}/`)), `${rel} is loaded but not copied into the image`);
         }
         // Production dependencies: keel's own plus the peers the deps stage pins.
