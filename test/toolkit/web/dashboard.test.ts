@@ -9,7 +9,7 @@ import { directGateway } from '../../../src/toolkit/web/direct-gateway';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
 import { startBasis, type TestServer } from '../../support/basis';
 import { repoRoot, toolOrSkip } from '../../support/external';
-import { basisCaller } from './basis-caller';
+import { DynamicCaller } from '../../../src/toolkit/dynamic/caller';
 
 // These run in the browser (page.evaluate / waitForFunction), where the DOM exists.
 declare const document: { getElementById(id: string): { textContent: string | null } | null };
@@ -25,17 +25,17 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
   let web: Web;
   let browser: Browser;
   let page: Page;
-  let caller: ReturnType<typeof basisCaller>;
+  let caller: DynamicCaller;
   const servers: TestServer[] = [];
   const brk = breaker({ scope: 'node' });
   const limiter = rateLimit(100);
 
   before(async () => {
     registry = memoryRegistry();
-    caller = basisCaller(registry, wrapClient(limiter, roundRobin(), brk, tracing()));
+    caller = new DynamicCaller({ registry, wrap: wrapClient(limiter, roundRobin(), brk, tracing()) });
     web = await startWeb({ registry, gateway: directGateway({ caller, breaker: brk, limiter }), address: '127.0.0.1:0', jaeger: JAEGER });
     mkdirSync(shots, { recursive: true });
-    const version = execFileSync(executablePath as string, ['--version'], { encoding: 'utf8' }).trim();
+    const version = execFileSync(executablePath as string, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     process.stderr.write(`# ${version}, playwright-core ${require('playwright-core/package.json').version}\n`);
     // Root in CI containers: chromium's sandbox needs user namespaces it does not get there.
     browser = await chromium.launch({ executablePath: executablePath as string, headless: true, args: ['--no-sandbox'] });
@@ -46,7 +46,7 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
   after(async () => {
     await browser?.close();
     await Promise.all(servers.map((s) => s.server.stop()));
-    caller?.close();
+    await caller?.close();
     await web?.close();
     await registry?.close();
   });

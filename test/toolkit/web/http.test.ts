@@ -4,24 +4,24 @@ import { breaker, memoryRegistry, roundRobin, tracing, wrapClient, type Registry
 import { directGateway } from '../../../src/toolkit/web/direct-gateway';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
 import { eventually, startBasis, type TestServer } from '../../support/basis';
-import { basisCaller } from './basis-caller';
+import { DynamicCaller } from '../../../src/toolkit/dynamic/caller';
 
 describe('keel web over HTTP: the page, /events and /rpc', () => {
   let registry: Registry;
   let web: Web;
   let server: TestServer;
-  let caller: ReturnType<typeof basisCaller>;
+  let caller: DynamicCaller;
   const rpc = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     fetch(new URL('rpc', web.url), { method: 'POST', headers, body });
 
   before(async () => {
     registry = memoryRegistry();
     server = await startBasis(registry, { logger: false });
-    caller = basisCaller(registry, wrapClient(roundRobin(), breaker({ scope: 'node' }), tracing()));
+    caller = new DynamicCaller({ registry, wrap: wrapClient(roundRobin(), breaker({ scope: 'node' }), tracing()) });
     web = await startWeb({ registry, gateway: directGateway({ caller, maxBodyBytes: 1024 }), address: '127.0.0.1:0' });
   });
   after(async () => {
-    caller?.close();
+    await caller?.close();
     await web?.close();
     await server?.server.stop();
     await registry?.close();
@@ -71,7 +71,9 @@ describe('keel web over HTTP: the page, /events and /rpc', () => {
       ['null', rpc('null'), 400, 'bad_request'],
       ['too large', rpc(JSON.stringify({ service: 'basis', endpoint: 'Basis.Hello', request: { name: 'x'.repeat(2000) } })), 413, 'bad_request'],
       ['a form post (cross-site forms cannot send JSON)', rpc('service=basis', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'bad_request'],
-      ['an unknown method', rpc('{"service":"basis","endpoint":"Basis.Nope"}'), 501, null],
+      ['an unknown method', rpc('{"service":"basis","endpoint":"Basis.Nope"}'), 501, 'unknown_method'],
+      ['an unknown service', rpc('{"service":"nobody","endpoint":"Basis.Hello"}'), 503, 'no_nodes'],
+      ['a request that does not fit the type', rpc('{"service":"basis","endpoint":"Basis.Hello","request":{"name":{"x":1}}}'), 400, 'bad_request'],
     ];
     for (const [what, pending, status, reason] of cases) {
       const res = await pending;
