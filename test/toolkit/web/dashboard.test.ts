@@ -8,6 +8,7 @@ import { breaker, memoryRegistry, rateLimit, roundRobin, tracing, wrapClient, ty
 import { directGateway } from '../../../src/toolkit/web/direct-gateway';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
 import { startBasis, type TestServer } from '../../support/basis';
+import { startItems } from '../../support/items';
 import { repoRoot, toolOrSkip } from '../../support/external';
 import { DynamicCaller } from '../../../src/toolkit/dynamic/caller';
 
@@ -26,7 +27,7 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
   let browser: Browser;
   let page: Page;
   let caller: DynamicCaller;
-  const servers: TestServer[] = [];
+  const servers: Array<Pick<TestServer, 'server'>> = [];
   const brk = breaker({ scope: 'node' });
   const limiter = rateLimit(100);
 
@@ -93,7 +94,7 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
     assert.match(traceId, /^[0-9a-f]{32}$/);
     assert.equal(await page.getAttribute('#trace-link', 'href'), `${JAEGER}/trace/${traceId}`);
     // The id shown is the one the server was called with.
-    const seen = servers[0]!.seen.at(-1)!;
+    const seen = (servers[0] as TestServer).seen.at(-1)!;
     assert.match(String(seen.ctx.metadata.get('traceparent')[0]), new RegExp(`^00-${traceId}-`));
     await page.waitForSelector('#resilience tr[data-stats="basis Basis.Hello"]', { timeout: 2000 });
     await page.screenshot({ path: join(shots, 'call.png'), fullPage: true });
@@ -102,7 +103,10 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
   it('shows a failed call as failed, and a node whose circuit opened as open', async () => {
     const failing = await startBasis(registry, { logger: false, hello: () => { throw Object.assign(new Error('disk on fire'), { code: 14 }); } });
     servers.push(failing);
+    // A second service, with a method of each kind, for the screenshot.
+    servers.push(await startItems(registry, { logger: false }));
     await page.waitForSelector(`tr[data-node="${failing.id}"]`, { timeout: 1000 });
+    await page.waitForSelector('article[data-service="items"] button[data-endpoint]', { timeout: 3000 });
     await page.fill('textarea[name=request]', '{ "name": "Ann" }');
     let failures = 0;
     // Round robin sends every other call to the failing node; its circuit opens after 5 failures in a row.
@@ -134,6 +138,7 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
     const started = Date.now();
     await Promise.all(servers.splice(0).map((s) => s.server.stop()));
     await page.waitForSelector('article[data-service="basis"]', { state: 'detached', timeout: 1000 });
+    await page.waitForSelector('article[data-service="items"]', { state: 'detached', timeout: 1000 });
     process.stderr.write(`# service gone ${Date.now() - started} ms after stop() was called\n`);
     assert.match(await page.textContent('#services') ?? '', /No services registered/);
     await page.screenshot({ path: join(shots, 'empty.png'), fullPage: true });
