@@ -106,8 +106,10 @@ export class ServiceBoard {
         entry.stop();
         this.services.delete(name);
       } else {
-        for (const node of nodes) if (!known.has(node.id)) this.check(name, node);
-        if (entry.methods === undefined && !entry.loading) void this.loadMethods(name, entry);
+        const joined = nodes.filter((node) => !known.has(node.id));
+        for (const node of joined) this.check(name, node);
+        // A node that joins may be a new version with other methods (the last list stays shown meanwhile).
+        if ((entry.methods === undefined || joined.length > 0) && !entry.loading) void this.loadMethods(name, entry);
       }
       this.forget();
       this.onChange();
