@@ -26,6 +26,11 @@ export class SectionStream {
     }
   }
 
+  /** A comment line: keeps idle streams open through proxies, and finds clients that went away. */
+  ping(): void {
+    for (const res of this.clients) res.write(': ping\n\n');
+  }
+
   close(): void {
     for (const res of this.clients) res.end();
     this.clients.clear();

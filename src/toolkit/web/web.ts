@@ -110,6 +110,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   });
   board.start();
   const timer = setInterval(refresh, refreshMs);
+  const pinger = setInterval(() => stream.ping(), 15_000);
   const bound = server.address() as AddressInfo;
   const hostPort = formatHostPort(bound.address, bound.port);
   return {
@@ -117,6 +118,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
     url: `http://${formatHostPort(bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address, bound.port)}/`,
     close: () => close(server, () => {
       clearInterval(timer);
+      clearInterval(pinger);
       board.close();
       probes.close();
       stream.close();

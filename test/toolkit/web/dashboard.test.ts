@@ -63,6 +63,11 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
     assert.ok(ms <= 1000, `shown after ${ms} ms`);
     assert.equal(await page.textContent(`tr[data-node="${s.id}"] td:nth-child(2)`), s.address);
     await page.waitForSelector(`tr[data-node="${s.id}"] .health-SERVING`, { timeout: 3000 });
+    // Health is checked again every 2 s: a node that stops serving shows it.
+    s.server.setStatus('', 'NOT_SERVING');
+    await page.waitForSelector(`tr[data-node="${s.id}"] .health-NOT_SERVING`, { timeout: 3000 });
+    s.server.setStatus('', 'SERVING');
+    await page.waitForSelector(`tr[data-node="${s.id}"] .health-SERVING`, { timeout: 3000 });
     await page.waitForSelector('article[data-service="basis"] button[data-endpoint="Basis.Hello"]', { timeout: 3000 });
   });
 
