@@ -88,3 +88,36 @@ describe('keel web over HTTP: the page, /events and /rpc', () => {
     assert.match(stats, /data-stats="basis Basis.Hello"/);
   });
 });
+
+describe('startWeb and directGateway options', () => {
+  const registry = memoryRegistry();
+  const caller = new DynamicCaller({ registry });
+  const gateway = directGateway({ caller });
+  after(async () => {
+    await caller.close();
+    await registry.close();
+  });
+
+  it('listens on every interface for :port, and says where to open it', async () => {
+    const web = await startWeb({ registry, gateway, address: ':0' });
+    try {
+      assert.match(web.address, /^(0\.0\.0\.0|\[::\]):\d+$/);
+      assert.match(web.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.equal((await fetch(web.url)).status, 200);
+      assert.deepEqual(await (await fetch(new URL('state.json', web.url))).json(), []);
+    } finally {
+      await web.close();
+    }
+  });
+
+  it('refuses bad options at once, naming them', async () => {
+    await assert.rejects(startWeb({ registry, gateway, address: 'nowhere' }), /startWeb: address/);
+    await assert.rejects(startWeb({ registry, gateway, jaeger: 'javascript:alert(1)' }), /startWeb: jaeger/);
+    await assert.rejects(startWeb({ registry, gateway, pollMs: 0 }), /startWeb: pollMs/);
+    await assert.rejects(startWeb({ registry, gateway, colour: 'red' } as never), /colour/);
+    await assert.rejects(startWeb({ registry, gateway: {} as never }), /startWeb: gateway/);
+    await assert.rejects(startWeb({ registry: { kind: 'bare' } as never, gateway }), /listServices/);
+    assert.throws(() => directGateway({ caller, timeoutMs: 0 }), /directGateway: timeoutMs/);
+    assert.throws(() => directGateway({ caller: {} as never }), /directGateway: caller/);
+  });
+});
