@@ -33,7 +33,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
     if (!res.writableFinished) abort.abort();
   });
   const path = (req.url ?? '/').split('?')[0]!;
-  const { span, active } = startRequestSpan(env.tracer, req.headers, path === '/rpc' ? 'POST /rpc' : 'POST /{service}/{Service}/{Method}', path);
+  const { span, active, traceparent } = startRequestSpan(env.tracer, req.headers, path === '/rpc' ? 'POST /rpc' : 'POST /{service}/{Service}/{Method}', path);
   let target: Target | undefined;
   let httpStatus = 500;
   let ok = false;
@@ -53,6 +53,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
         : `${method.endpoint} takes one request message: a JSON object, not an array`);
     }
     const metadata = metadataFrom(req.headers);
+    if (traceparent !== undefined) metadata.traceparent = traceparent;
     if (method.kind === 'unary' || method.kind === 'client_stream') {
       const response = await context.with(active, () => env.caller.call(service, endpoint, request, { timeoutMs: timeoutMs ?? env.settings.timeoutMs, metadata, signal: abort.signal }));
       httpStatus = sendJson(res, 200, response);

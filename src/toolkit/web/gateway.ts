@@ -2,23 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BreakerWrapper } from '../../../wrappers/breaker';
 import type { RateLimitWrapper } from '../../../wrappers/rate-limit';
 import type { DynamicCallOptions, DynamicMethod } from '../dynamic/types';
-import type { EndpointStats } from './recent-calls';
+import type { GatewayStats } from '../gateway/stats';
 
-/** The part of the DynamicCaller (src/toolkit/dynamic/) the dashboard and its direct gateway use. */
+/** The part of the DynamicCaller (src/toolkit/dynamic/) the dashboard uses. */
 export interface JsonCaller {
   methods(service: string, signal?: AbortSignal): Promise<DynamicMethod[]>;
   call(service: string, endpoint: string, request: unknown, options?: DynamicCallOptions): Promise<unknown>;
 }
 
-/** Latency percentiles and error rates of the gateway's recent calls, per endpoint. */
-export interface GatewayStats {
-  readonly windowMs: number;
-  readonly endpoints: readonly EndpointStats[];
-}
-
 /**
  * What the dashboard needs of a gateway: the API gateway's `createGateway()` (src/toolkit/gateway/) has this
- * shape, and `directGateway()` is a minimal one over a caller. The dashboard's call form posts to `handle`,
+ * shape. The dashboard's call form posts to `handle`,
  * and its resilience panel reads `breaker.circuits()`, `limiter.stats()` and `stats()` — the state of the
  * very wrappers the form's calls go through.
  */

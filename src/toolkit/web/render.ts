@@ -2,7 +2,7 @@ import type { LimitStats } from '../../limit/limit-stats';
 import type { BreakerWrapper } from '../../../wrappers/breaker';
 import type { FieldShape, MessageShape } from '../dynamic/types';
 import type { ServiceView } from './board';
-import type { GatewayStats } from './gateway';
+import type { GatewayStats } from '../gateway/stats';
 import { esc } from './html';
 
 type Circuit = ReturnType<BreakerWrapper['circuits']>[number];
@@ -98,7 +98,7 @@ ${s.circuits.map((c) => `<tr data-circuit-node="${esc(c.node ?? '')}" data-circu
       + `<dt>waited</dt><dd>${Math.round(l.waitedMs)} ms</dd></dl>`;
   const stats = s.stats.endpoints.length === 0 ? '<p class="empty">No calls in the window.</p>'
     : `<table class="latency"><thead><tr><th>service</th><th>endpoint</th><th>calls</th><th>error rate</th><th>p50</th><th>p90</th><th>p99</th></tr></thead><tbody>
-${s.stats.endpoints.map((e) => `<tr data-stats="${esc(`${e.service} ${e.endpoint}`)}"><td>${esc(e.service)}</td><td>${esc(e.endpoint)}</td><td>${e.calls}</td>`
+${s.stats.endpoints.map((e) => `<tr data-stats="${esc(`${e.service} ${e.endpoint}`)}"><td>${esc(e.service)}</td><td>${esc(e.endpoint)}</td><td>${e.requests}</td>`
     + `<td class="${e.errors > 0 ? 'bad' : ''}">${(e.errorRate * 100).toFixed(1)} %</td><td>${ms(e.p50Ms)}</td><td>${ms(e.p90Ms)}</td><td>${ms(e.p99Ms)}</td></tr>`).join('\n')}
 </tbody></table>`;
   return `<h3>Circuits</h3>${circuits}<h3>Rate limiter</h3>${limiter}<h3>Last ${Math.round(s.stats.windowMs / 1000)} s</h3>${stats}`;

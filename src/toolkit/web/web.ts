@@ -14,7 +14,7 @@ import { SectionStream } from './sse';
 
 export interface WebOptions {
   registry: Registry;
-  /** Serves the call form's `POST /rpc` and reports the resilience state: `createGateway()` or `directGateway()`. */
+  /** Serves the call form's `POST /rpc` and reports the resilience state: `createGateway()`. */
   gateway: WebGateway;
   /** `host:port` to listen on; `:port` listens on every interface. Default `127.0.0.1:8082` (Micro web's port, loopback only). */
   address?: string;
@@ -43,7 +43,7 @@ export interface Web {
  * the endpoints, a form that calls a method through the gateway and shows the reply and its trace id, and
  * the gateway's circuits, limiter, latency percentiles and error rates (the Hystrix dashboard view).
  * Server-rendered HTML; live updates over Server-Sent Events (`/events`).
- * @example const web = await startWeb({ registry, gateway: directGateway({ caller, breaker: b }) });
+ * @example const web = await startWeb({ registry, gateway: createGateway({ registry }) });
  */
 export async function startWeb(options: WebOptions): Promise<Web> {
   knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs'], 'startWeb');

@@ -1,27 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { breaker, memoryRegistry, roundRobin, tracing, wrapClient, type Registry } from '../../../src/index';
-import { directGateway } from '../../../src/toolkit/web/direct-gateway';
+import { createGateway, type Gateway } from '../../../src/toolkit/gateway/gateway';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
 import { eventually, startBasis, type TestServer } from '../../support/basis';
-import { DynamicCaller } from '../../../src/toolkit/dynamic/caller';
 
 describe('keel web over HTTP: the page, /events and /rpc', () => {
   let registry: Registry;
   let web: Web;
   let server: TestServer;
-  let caller: DynamicCaller;
+  let gateway: Gateway;
   const rpc = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     fetch(new URL('rpc', web.url), { method: 'POST', headers, body });
 
   before(async () => {
     registry = memoryRegistry();
     server = await startBasis(registry, { logger: false });
-    caller = new DynamicCaller({ registry, wrap: wrapClient(roundRobin(), breaker({ scope: 'node' }), tracing()) });
-    web = await startWeb({ registry, gateway: directGateway({ caller, maxBodyBytes: 1024 }), address: '127.0.0.1:0' });
+    gateway = createGateway({ registry, maxBodyBytes: 1024 });
+    web = await startWeb({ registry, gateway, address: '127.0.0.1:0' });
   });
   after(async () => {
-    await caller?.close();
+    await gateway?.close();
     await web?.close();
     await server?.server.stop();
     await registry?.close();
@@ -69,7 +68,7 @@ describe('keel web over HTTP: the page, /events and /rpc', () => {
       ['no endpoint', rpc('{"service":"basis"}'), 400, 'bad_request'],
       ['a JSON array', rpc('[1,2]'), 400, 'bad_request'],
       ['null', rpc('null'), 400, 'bad_request'],
-      ['too large', rpc(JSON.stringify({ service: 'basis', endpoint: 'Basis.Hello', request: { name: 'x'.repeat(2000) } })), 413, 'bad_request'],
+      ['too large', rpc(JSON.stringify({ service: 'basis', endpoint: 'Basis.Hello', request: { name: 'x'.repeat(2000) } })), 413, 'body_too_large'],
       ['a form post (cross-site forms cannot send JSON)', rpc('service=basis', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'bad_request'],
       ['an unknown method', rpc('{"service":"basis","endpoint":"Basis.Nope"}'), 501, 'unknown_method'],
       ['an unknown service', rpc('{"service":"nobody","endpoint":"Basis.Hello"}'), 503, 'no_nodes'],
@@ -89,12 +88,11 @@ describe('keel web over HTTP: the page, /events and /rpc', () => {
   });
 });
 
-describe('startWeb and directGateway options', () => {
+describe('startWeb options', () => {
   const registry = memoryRegistry();
-  const caller = new DynamicCaller({ registry });
-  const gateway = directGateway({ caller });
+  const gateway = createGateway({ registry });
   after(async () => {
-    await caller.close();
+    await gateway.close();
     await registry.close();
   });
 
@@ -117,7 +115,5 @@ describe('startWeb and directGateway options', () => {
     await assert.rejects(startWeb({ registry, gateway, colour: 'red' } as never), /colour/);
     await assert.rejects(startWeb({ registry, gateway: {} as never }), /startWeb: gateway/);
     await assert.rejects(startWeb({ registry: { kind: 'bare' } as never, gateway }), /listServices/);
-    assert.throws(() => directGateway({ caller, timeoutMs: 0 }), /directGateway: timeoutMs/);
-    assert.throws(() => directGateway({ caller: {} as never }), /directGateway: caller/);
   });
 });

@@ -1,12 +1,5 @@
 import { registryFromEnv } from '../../../registry/from-env';
-import { wrapClient } from '../../../compose';
-import { breaker } from '../../../../wrappers/breaker';
-import { rateLimit } from '../../../../wrappers/rate-limit';
-import { retry } from '../../../../wrappers/retry';
-import { roundRobin } from '../../../../wrappers/round-robin';
-import { tracing } from '../../../../wrappers/tracing';
-import { DynamicCaller } from '../../dynamic/caller';
-import { directGateway } from '../../web/direct-gateway';
+import { createGateway } from '../../gateway/gateway';
 import { startWeb } from '../../web/web';
 import { UsageError, type Command } from '../command';
 import type { Flags } from '../flags';
@@ -37,14 +30,15 @@ export const web: Command = {
       ...(typeof flags.registry === 'string' ? { MICRO_REGISTRY: flags.registry } : {}),
       ...(typeof flags.registry_address === 'string' ? { MICRO_REGISTRY_ADDRESS: flags.registry_address } : {}),
     });
-    const brk = breaker({ scope: 'node' });
-    const limiter = rate === undefined ? undefined : rateLimit(rate);
-    const wrap = limiter ? wrapClient(limiter, retry(), roundRobin(), brk, tracing()) : wrapClient(retry(), roundRobin(), brk, tracing());
-    const caller = new DynamicCaller({ registry, wrap, timeoutMs, protoFiles: list(flags.proto), protoPaths: list(flags.proto_path) });
+    // The form's calls go through keel's API gateway (the same code as `keel api`), whose wrappers' state the page shows.
+    const gateway = createGateway({
+      registry, timeoutMs, protoFiles: list(flags.proto), protoPaths: list(flags.proto_path),
+      ...(rate === undefined ? {} : { rateLimit: { ratePerSecond: rate } }),
+    });
     try {
       const dashboard = await startWeb({
         registry,
-        gateway: directGateway({ caller, breaker: brk, ...(limiter ? { limiter } : {}), timeoutMs }),
+        gateway,
         ...(typeof flags.address === 'string' ? { address: flags.address } : {}),
         ...(typeof flags.jaeger === 'string' ? { jaeger: flags.jaeger } : {}),
       });
@@ -56,8 +50,7 @@ export const web: Command = {
       });
       await dashboard.close();
     } finally {
-      await caller.close();
-      await limiter?.close();
+      await gateway.close();
     }
     return 0;
   },
