@@ -45,6 +45,8 @@ export class DynamicCaller {
   private readonly protoRoot: Root | undefined;
   private readonly catalogs = new Map<string, { at: number; methods: Promise<ResolvedMethod[]> }>();
   private readonly clients = new Map<string, AnyClient>();
+  /** The client each resolved method last used: the per-call path skips building the key. */
+  private readonly clientOf = new WeakMap<ResolvedMethod, AnyClient>();
   private closed = false;
 
   constructor(options: DynamicCallerOptions) {
@@ -171,6 +173,8 @@ export class DynamicCaller {
 
   /** One keel client per registered service and proto service (its channels and node cache are shared by the methods). */
   private clientFor(m: Resolved): AnyClient {
+    const known = this.clientOf.get(m);
+    if (known !== undefined && !this.closed) return known;
     const family = m[SIBLINGS].filter((s) => s.protoService === m.protoService && s.source === m.source);
     const prefix = `${m.service}\n${m.protoService}\n${m.source}\n`;
     const key = prefix + family.map((s) => `${s.name}:${s.kind}:${s.request.name}:${s.response.name}`).join(',');
@@ -180,6 +184,7 @@ export class DynamicCaller {
       // The service changed since the last client was made: its replacement serves the new methods.
       for (const [k, old] of this.clients) {
         if (k.startsWith(prefix)) {
+          // Methods of the older catalog still in flight finish on it; later calls resolve anew.
           closeClient(old);
           this.clients.delete(k);
         }
@@ -191,6 +196,7 @@ export class DynamicCaller {
       }) as unknown as AnyClient;
       this.clients.set(key, client);
     }
+    this.clientOf.set(m, client);
     return client;
   }
 }
