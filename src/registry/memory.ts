@@ -76,6 +76,9 @@ export function memoryRegistry(options: MemoryRegistryOptions = {}): Registry {
     async getService(name: string): Promise<ServiceNode[]> {
       return live(name);
     },
+    async listServices(): Promise<string[]> {
+      return [...services.keys()].filter((name) => live(name).length > 0).sort();
+    },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       const stop = hub.subscribe(name, onChange);
       hub.publish(name, live(name));

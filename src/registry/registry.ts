@@ -51,6 +51,11 @@ export interface Registry {
   register(node: ServiceNode, options: RegisterOptions): Promise<void>;
   deregister(node: ServiceNode): Promise<void>;
   getService(name: string): Promise<ServiceNode[]>;
+  /**
+   * The names of the services that have at least one live node, sorted and distinct (go-micro's
+   * `ListServices`): for tools that show the whole registry (`keel services`, `keel watch`, the dashboard).
+   */
+  listServices(): Promise<string[]>;
   watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void;
   close(): Promise<void>;
 }
