@@ -11,7 +11,7 @@ export interface ServiceNode {
   /**
    * What the node serves, as go-micro describes it (`registry.Endpoint`): written by the Consul (`e-` tags)
    * and etcd registries so go-micro's `selector.FilterEndpoint` finds keel nodes; servers fill it in,
-   * registries do not read it back. Default: none.
+   * they read it back too (for tools such as `keel describe`; selection does not use it). Default: none.
    */
   readonly endpoints?: readonly Endpoint[];
 }
