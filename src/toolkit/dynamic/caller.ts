@@ -1,0 +1,253 @@
+import { Metadata, status, type MethodDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { Root, type Type } from 'protobufjs';
+import 'protobufjs/ext/descriptor'; // adds Root.fromDescriptor
+import type { ClientWrapper } from '../../call';
+import { closeClient, createClient } from '../../client/create-client';
+import { grpcNodes } from '../../client/grpc-nodes';
+import { wrapClient } from '../../compose';
+import { isKeelError, keelError } from '../../errors';
+import { knownKeys, positiveMs } from '../../options';
+import { clientChannel } from '../../tls';
+import { breaker } from '../../../wrappers/breaker';
+import { retry } from '../../../wrappers/retry';
+import { roundRobin } from '../../../wrappers/round-robin';
+import { tracing } from '../../../wrappers/tracing';
+import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
+import { decodeJson, encodeJson } from './json-codec';
+import { loadProtoFiles } from './proto-files';
+import { reflect } from './reflection-client';
+import type { DynamicCallOptions, DynamicCallerOptions, DynamicMethod } from './types';
+
+/** How long a service's described methods are reused: a redeploy with new methods shows within this. */
+const CATALOG_TTL_MS = 30_000;
+/** How long describing a service may take (one reflection stream per node tried). */
+const REFLECTION_TIMEOUT_MS = 5_000;
+/** Nodes asked before giving up: a node that does not answer should not hide the others. */
+const NODES_TRIED = 3;
+
+const SIBLINGS = Symbol('siblings');
+/** A method with the catalog it was found in (the client for its proto service serves all of them). */
+type Resolved = ResolvedMethod & { readonly [SIBLINGS]: readonly ResolvedMethod[] };
+
+type AnyClient = Record<string, (request: unknown, options?: object) => unknown>;
+
+/**
+ * Calls any method of any registered service with JSON, knowing nothing in advance: the methods come from
+ * a node's server reflection (or the `protoFiles` fallback), and every call goes through a keel client with
+ * the usual wrappers (node from the registry, retries, breaker, tracing). The CLI's `call`, the gateway and
+ * the dashboard all call through one of these.
+ */
+export class DynamicCaller {
+  /** The wrappers every call goes through (the dashboard reads the breaker's state through its own stack). */
+  readonly wrap: ClientWrapper;
+  private readonly options: DynamicCallerOptions;
+  private readonly timeoutMs: number;
+  private readonly protoRoot: Root | undefined;
+  private readonly catalogs = new Map<string, { at: number; methods: Promise<ResolvedMethod[]> }>();
+  private readonly clients = new Map<string, AnyClient>();
+  private closed = false;
+
+  constructor(options: DynamicCallerOptions) {
+    if (options === null || typeof options !== 'object') throw new TypeError('DynamicCaller: options must be an object');
+    knownKeys(options, ['registry', 'wrap', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs'], 'DynamicCaller');
+    if (typeof options.registry?.getService !== 'function') throw new TypeError('DynamicCaller: registry must be a keel Registry');
+    if (options.wrap !== undefined && typeof options.wrap !== 'function') throw new TypeError('DynamicCaller: wrap must be the result of wrapClient(...)');
+    this.options = options;
+    this.timeoutMs = positiveMs(options.timeoutMs ?? 5000, 'DynamicCaller: timeoutMs', { allowInfinity: true });
+    this.wrap = options.wrap ?? wrapClient(retry(), roundRobin(), breaker({ scope: 'node' }), tracing());
+    const files = options.protoFiles ?? [];
+    if (!Array.isArray(files)) throw new TypeError('DynamicCaller: protoFiles must be an array of paths');
+    this.protoRoot = files.length > 0 ? loadProtoFiles(files, options.protoPaths ?? []) : undefined;
+  }
+
+  /** Every method `service` offers (reflection from one of its nodes, else the proto files). */
+  async methods(service: string, signal?: AbortSignal): Promise<DynamicMethod[]> {
+    return (await this.catalog(service, signal)).map(publicView);
+  }
+
+  /** One method, by `Basis.Hello`, `keel.basis.Basis.Hello` or `keel.basis.Basis/Hello`. */
+  async method(service: string, endpoint: string, signal?: AbortSignal): Promise<DynamicMethod> {
+    return publicView(await this.resolve(service, endpoint, signal));
+  }
+
+  /** A unary call (client streaming: `request` is the array of requests). Resolves to the JSON response. */
+  async call(service: string, endpoint: string, request: unknown, options: DynamicCallOptions = {}): Promise<unknown> {
+    const m = await this.resolve(service, endpoint, options.signal);
+    if (m.kind === 'server_stream' || m.kind === 'bidi') {
+      throw keelError('bad_request', `${m.endpoint} streams its responses: use stream() (the gateway and the CLI print one JSON line per message)`);
+    }
+    return this.invoke(m, request, options) as Promise<unknown>;
+  }
+
+  /** A server-streaming call (bidi: `request` is the array of requests): the JSON responses as they come. */
+  async *stream(service: string, endpoint: string, request: unknown, options: DynamicCallOptions = {}): AsyncIterable<unknown> {
+    const m = await this.resolve(service, endpoint, options.signal);
+    if (m.kind === 'unary' || m.kind === 'client_stream') {
+      yield await (this.invoke(m, request, options) as Promise<unknown>);
+      return;
+    }
+    yield* this.invoke(m, request, options) as AsyncIterable<unknown>;
+  }
+
+  /** Closes every client it opened. Calls after it fail with `closed`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const client of this.clients.values()) closeClient(client);
+    this.clients.clear();
+    this.catalogs.clear();
+  }
+
+  private invoke(m: Resolved, request: unknown, options: DynamicCallOptions): unknown {
+    const streamsIn = m.kind === 'client_stream' || m.kind === 'bidi';
+    let body: unknown;
+    if (streamsIn) {
+      if (!Array.isArray(request)) throw keelError('bad_request', `${m.endpoint} takes a stream of requests: give a JSON array`);
+      body = request.map((r, i) => encodeAt(m.requestType, r, `[${i}]`));
+    } else body = encodeJson(m.requestType, request);
+    const callOptions: Record<string, unknown> = { metadata: metadataOf(options.metadata) };
+    if (options.timeoutMs !== undefined) callOptions.timeoutMs = positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });
+    else if (m.kind === 'unary') callOptions.timeoutMs = this.timeoutMs;
+    if (options.signal !== undefined) callOptions.signal = options.signal;
+    const client = this.clientFor(m);
+    return client[m.name]!(body, callOptions);
+  }
+
+  private async resolve(service: string, endpoint: string, signal?: AbortSignal): Promise<Resolved> {
+    let methods = await this.catalog(service, signal);
+    try {
+      return Object.assign(findMethod(methods, service, endpoint), { [SIBLINGS]: methods });
+    } catch (err) {
+      // A redeploy may have added the method since the catalog was read: read again once.
+      if (!isKeelError(err) || err.reason !== 'unknown_method') throw err;
+      this.catalogs.delete(service);
+      methods = await this.catalog(service, signal);
+      return Object.assign(findMethod(methods, service, endpoint), { [SIBLINGS]: methods });
+    }
+  }
+
+  private catalog(service: string, signal?: AbortSignal): Promise<ResolvedMethod[]> {
+    if (this.closed) return Promise.reject(keelError('closed', 'the dynamic caller was closed'));
+    if (typeof service !== 'string' || service.trim() === '') return Promise.reject(keelError('bad_request', 'service: expected a registered service name'));
+    const cached = this.catalogs.get(service);
+    if (cached !== undefined && performance.now() - cached.at < CATALOG_TTL_MS) return cached.methods;
+    const methods = this.describe(service, signal);
+    this.catalogs.set(service, { at: performance.now(), methods });
+    methods.catch(() => {
+      if (this.catalogs.get(service)?.methods === methods) this.catalogs.delete(service); // failures are not remembered
+    });
+    return methods;
+  }
+
+  private async describe(service: string, signal?: AbortSignal): Promise<ResolvedMethod[]> {
+    const nodes = grpcNodes(await this.options.registry.getService(service));
+    if (nodes.length === 0) throw keelError('no_nodes', `no nodes of ${service} are registered`);
+    const { credentials, channelOptions } = clientChannel(this.options.tls, undefined, undefined, service);
+    let failure: unknown;
+    for (const node of nodes.slice(0, NODES_TRIED)) {
+      if (signal?.aborted) throw keelError('cancelled', 'describing the service was cancelled');
+      try {
+        const reflected = await reflect(node.address, credentials, channelOptions, Date.now() + REFLECTION_TIMEOUT_MS);
+        const root = (Root as unknown as { fromDescriptor(set: object): Root }).fromDescriptor({ file: [...reflected.files] });
+        const found = methodsIn(root, service, 'reflection', new Set(reflected.services));
+        // Methods only the proto files describe (a service the node serves without reflection) come after.
+        const extra = this.protoRoot === undefined ? [] : methodsIn(this.protoRoot, service, 'proto')
+          .filter((p) => !found.some((f) => f.path === p.path));
+        return [...found, ...extra];
+      } catch (err) {
+        failure = err;
+        if ((err as { code?: number }).code === status.UNIMPLEMENTED) break; // no reflection here: the others are alike
+      }
+    }
+    if (this.protoRoot !== undefined) {
+      const only = goMicroServices(nodes);
+      return methodsIn(this.protoRoot, service, 'proto').filter((m) => only === undefined || only.has(m.endpoint.split('.')[0]!));
+    }
+    const code = (failure as { code?: number }).code;
+    if (code === status.UNIMPLEMENTED) {
+      throw keelError('no_descriptor', `${service} serves no reflection: give its .proto file (--proto)`);
+    }
+    throw keelError('no_descriptor', `could not describe ${service}: ${(failure as Error).message}`);
+  }
+
+  /** One keel client per registered service and proto service (its channels and node cache are shared by the methods). */
+  private clientFor(m: Resolved): AnyClient {
+    const family = m[SIBLINGS].filter((s) => s.protoService === m.protoService && s.source === m.source);
+    const prefix = `${m.service}\n${m.protoService}\n${m.source}\n`;
+    const key = prefix + family.map((s) => `${s.name}:${s.kind}:${s.request.name}:${s.response.name}`).join(',');
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      if (this.closed) throw keelError('closed', 'the dynamic caller was closed');
+      // The service changed since the last client was made: its replacement serves the new methods.
+      for (const [k, old] of this.clients) {
+        if (k.startsWith(prefix)) {
+          closeClient(old);
+          this.clients.delete(k);
+        }
+      }
+      client = createClient(definitionOf(family), m.service, {
+        registry: this.options.registry,
+        wrap: this.wrap,
+        ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+      }) as unknown as AnyClient;
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+/** go-micro nodes name their endpoints (`Basis.Hello`): only those proto services, when any node says. */
+function goMicroServices(nodes: readonly { endpoints?: readonly { name: string }[] }[]): Set<string> | undefined {
+  const names = nodes.flatMap((n) => (n.endpoints ?? []).map((e) => e.name.split('.')[0]!));
+  return names.length === 0 ? undefined : new Set(names);
+}
+
+/**
+ * A grpc-js service definition of `methods`: requests arrive already encoded (JSON is checked before
+ * the call starts, so a bad field is INVALID_ARGUMENT without touching the network), responses leave as JSON.
+ */
+function definitionOf(methods: readonly ResolvedMethod[]): ServiceDefinition {
+  return Object.fromEntries(methods.map((m) => [m.name, methodDefinition(m)])) as ServiceDefinition;
+}
+
+function methodDefinition(m: ResolvedMethod): MethodDefinition<Buffer, unknown> {
+  const method: MethodDefinition<Buffer, unknown> & { options?: object } = {
+    path: m.path,
+    requestStream: m.kind === 'client_stream' || m.kind === 'bidi',
+    responseStream: m.kind === 'server_stream' || m.kind === 'bidi',
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: () => Buffer.alloc(0),
+    responseDeserialize: (b: Buffer) => decodeJson(m.responseType, b),
+    originalName: m.name,
+  };
+  // retry() and hedge() read the proto's idempotency_level here, as they do from proto-loader's definitions.
+  if (m.idempotency !== undefined) method.options = { idempotency_level: m.idempotency };
+  return method;
+}
+
+function encodeAt(type: Type, json: unknown, at: string): Buffer {
+  try {
+    return encodeJson(type, json);
+  } catch (err) {
+    if (isKeelError(err)) throw keelError('bad_request', err.details.replace(/^request/, `request${at}`));
+    throw err;
+  }
+}
+
+function metadataOf(given: DynamicCallOptions['metadata']): Metadata {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(given ?? {})) {
+    for (const v of typeof value === 'string' ? [value] : value) {
+      try {
+        metadata.add(key, v);
+      } catch (err) {
+        throw keelError('bad_request', `metadata ${key}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return metadata;
+}
+
+function publicView(m: ResolvedMethod): DynamicMethod {
+  return { service: m.service, endpoint: m.endpoint, path: m.path, kind: m.kind, request: m.request, response: m.response, source: m.source };
+}
