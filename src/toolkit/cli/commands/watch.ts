@@ -25,10 +25,11 @@ export const watch: Command = {
     const print = printer(io, flags.json === true);
     const stops: Array<() => void> = [];
     const watched = new Set<string>();
-    const follow = (name: string): void => {
+    /** `late`: a service found after the watch started, whose nodes have joined (not been present) since. */
+    const follow = (name: string, late = false): void => {
       if (watched.has(name)) return;
       watched.add(name);
-      let last: ServiceNode[] | undefined;
+      let last: ServiceNode[] | undefined = late ? [] : undefined;
       stops.push(registry.watch(name, (nodes) => {
         for (const change of nodeChanges(last, nodes)) print(name, change);
         last = nodes;
@@ -52,11 +53,11 @@ export const watch: Command = {
 };
 
 /** Looks for new services now (failing the command if the registry cannot be read at all) and then every `intervalMs`. */
-async function poll(registry: Registry, follow: (name: string) => void, io: Io, intervalMs: number, setTimer: (t: NodeJS.Timeout) => void): Promise<void> {
-  for (const name of await registry.listServices()) follow(name);
+async function poll(registry: Registry, follow: (name: string, late: boolean) => void, io: Io, intervalMs: number, setTimer: (t: NodeJS.Timeout) => void): Promise<void> {
+  for (const name of await registry.listServices()) follow(name, false);
   const again = (): void => {
     if (io.signal.aborted) return;
-    registry.listServices().then((names) => names.forEach(follow), (err: Error) => {
+    registry.listServices().then((names) => names.forEach((name) => follow(name, true)), (err: Error) => {
       io.stderr.write(`keel watch: listing services failed, trying again: ${err.message}\n`); // a blip must not end the watch
     }).finally(() => !io.signal.aborted && setTimer(setTimeout(again, intervalMs)));
   };
