@@ -5,7 +5,7 @@ import { COMMON_FLAGS, type FlagSpec } from './flags';
 const flagLines = (flags: readonly FlagSpec[]): string => {
   const left = flags.map((f) => `  --${f.name}${f.boolean ? '' : ' <value>'}`);
   const width = Math.max(...left.map((l) => l.length)) + 2;
-  return flags.map((f, i) => `${(left[i] as string).padEnd(width)}${f.help}${f.repeated ? '' : ''}${f.default === undefined ? '' : ` (default ${f.default})`}`).join('\n');
+  return flags.map((f, i) => `${(left[i] as string).padEnd(width)}${f.help}${f.default === undefined ? '' : ` (default ${f.default})`}`).join('\n');
 };
 
 /** `keel --help`: every command, the shared flags, the environment, the exit codes. */
