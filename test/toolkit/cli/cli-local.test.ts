@@ -120,6 +120,16 @@ describe('keel CLI against real servers on the local registry', () => {
     assert.match(verbose.stderr, /\n\s+at /, '--verbose prints the stack');
   });
 
+  it('call: Ctrl-C cancels a call in flight: exit 130, one line', async () => {
+    const before = slow.seen.length;
+    const c = spawnKeel(['call', 'slow', 'Basis.Hello', '{}', '--timeout', '20000'], env);
+    stopping.push(async () => void c.child.kill('SIGKILL'));
+    await eventually(() => slow.seen.length > before, 'the call to reach the server', 10_000);
+    c.child.kill('SIGINT');
+    assert.equal(await c.exited, 130);
+    assert.match(c.stderr(), /^ERROR CANCELLED \(cancelled\): [^\n]*\n$/);
+  });
+
   it('health: each node; exit 0 when one serves, 3 when none does, 4 without nodes', async () => {
     const ok = await keel(['health', 'basis'], env);
     assert.equal(ok.code, 0, ok.stderr);
