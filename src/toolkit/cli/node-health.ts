@@ -1,6 +1,7 @@
-import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { HEALTH_SERVICE, healthService } from '../../server/health-proto';
 import type { ServiceNode } from '../../registry/registry';
+import { clientChannel, type ClientTlsOptions } from '../../tls';
 
 /**
  * A node's grpc.health.v1 answer for the whole server (`service: ""`), or why there is none:
@@ -15,9 +16,13 @@ export interface NodeHealth {
 
 const check = healthService.Check as NonNullable<typeof healthService.Check>;
 
-/** Asks one node, with its own connection and a deadline (a dead node must not hold the others up). */
-export function nodeHealth(node: ServiceNode, timeoutMs: number, signal?: AbortSignal): Promise<NodeHealth> {
-  const client = new Client(node.address, credentials.createInsecure());
+/**
+ * Asks one node, with its own connection and a deadline (a dead node must not hold the others up); over
+ * TLS when `tls` is given, verified against its `serverName` or else the service name, as keel clients do.
+ */
+export function nodeHealth(node: ServiceNode, timeoutMs: number, signal?: AbortSignal, tls?: ClientTlsOptions): Promise<NodeHealth> {
+  const { credentials, channelOptions } = clientChannel(tls, undefined, undefined, node.name);
+  const client = new Client(node.address, credentials, channelOptions);
   return new Promise<NodeHealth>((resolve) => {
     const call = client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: '' }, new Metadata(),
       { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: { status?: string }) => {

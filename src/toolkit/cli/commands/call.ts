@@ -6,6 +6,7 @@ import { listFlag, metadataFlag, msFlag } from '../flag-values';
 import type { Flags, FlagSpec } from '../flags';
 import { registryFromFlags } from '../registry-flags';
 import { requestJson } from '../request-json';
+import { tlsFromFlags, TLS_FLAGS } from '../tls-flags';
 
 /** The .proto fallback flags `call` and `describe` share. */
 export const PROTO_FLAGS: readonly FlagSpec[] = [
@@ -40,6 +41,7 @@ export const call: Command = {
     { name: 'timeout', help: 'deadline of the call in ms (streams: none unless given)', default: '5000' },
     { name: 'metadata', help: 'request metadata key=value (repeatable)', repeated: true },
     ...PROTO_FLAGS,
+    ...TLS_FLAGS,
   ],
   async run({ positional, flags }, io) {
     const [service, endpoint, json, ...extra] = positional;
@@ -48,9 +50,10 @@ export const call: Command = {
     const timeoutMs = msFlag(flags, 'timeout');
     const metadata = metadataFlag(flags);
     const proto = protoOptions(flags);
+    const tls = tlsFromFlags(flags);
     const request = await requestJson(json, io);
     const registry = registryFromFlags(flags, io);
-    const caller = new DynamicCaller({ registry, ...proto });
+    const caller = new DynamicCaller({ registry, ...proto, ...(tls === undefined ? {} : { tls }) });
     try {
       const options = { metadata, signal: io.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
       const method = await caller.method(service, endpoint, io.signal);

@@ -8,6 +8,7 @@ import { nodeHealth, type NodeHealth } from '../node-health';
 import { paint, statusText, table, writeJson } from '../output';
 import { registryFromFlags } from '../registry-flags';
 import { shapeText, valueText } from '../shape-text';
+import { tlsFromFlags, TLS_FLAGS } from '../tls-flags';
 import { protoOptions, PROTO_FLAGS } from './call';
 
 /** An endpoint as `describe` prints it, wherever it came from. */
@@ -31,19 +32,21 @@ export const describe: Command = {
   flags: [
     { name: 'timeout', help: 'deadline of each node\'s health check and of reflection, in ms', default: '2000' },
     ...PROTO_FLAGS,
+    ...TLS_FLAGS,
   ],
   async run({ positional, flags }, io) {
     const [service, ...extra] = positional;
     if (service === undefined || extra.length > 0) throw new UsageError('describe takes one service name');
     const timeoutMs = msFlag(flags, 'timeout') ?? 2000;
     const proto = protoOptions(flags);
+    const tls = tlsFromFlags(flags);
     const registry = registryFromFlags(flags, io);
-    const caller = new DynamicCaller({ registry, ...proto });
+    const caller = new DynamicCaller({ registry, ...proto, ...(tls === undefined ? {} : { tls }) });
     try {
       const nodes = await registry.getService(service);
       if (nodes.length === 0) throw keelError('no_nodes', `no nodes of ${service} are registered (${registry.kind} registry)`);
       const [health, endpoints] = await Promise.all([
-        Promise.all(nodes.map((n) => nodeHealth(n, timeoutMs, io.signal))),
+        Promise.all(nodes.map((n) => nodeHealth(n, timeoutMs, io.signal, tls))),
         endpointsOf(service, nodes, caller, io.signal),
       ]);
       const versions = [...new Set(nodes.map((n) => n.version))].sort();
