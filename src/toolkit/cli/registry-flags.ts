@@ -7,8 +7,8 @@ import type { Flags } from './flags';
  * The registry a command uses: `--registry` / `--registry_address` over `MICRO_REGISTRY` /
  * `MICRO_REGISTRY_ADDRESS` (go-micro's CLI names and variables), chosen exactly as `registryFromEnv`
  * chooses (one shared function); `CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN`, `CONSUL_CACERT`, … still apply
- * to Consul. A bad name or address is a usage error naming the flag or variable it came from. The
- * registry is the command's own: close it when done.
+ * to Consul. A registry that cannot be made (bad name, bad address, a directory others can write) is a
+ * usage error naming the flag or variable it came from. The registry is the command's own: close it when done.
  */
 export function registryFromFlags(flags: Flags, io: Pick<Io, 'env'>): Registry {
   const kindFlag = stringFlag(flags, 'registry');
@@ -18,9 +18,9 @@ export function registryFromFlags(flags: Flags, io: Pick<Io, 'env'>): Registry {
   try {
     return createRegistry({ kind: kindFlag ?? io.env.MICRO_REGISTRY, address: addressFlag ?? io.env.MICRO_REGISTRY_ADDRESS, kindName });
   } catch (err) {
-    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
-    const message = err.message.startsWith(kindName) ? err.message : `${addressName}: ${err.message}`;
-    throw new UsageError(message);
+    // Every construction failure is the configuration's: a bad address, a shared or unusable directory.
+    const message = (err as Error).message;
+    throw new UsageError(message.startsWith(kindName) ? message : `${addressName}: ${message}`);
   }
 }
 

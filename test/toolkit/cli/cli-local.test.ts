@@ -195,6 +195,7 @@ describe('keel CLI usage: help, and every bad flag value is exit 2 with one clea
       [['services', '--registry', 'consul', '--registry_address', 'a:b:c'], /^keel: --registry_address: consulRegistry: address/],
       [['services', '--registry', 'etcd', '--registry_address', 'ftp://x'], /^keel: --registry_address: etcdRegistry: endpoints/],
       [['services', '--registry='], /^keel: --registry needs a non-empty value$/],
+      [['services', '--registry_address', tmpdir()], /^keel: --registry_address: localRegistry: refusing the registry directory/],
       [['services', '--json=maybe'], /^keel: --json takes true or false, got "maybe"$/],
       [['call', 'basis', 'Basis.Hello', '{}', '--timeout', 'soon'], /^keel: --timeout must be a positive whole number of milliseconds, got "soon"$/],
       [['call', 'basis', 'Basis.Hello', '{}', '--timeout=0'], /^keel: --timeout must be a positive whole number/],
