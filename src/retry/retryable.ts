@@ -21,7 +21,17 @@ const REFUSED = 'Stream refused by server';
 export function neverSent(err: unknown): boolean {
   if (!hasStatusCode(err) || err.code !== status.UNAVAILABLE || isKeelError(err)) return false;
   const details = (err as { details?: unknown }).details;
-  return typeof details === 'string' && (details.includes(NOT_CONNECTED) || details.startsWith(REFUSED));
+  if (typeof details !== 'string' || !(details.includes(NOT_CONNECTED) || details.startsWith(REFUSED))) return false;
+  // The same words can come back from a server that passes on its own downstream failure (shippy's
+  // consignment service did: CreateConsignment ran twice). A status a server sent arrives with the
+  // response's headers (grpc-js keeps `content-type` of a trailers-only answer); one grpc-js made up
+  // locally has none.
+  return !fromServer(err);
+}
+
+function fromServer(err: object): boolean {
+  const metadata = (err as { metadata?: { get?: (key: string) => unknown[] } }).metadata;
+  return typeof metadata?.get === 'function' && metadata.get('content-type').length > 0;
 }
 
 /** Codes retried for idempotent methods by default (gRPC's A6 suggests UNAVAILABLE; one attempt's deadline and a server limiter are safe to repeat too). */

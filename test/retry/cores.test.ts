@@ -56,12 +56,19 @@ describe('RetryBudget', () => {
   });
 });
 
+function withContentType(): Metadata {
+  const m = new Metadata();
+  m.set('content-type', 'application/grpc+proto');
+  return m;
+}
+
 describe('what is retried', () => {
   const cases: Array<[string, unknown, boolean, boolean]> = [
     // [what, error, retried for any method, retried for an idempotent one]
     ['no connection (refused)', grpcError(status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1'), true, true],
     ['round_robin: no connection', grpcError(status.UNAVAILABLE, 'round_robin: No connection established. Last error: x'), true, true],
     ['a refused stream', grpcError(status.UNAVAILABLE, 'Stream refused by server'), true, true],
+    ['the same words passed on by a server (its answer has a content-type)', grpcError(status.UNAVAILABLE, 'No connection established. Last error: x', withContentType()), false, true],
     ['a connection dropped mid-call', grpcError(status.UNAVAILABLE, 'Connection dropped'), false, true],
     ['UNAVAILABLE from a handler', grpcError(status.UNAVAILABLE, 'draining'), false, true],
     ['one attempt\'s deadline', keelError('deadline', 'x', undefined, 'remote'), false, true],

@@ -72,6 +72,16 @@ describe('retry() against real servers', () => {
     marked.close();
   });
 
+  it("a server passing on a downstream \"No connection established\" is not retried for a method that is not idempotent", async () => {
+    const registry = memoryRegistry();
+    let handled = 0;
+    await start(registry, { GetItem: () => { handled++; throw unavailable('No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1'); } });
+    const c = client(registry, retry({ budget: false }), roundRobin());
+    await assert.rejects(c.getItem({ id: 1 }), (err: { code: number; details: string }) => err.code === status.UNAVAILABLE && /No connection established/.test(err.details));
+    assert.equal(handled, 1, 'the handler ran once: its side effects were not repeated');
+    c.close();
+  });
+
   it('never retries this process\'s own refusals, and honours a per-call maxAttempts', async () => {
     const registry = memoryRegistry();
     let calls = 0;
