@@ -57,6 +57,10 @@ describe('keel CLI on a real Consul, with a keel server and a go-micro server', 
     // go-micro registers a stream handler by its Go parameter types (context.Context, the stream): shown as it is.
     assert.match(run.stdout, /^Basis\.Stream\s+stream\s+Context\s+Stream$/m);
     assert.match(run.stdout, /endpoints from registry/);
+    const withProto = await keel(['describe', 'gobasis', '--proto', PEER_PROTO, ...flags], {});
+    assert.equal(withProto.code, 0, withProto.stderr);
+    assert.match(withProto.stdout, /^Basis\.Stream\s+server_stream\s+basis\.StreamRequest \{ name: string, count: int32, intervalMs: int32, failAt: int32 \}\s+basis\.Response \{ msg: string \}$/m);
+    assert.match(withProto.stdout, /endpoints from proto/);
     const keelSide = JSON.parse((await keel(['describe', 'basis', '--json', ...flags], {})).stdout);
     assert.deepEqual(keelSide.endpoints.map((e: { name: string; source: string }) => [e.name, e.source]), [['Basis.Hello', 'registry']]);
     assert.equal(keelSide.nodes[0].health.status, 'SERVING');

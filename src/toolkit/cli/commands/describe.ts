@@ -47,7 +47,7 @@ export const describe: Command = {
       if (nodes.length === 0) throw keelError('no_nodes', `no nodes of ${service} are registered (${registry.kind} registry)`);
       const [health, endpoints] = await Promise.all([
         Promise.all(nodes.map((n) => nodeHealth(n, timeoutMs, io.signal, tls))),
-        endpointsOf(service, nodes, caller, io.signal),
+        endpointsOf(service, nodes, caller, io.signal, proto.protoFiles !== undefined),
       ]);
       const versions = [...new Set(nodes.map((n) => n.version))].sort();
       if (flags.json) {
@@ -78,17 +78,26 @@ export const describe: Command = {
   },
 };
 
-/** The registry's endpoints when the nodes registered any, else reflection / --proto; a failure there is a note, not a failure. */
-async function endpointsOf(service: string, nodes: ServiceNode[], caller: DynamicCaller, signal: AbortSignal): Promise<{ list: EndpointView[]; note?: string }> {
+/**
+ * The registry's endpoints when the nodes registered any, else reflection / --proto; a failure there is a
+ * note, not a failure. Given --proto, its shapes come first: go-micro registers a stream's Go parameter
+ * types (`Context`, `Stream`), the proto says what to send.
+ */
+async function endpointsOf(service: string, nodes: ServiceNode[], caller: DynamicCaller, signal: AbortSignal, proto: boolean): Promise<{ list: EndpointView[]; note?: string }> {
   const registered = new Map<string, Endpoint>();
   for (const n of nodes) for (const e of n.endpoints ?? []) if (!registered.has(e.name)) registered.set(e.name, e);
-  if (registered.size > 0) {
+  if (registered.size > 0 && !(proto && (await described(service, caller, signal)).list.length > 0)) {
     return {
       list: [...registered.values()].map((e) => ({
         name: e.name, kind: e.metadata.stream === 'true' ? 'stream' : 'unary', request: valueText(e.request), response: valueText(e.response), source: 'registry',
       })),
     };
   }
+  return described(service, caller, signal);
+}
+
+/** The methods by reflection or --proto (the caller keeps them, so asking twice costs nothing). */
+async function described(service: string, caller: DynamicCaller, signal: AbortSignal): Promise<{ list: EndpointView[]; note?: string }> {
   try {
     const methods = await caller.methods(service, signal);
     return { list: methods.map((m) => ({ name: m.endpoint, kind: m.kind, request: shapeText(m.request), response: shapeText(m.response), source: m.source })) };
