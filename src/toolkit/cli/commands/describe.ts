@@ -30,7 +30,7 @@ export const describe: Command = {
   summary: 'versions, nodes with health, and endpoints of a service',
   usage: '<service>',
   flags: [
-    { name: 'timeout', help: 'deadline of each node\'s health check and of reflection, in ms', default: '2000' },
+    { name: 'timeout', help: 'deadline of each node\'s health check, in ms', default: '2000' },
     ...PROTO_FLAGS,
     ...TLS_FLAGS,
   ],
