@@ -28,6 +28,7 @@ import type { Results } from './report/results';
 import type { ScaleResult } from './scale/scale';
 import { snapshotDist } from './orchestration/snapshot';
 import { streamSection } from './loads/streams/section';
+import { gatewaySection } from './loads/gateway/section';
 import { checkTargets } from './report/targets';
 
 const closedJob = (plan: Plan, target: Target, concurrency: number, durationMs = plan.durationMs): ClosedJob => ({
@@ -135,6 +136,7 @@ async function measureAll(cli: Cli, fleet: Fleet, results: Results, progress: Pr
     results.pipeline = await pipelineProcess!.run<PipelineRow[]>({ kind: 'pipeline', ms: plan.pipelineMs }, 120_000);
   }
   if (sections.has('streams')) results.streams = await streamSection(plan, fleet, progress);
+  if (sections.has('gateway')) results.gateway = await gatewaySection(plan, fleet, progress);
   await fleet.stopClients();
 }
 

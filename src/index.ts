@@ -54,6 +54,13 @@ export type { ResilienceMetricsOptions } from './metrics/resilience';
 export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 export { MissingPeerError } from './peer';
+export { createGateway } from './toolkit/gateway/gateway';
+export type { Gateway } from './toolkit/gateway/gateway';
+export type { GatewayOptions } from './toolkit/gateway/options';
+export type { GatewayStats, EndpointStats } from './toolkit/gateway/stats';
+export type { ErrorBody } from './toolkit/gateway/status';
+export { startSidecar } from './toolkit/sidecar/index';
+export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './toolkit/sidecar/index';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';

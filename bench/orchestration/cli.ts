@@ -3,8 +3,9 @@ import { NODE_LINES } from './node-runtime';
 import { FULL, QUICK, type Plan } from './plan';
 import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
 import { streamSeconds } from '../loads/streams/section';
+import { gatewaySeconds } from '../loads/gateway/section';
 
-export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams'] as const;
+export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams', 'gateway'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Cli {
@@ -88,5 +89,6 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
   if (sections.has('accuracy')) s += plan.accuracy.rates.reduce((sum, r) => sum + Math.max(plan.accuracy.windowMs, 2000 / r) / 1000, 0);
   if (sections.has('pipeline')) s += (9 * (plan.pipelineMs + 100)) / 1000 + 1;
   if (sections.has('streams')) s += streamSeconds(plan);
+  if (sections.has('gateway')) s += gatewaySeconds(plan);
   return s;
 }

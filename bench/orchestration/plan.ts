@@ -37,6 +37,8 @@ export interface Plan {
    * interleaved rounds, each stream cut at `maxMs` (then counted as incomplete).
    */
   streams: { rounds: number; maxMs: number; variants: StreamVariant[] };
+  /** The API gateway against direct keel calls: closed loop at each concurrency, `rounds` interleaved rounds. */
+  gateway: { concurrencies: number[]; rounds: number; warmupMs: number; durationMs: number };
 }
 
 /** One server-stream shape: `count` messages of `size` payload bytes, after `warmupCount` unmeasured ones. */
@@ -74,6 +76,7 @@ export const FULL: Plan = {
       { name: '4 KiB', count: 20_000, size: 4096, warmupCount: 1000 },
     ],
   },
+  gateway: { concurrencies: [1, 16, 64], rounds: 3, warmupMs: 300, durationMs: 1500 },
 };
 
 export const QUICK: Plan = {
@@ -103,4 +106,5 @@ export const QUICK: Plan = {
       { name: '4 KiB', count: 2000, size: 4096, warmupCount: 200 },
     ],
   },
+  gateway: { concurrencies: [16], rounds: 1, warmupMs: 100, durationMs: 200 },
 };

@@ -4,6 +4,7 @@ import { DIAGNOSTIC_CONFIGS } from '../stacks/configs';
 import { growth } from './growth';
 import type { ClosedComparison, Results } from './results';
 import { streamsReport } from './streams';
+import { gatewayReport } from '../loads/gateway/section';
 import { renderSummary } from './summary';
 
 const rawOf = (rows: Row[]) => rows.find((r) => r.config === 'raw')?.median;
@@ -91,6 +92,7 @@ export function renderMarkdown(results: Results): string {
         r.name, fixed(r.nsPerCall, 0), fixed(r.cpuNsPerCall, 0), delta(r.nsPerCall, (r.name.endsWith(' c=64') ? base64 : base)?.nsPerCall), int(r.calls)])), '');
   }
   if (results.streams) out.push(...streamsReport(results.streams, plan), '');
+  if (results.gateway) out.push(...gatewayReport(results.gateway), '');
   if (results.ghz) out.push(...ghzSection(results), '');
   if (results.scale) out.push(...scaleSection(results), '');
   if (results.accuracy) {

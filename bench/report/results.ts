@@ -6,6 +6,7 @@ import type { PipelineRow } from '../in-process/pipeline';
 import type { Plan } from '../orchestration/plan';
 import type { ScaleResult } from '../scale/scale';
 import type { StreamComparison } from '../loads/streams/section';
+import type { GatewayResult } from '../loads/gateway/section';
 
 export interface ClosedComparison {
   concurrency: number;
@@ -64,6 +65,8 @@ export interface Results {
   pipeline?: PipelineRow[];
   /** Server-streaming throughput, full stack vs raw grpc-js, per stream shape. */
   streams?: StreamComparison[];
+  /** The API gateway against direct keel calls. */
+  gateway?: GatewayResult;
   targets: TargetCheck[];
   wallMs: number;
   /** The configuration whose client process ran under `--cpu-prof` (`--profile`): its figures carry the profiler's cost. */

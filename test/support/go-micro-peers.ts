@@ -28,6 +28,8 @@ export const PeerBasis = (loadPackageDefinition(loadSync(join(__dirname, '..', '
 export interface GoMicroPeers {
   server: string;
   client: string;
+  /** A Go gRPC server with no go-micro and no keel (test/interop/cmd/plain-grpc): the sidecar's app. */
+  plainGrpc: string;
 }
 
 /**
@@ -37,8 +39,8 @@ export interface GoMicroPeers {
 export async function goMicroPeers(suite = 'go-micro interoperability'): Promise<GoMicroPeers | undefined> {
   try {
     const { stdout } = await run(join(repoRoot, 'scripts', 'build-interop'), [], { timeout: 15 * 60_000 });
-    const [server, client] = stdout.trim().split('\n');
-    return { server: server as string, client: client as string };
+    const [server, client, plainGrpc] = stdout.trim().split('\n');
+    return { server: server as string, client: client as string, plainGrpc: plainGrpc as string };
   } catch (err) {
     const why = `scripts/build-interop failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`;
     if (skipE2E) {

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 import type { Command, Io } from './command';
 import { UsageError } from './command';
+import { api } from './commands/api';
 import { call } from './commands/call';
 import { describe } from './commands/describe';
 import { health } from './commands/health';
 import { services } from './commands/services';
+import { sidecar } from './commands/sidecar';
 import { watch } from './commands/watch';
+import { web } from './commands/web';
 import { describeFailure, EXIT, exitCodeOf } from './exit-codes';
 import { COMMON_FLAGS, parseFlags } from './flags';
 import { commandHelp, mainHelp } from './help';
 
 /** Every `keel` command, in the order `keel --help` lists them. */
-export const COMMANDS: readonly Command[] = [services, describe, call, health, watch];
+export const COMMANDS: readonly Command[] = [services, describe, call, health, watch, api, sidecar, web];
 
 /**
  * Runs `keel <argv>` and resolves to the exit code (see exit-codes.ts). Failures are one line on stderr —

@@ -1,0 +1,73 @@
+import { registryFromEnv } from '../../../registry/from-env';
+import { wrapClient } from '../../../compose';
+import { breaker } from '../../../../wrappers/breaker';
+import { rateLimit } from '../../../../wrappers/rate-limit';
+import { retry } from '../../../../wrappers/retry';
+import { roundRobin } from '../../../../wrappers/round-robin';
+import { tracing } from '../../../../wrappers/tracing';
+import { DynamicCaller } from '../../dynamic/caller';
+import { directGateway } from '../../web/direct-gateway';
+import { startWeb } from '../../web/web';
+import { UsageError, type Command } from '../command';
+import type { Flags } from '../flags';
+
+/**
+ * `keel web [--address host:port] [--jaeger URL]`: the dashboard, until Ctrl-C. Its call form goes through
+ * `retry, roundRobin, breaker (per node), tracing` — behind `rateLimit(--rate)` when given — and the page
+ * shows those wrappers' state live.
+ */
+export const web: Command = {
+  name: 'web',
+  summary: 'a dashboard in the browser: services, nodes, health, endpoints, calls, circuits (until Ctrl-C)',
+  usage: '',
+  flags: [
+    { name: 'address', help: 'host:port to serve the dashboard on (:port for every interface)', default: '127.0.0.1:8082' },
+    { name: 'jaeger', help: 'Jaeger UI base URL: trace ids link to <jaeger>/trace/<id>' },
+    { name: 'rate', help: 'calls/s the call form may make (a token bucket; shown on the page)' },
+    { name: 'timeout', help: 'deadline of each call, in ms', default: '5000' },
+    { name: 'proto', help: '.proto file for services without reflection', repeated: true },
+    { name: 'proto_path', help: 'import path for --proto files', repeated: true },
+  ],
+  async run({ positional, flags }, io) {
+    if (positional.length > 0) throw new UsageError(`web takes no arguments, got ${JSON.stringify(positional[0])}`);
+    const timeoutMs = number(flags, 'timeout', 5000);
+    const rate = flags.rate === undefined ? undefined : number(flags, 'rate', 0);
+    const registry = registryFromEnv({
+      ...io.env,
+      ...(typeof flags.registry === 'string' ? { MICRO_REGISTRY: flags.registry } : {}),
+      ...(typeof flags.registry_address === 'string' ? { MICRO_REGISTRY_ADDRESS: flags.registry_address } : {}),
+    });
+    const brk = breaker({ scope: 'node' });
+    const limiter = rate === undefined ? undefined : rateLimit(rate);
+    const wrap = limiter ? wrapClient(limiter, retry(), roundRobin(), brk, tracing()) : wrapClient(retry(), roundRobin(), brk, tracing());
+    const caller = new DynamicCaller({ registry, wrap, timeoutMs, protoFiles: list(flags.proto), protoPaths: list(flags.proto_path) });
+    try {
+      const dashboard = await startWeb({
+        registry,
+        gateway: directGateway({ caller, breaker: brk, ...(limiter ? { limiter } : {}), timeoutMs }),
+        ...(typeof flags.address === 'string' ? { address: flags.address } : {}),
+        ...(typeof flags.jaeger === 'string' ? { jaeger: flags.jaeger } : {}),
+      });
+      io.stdout.write(flags.json ? `${JSON.stringify({ url: dashboard.url, address: dashboard.address, registry: registry.kind })}\n`
+        : `keel web: ${dashboard.url} (registry ${registry.kind}); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => {
+        if (io.signal.aborted) resolve();
+        else io.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await dashboard.close();
+    } finally {
+      await caller.close();
+      await limiter?.close();
+    }
+    return 0;
+  },
+};
+
+function number(flags: Flags, name: string, dflt: number): number {
+  const raw = flags[name] ?? String(dflt);
+  const v = Number(raw);
+  if (typeof raw !== 'string' || !(v > 0) || !Number.isFinite(v)) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+const list = (v: Flags[string]): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);

@@ -1,0 +1,137 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatHostPort, parseHostPort } from '../../address';
+import { knownKeys } from '../../options';
+import type { Registry } from '../../registry/registry';
+import type { ClientTlsOptions } from '../../tls';
+import { ServiceBoard } from './board';
+import type { WebGateway } from './gateway';
+import { HealthProbes } from './health-probes';
+import { renderPage } from './page';
+import { renderSections } from './render';
+import { APP_JS } from './script';
+import { SectionStream } from './sse';
+
+export interface WebOptions {
+  registry: Registry;
+  /** Serves the call form's `POST /rpc` and reports the resilience state: `createGateway()` or `directGateway()`. */
+  gateway: WebGateway;
+  /** `host:port` to listen on; `:port` listens on every interface. Default `127.0.0.1:8082` (Micro web's port, loopback only). */
+  address?: string;
+  /** Jaeger UI base URL (`http://127.0.0.1:16686`): trace ids link to `<jaeger>/trace/<traceId>`. Default: no links. */
+  jaeger?: string;
+  /** TLS for the health checks, as the services' clients use. Default: plaintext. */
+  tls?: ClientTlsOptions;
+  /** How often the service list is read; nodes of known services update at once. Default 500. */
+  pollMs?: number;
+  /** How often each node's health is checked. Default 2000. */
+  healthIntervalMs?: number;
+  /** How often the resilience panel is refreshed. Default 500. */
+  refreshMs?: number;
+}
+
+export interface Web {
+  /** `host:port` it listens on. */
+  readonly address: string;
+  /** `http://host:port/` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `keel web`: a dashboard in the browser — the registry's services and nodes (live), each node's health,
+ * the endpoints, a form that calls a method through the gateway and shows the reply and its trace id, and
+ * the gateway's circuits, limiter, latency percentiles and error rates (the Hystrix dashboard view).
+ * Server-rendered HTML; live updates over Server-Sent Events (`/events`).
+ * @example const web = await startWeb({ registry, gateway: directGateway({ caller, breaker: b }) });
+ */
+export async function startWeb(options: WebOptions): Promise<Web> {
+  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs'], 'startWeb');
+  const { registry, gateway } = options;
+  if (registry === null || typeof registry !== 'object') throw new TypeError('startWeb: registry is required');
+  if (gateway === null || typeof gateway !== 'object' || typeof gateway.handle !== 'function') throw new TypeError('startWeb: gateway must have handle()');
+  const address = options.address ?? '127.0.0.1:8082';
+  const listen = address.startsWith(':') ? { host: undefined, port: parseHostPort(`0.0.0.0${address}`, 'startWeb: address', true).port }
+    : parseHostPort(address, 'startWeb: address', true);
+  const jaeger = options.jaeger;
+  if (jaeger !== undefined && !/^https?:\/\/[^\s]+$/.test(jaeger)) throw new TypeError(`startWeb: jaeger must be an http(s) URL, got ${JSON.stringify(jaeger)}`);
+  const ms = (name: 'pollMs' | 'healthIntervalMs' | 'refreshMs', dflt: number): number => {
+    const v = options[name] ?? dflt;
+    if (!(typeof v === 'number' && v >= 10 && Number.isFinite(v))) throw new RangeError(`startWeb: ${name} must be a number >= 10, got ${String(v)}`);
+    return v;
+  };
+  const refreshMs = ms('refreshMs', 500);
+
+  const stream = new SectionStream();
+  const probes = new HealthProbes(options.tls);
+  const sections = (): Record<string, string> => renderSections({
+    services: board.views(),
+    circuits: gateway.breaker?.circuits() ?? [],
+    limiter: gateway.limiter?.stats(),
+    stats: gateway.stats(),
+  });
+  let queued = false;
+  const refresh = (): void => {
+    if (queued) return;
+    queued = true;
+    // One render for a burst of changes (a watch update and its health checks).
+    setImmediate(() => {
+      queued = false;
+      stream.publish(sections());
+    });
+  };
+  const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs: ms('healthIntervalMs', 2000) }, refresh);
+
+  const server = createServer((req, res) => route(req, res));
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/rpc') {
+      // JSON only: a browser cannot send it cross-site without a CORS preflight (which is never answered),
+      // so another site's page cannot make calls through a dashboard open on this machine.
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+        res.writeHead(415, { 'content-type': 'application/json' }).end('{"code":3,"message":"POST /rpc takes application/json","reason":"bad_request"}');
+        return;
+      }
+      void Promise.resolve(gateway.handle(req, res)).catch(() => res.headersSent || res.writeHead(500).end());
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405, { allow: 'GET' }).end();
+    else if (path === '/') send(res, 'text/html', renderPage(sections(), { registry: registry.kind, jaeger }));
+    else if (path === '/app.js') send(res, 'text/javascript', APP_JS);
+    else if (path === '/events') stream.open(res);
+    else if (path === '/state.json') send(res, 'application/json', JSON.stringify(board.views()));
+    else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  board.start();
+  const timer = setInterval(refresh, refreshMs);
+  const pinger = setInterval(() => stream.ping(), 15_000);
+  const bound = server.address() as AddressInfo;
+  const hostPort = formatHostPort(bound.address, bound.port);
+  return {
+    address: hostPort,
+    url: `http://${formatHostPort(bound.address === '0.0.0.0' || bound.address === '::' ? '127.0.0.1' : bound.address, bound.port)}/`,
+    close: () => close(server, () => {
+      clearInterval(timer);
+      clearInterval(pinger);
+      board.close();
+      probes.close();
+      stream.close();
+    }),
+  };
+}
+
+function send(res: ServerResponse, type: string, body: string): void {
+  res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(body);
+}
+
+async function close(server: Server, stop: () => void): Promise<void> {
+  stop();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
