@@ -53,6 +53,13 @@ describe('the published package (npm pack)', () => {
     peerDependenciesMeta: Record<string, { optional?: boolean }>; devDependencies: Record<string, string>;
   };
 
+  it('ships the keel bin (npx keel), a node script with its shebang', () => {
+    const bin = (manifest as { bin?: Record<string, string> }).bin?.keel as string;
+    assert.equal(bin, 'dist/src/toolkit/cli/main.js');
+    assert.ok(files.includes(bin), `${bin} is missing from the package`);
+    assert.equal(readFileSync(join(root, bin), 'utf8').split('\n')[0], '#!/usr/bin/env node');
+  });
+
   it('holds the licence, the readme, the compiled library with its types, and the ESM entry', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
       'dist/wrappers/tracing.js', 'dist/src/tracing/semconv.js', 'dist/src/peer.js']) {

@@ -10,6 +10,7 @@ export function fixedRegistry(nodes: ServiceNode[]): Registry {
     register: () => Promise.reject(new Error('fixed registry')),
     deregister: () => Promise.reject(new Error('fixed registry')),
     getService: async (name) => nodes.filter((n) => n.name === name),
+    listServices: async () => [...new Set(nodes.map((n) => n.name))].sort(),
     watch: () => () => undefined,
     close: async () => undefined,
   };

@@ -155,6 +155,29 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       }
       return nodes;
     },
+    /**
+     * The catalog's service names (go-micro's `ListServices` reads the same catalog), without Consul's own
+     * `consul` service, and without names whose every node has a critical check (those only are looked up
+     * again, so the usual cost is two requests).
+     */
+    async listServices(): Promise<string[]> {
+      const opts = { stale, timeout: requestTimeoutMs };
+      let names: string[];
+      let critical: Array<{ ServiceName?: string }>;
+      try {
+        const [catalog, checks] = await Promise.all([
+          (api.catalog.service.list as (o: object) => Promise<unknown>)(opts),
+          (api.health.state as (o: object) => Promise<unknown>)({ ...opts, state: 'critical' }),
+        ]);
+        names = Object.keys((catalog ?? {}) as object).filter((name) => name !== 'consul');
+        critical = Array.isArray(checks) ? (checks as typeof critical) : [];
+      } catch (err) {
+        throw failed('listing services', err);
+      }
+      const suspect = new Set(critical.map((c) => c?.ServiceName).filter((n): n is string => typeof n === 'string' && n !== ''));
+      const live = await Promise.all(names.map(async (name) => !suspect.has(name) || (await this.getService(name)).length > 0));
+      return names.filter((_, i) => live[i]).sort();
+    },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       return hub.subscribe(name, onChange, () => watches.set(name, new BlockingWatch({
         backoffMinMs,

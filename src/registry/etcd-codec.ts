@@ -1,5 +1,5 @@
 import type { ServiceNode } from './registry';
-import { goEndpoints } from './go-micro-endpoints';
+import { goEndpoints, readEndpoints } from './go-micro-endpoints';
 import { parseNode } from './validate-node';
 
 /**
@@ -36,7 +36,7 @@ export function encodeNode(node: ServiceNode): string {
 
 /**
  * The nodes in a stored value (go-micro's or keel's): name and version from the service, id, address
- * and metadata from each node. Values that are not a service, and nodes keel cannot use (no id, an
+ * and metadata from each node, the service's endpoints (for tools: `keel describe`) when it has any. Values that are not a service, and nodes keel cannot use (no id, an
  * address that is not `host:port`), are left out rather than failing the whole list.
  */
 export function decodeNodes(value: string): ServiceNode[] {
@@ -47,14 +47,15 @@ export function decodeNodes(value: string): ServiceNode[] {
     return [];
   }
   if (typeof service !== 'object' || service === null) return [];
-  const { name, version, nodes } = service as { name?: unknown; version?: unknown; nodes?: unknown };
+  const { name, version, nodes, endpoints: stored } = service as { name?: unknown; version?: unknown; nodes?: unknown; endpoints?: unknown };
   if (!Array.isArray(nodes)) return [];
+  const endpoints = readEndpoints(stored);
   const out: ServiceNode[] = [];
   for (const n of nodes as Array<{ id?: unknown; address?: unknown; metadata?: unknown } | null>) {
     const parsed = parseNode({
       id: n?.id, name, version: version ?? '', address: n?.address, metadata: n?.metadata ?? {},
     } as unknown as ServiceNode);
-    if (parsed !== undefined) out.push(parsed);
+    if (parsed !== undefined) out.push(endpoints === undefined ? parsed : { ...parsed, endpoints });
   }
   return out;
 }

@@ -217,6 +217,13 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
       ensureOpen('etcdRegistry.getService');
       return list(name).catch(explained);
     },
+    /** The distinct names of the nodes under the prefix (a lease that expired has taken its key with it). */
+    async listServices(): Promise<string[]> {
+      ensureOpen('etcdRegistry.listServices');
+      const values = await client.getAll().prefix(prefix).options(deadline()).strings().catch(explained);
+      // The name inside each value, not the key: go-micro writes `/` in names as `-` in keys.
+      return [...new Set(Object.values(values).flatMap(decodeNodes).map((n) => n.name))].sort();
+    },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       nonEmptyString(name, 'etcdRegistry.watch: name');
       ensureOpen('etcdRegistry.watch');

@@ -7,6 +7,16 @@ import type { Registry } from './registry';
 
 export const REGISTRY_KINDS = ['local', 'mdns', 'memory', 'consul', 'etcd'] as const;
 
+/** A registry chosen by name, as go-micro's `MICRO_REGISTRY`/`--registry` and `MICRO_REGISTRY_ADDRESS`/`--registry_address` do. */
+export interface RegistryChoice {
+  /** One of `REGISTRY_KINDS`; empty or undefined means `local`. */
+  kind?: string | undefined;
+  /** local: the directory; consul: `host:port` (else `CONSUL_HTTP_ADDR`); etcd: endpoints. Empty means the default. */
+  address?: string | undefined;
+  /** Names the setting in errors: `MICRO_REGISTRY` for the environment, `--registry` for the CLI. */
+  kindName?: string;
+}
+
 const shared = new Map<string, Registry>();
 
 /**
@@ -18,18 +28,24 @@ const shared = new Map<string, Registry>();
  * @example MICRO_REGISTRY=mdns node server.js
  */
 export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): Registry {
-  const kind = (env.MICRO_REGISTRY ?? '').trim() || 'local';
-  const address = (env.MICRO_REGISTRY_ADDRESS ?? '').trim() || undefined;
+  return sharedRegistry({ kind: env.MICRO_REGISTRY, address: env.MICRO_REGISTRY_ADDRESS, kindName: 'MICRO_REGISTRY' });
+}
+
+/** `choice`'s registry, one shared instance per configuration (see `registryFromEnv`). */
+export function sharedRegistry(choice: RegistryChoice): Registry {
+  const { kind, address } = normalize(choice);
   const key = `${kind}\n${address ?? ''}`;
   let registry = shared.get(key);
   if (registry === undefined) {
-    registry = create(kind, address);
+    registry = createRegistry(choice);
     shared.set(key, registry);
   }
   return registry;
 }
 
-function create(kind: string, address: string | undefined): Registry {
+/** A new registry for `choice` (the CLI's, which it closes when done). */
+export function createRegistry(choice: RegistryChoice): Registry {
+  const { kind, address } = normalize(choice);
   switch (kind) {
     case 'local':
       return localRegistry(address === undefined ? {} : { dir: address });
@@ -42,6 +58,10 @@ function create(kind: string, address: string | undefined): Registry {
     case 'etcd':
       return etcdRegistry({ endpoints: address ?? '127.0.0.1:2379' });
     default:
-      throw new RangeError(`MICRO_REGISTRY must be one of ${REGISTRY_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
+      throw new RangeError(`${choice.kindName ?? 'MICRO_REGISTRY'} must be one of ${REGISTRY_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }
+}
+
+function normalize(choice: RegistryChoice): { kind: string; address: string | undefined } {
+  return { kind: (choice.kind ?? '').trim() || 'local', address: (choice.address ?? '').trim() || undefined };
 }

@@ -49,6 +49,15 @@ const LIVENESS_MS = 250;
  * and names starting with a dot are reserved for temp files.
  */
 const encode = (s: string): string => encodeURIComponent(s).replace(/^\./, '%2E');
+/** The inverse of `encode`; undefined for a directory name `encode` would not have produced. */
+const decode = (file: string): string | undefined => {
+  try {
+    const name = decodeURIComponent(file);
+    return encode(name) === file ? name : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * The embedded default registry: processes on one host find each other through a shared directory,
@@ -238,6 +247,19 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     },
     async getService(name: string): Promise<ServiceNode[]> {
       return (await scan(name)).nodes;
+    },
+    /** Every service directory that holds a live node (a directory left behind by nodes that are gone is not listed). */
+    async listServices(): Promise<string[]> {
+      let dirs: string[];
+      try {
+        dirs = await readdir(root);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+      const names = dirs.filter((d) => !d.startsWith('.')).map(decode).filter((n): n is string => n !== undefined);
+      const live = await Promise.all(names.map(async (name) => (await scan(name).catch(() => ({ nodes: [] }))).nodes.length > 0));
+      return names.filter((_, i) => live[i]).sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       if (closed) throw new Error('localRegistry: watch after close');

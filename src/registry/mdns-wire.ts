@@ -15,6 +15,10 @@ import { copyNode, parseNode } from './validate-node';
  * (`go.micro.srv.basis` → `go_2emicro_2esrv_2ebasis`), cut into labels of at most 63 bytes. The result is
  * lower case, so a responder that folds case does no harm, and distinct names stay distinct.
  * A goodbye is the same records with TTL 0 (RFC 6762 §10.1).
+ *
+ * Listing services is DNS-SD browsing one level up (RFC 6763 §4, with keel services as the "instances"):
+ * a PTR query for `_keel._tcp.<domain>` is answered by every process with one PTR
+ * `_keel._tcp.<domain>` → `<service>._keel._tcp.<domain>` per service it has a live node of.
  */
 export const SERVICE_TYPE = '_keel._tcp';
 const TXT_MARKER = 'keel=1';
@@ -106,6 +110,16 @@ export function encodeQuery(services: string[], domain: string): Buffer {
   });
 }
 
+/** The browse query for the names of all services (see the file comment). */
+export function encodeListQuery(domain: string): Buffer {
+  return dns.encode({ type: 'query', id: 0, flags: 0, questions: [{ type: 'PTR', class: 'IN', name: `${SERVICE_TYPE}.${domain}` }] });
+}
+
+/** The answer to a browse query: one PTR per service, with the DNS TTL of its longest-lived node here. */
+export function serviceListRecords(services: ReadonlyMap<string, number>, domain: string): dns.Answer[] {
+  return [...services].map(([service, ttlMs]) => ({ type: 'PTR', name: `${SERVICE_TYPE}.${domain}`, ttl: ttlSeconds(ttlMs), data: serviceDomain(service, domain) }));
+}
+
 /** One instance heard in a response: a node with the time it has left, or a goodbye (no node). */
 export interface Heard {
   service: string;
@@ -117,7 +131,11 @@ export interface Heard {
 export interface Parsed {
   /** Service names asked for by a query (PTR or ANY questions). */
   queries: string[];
+  /** Whether the packet is a browse query for all service names. */
+  listQuery: boolean;
   heard: Heard[];
+  /** Service names heard in answers to a browse query. */
+  listed: string[];
 }
 
 /** Reads a packet; undefined for garbage. Records that are not well-formed keel instances are skipped. */
@@ -131,9 +149,11 @@ export function parsePacket(buf: Buffer, domain: string): Parsed | undefined {
   const suffix = `.${SERVICE_TYPE}.${domain}`;
   const serviceOf = (name: string): string | undefined =>
     name.toLowerCase().endsWith(suffix) ? decodeLabels(name.slice(0, -suffix.length)) : undefined;
-  const parsed: Parsed = { queries: [], heard: [] };
+  const parsed: Parsed = { queries: [], listQuery: false, heard: [], listed: [] };
+  const typeDomain = `${SERVICE_TYPE}.${domain}`;
   if (!packet.flag_qr) {
     for (const q of packet.questions ?? []) {
+      if ((q.type === 'PTR' || (q.type as string) === 'ANY') && q.name.toLowerCase() === typeDomain) parsed.listQuery = true;
       const service = q.type === 'PTR' || (q.type as string) === 'ANY' ? serviceOf(q.name) : undefined;
       if (service !== undefined) parsed.queries.push(service);
     }
@@ -144,6 +164,11 @@ export function parsePacket(buf: Buffer, domain: string): Parsed | undefined {
   for (const r of records) if (r.type === 'TXT') txt.set(r.name.toLowerCase(), r.data);
   for (const r of records) {
     if (r.type !== 'PTR' || typeof r.data !== 'string') continue;
+    if (r.name.toLowerCase() === typeDomain) {
+      const listed = serviceOf(r.data);
+      if (listed !== undefined && (r.ttl ?? 0) > 0) parsed.listed.push(listed);
+      continue;
+    }
     const service = serviceOf(r.name);
     const instance = r.data.toLowerCase();
     if (service === undefined || !instance.endsWith(`.${r.name.toLowerCase()}`)) continue;

@@ -3,7 +3,7 @@ import { isIPv4 } from 'node:net';
 import { describe } from '../address';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import {
-  encodeQuery, encodeResponses, instanceName, MAX_NAME_BYTES, MAX_PACKET_BYTES, nodePacketBytes, nodeRecords,
+  encodeListQuery, encodeQuery, encodeResponses, serviceListRecords, instanceName, MAX_NAME_BYTES, MAX_PACKET_BYTES, nodePacketBytes, nodeRecords,
   parsePacket, type Heard,
 } from './mdns-wire';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
@@ -67,6 +67,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
   const local: Table = new Map(); // nodes this process answers for
   const remote: Table = new Map(); // nodes heard, kept only for watched names
   const collecting = new Map<string, Set<Map<string, Entry>>>(); // getService calls in flight
+  const listing = new Set<Set<string>>(); // listServices calls in flight
   const watches = new Map<string, () => void>(); // name → stop
   const waits = new Set<() => void>();
   let socket: Promise<Socket> | undefined;
@@ -180,8 +181,16 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
         .filter((e) => e.expiresAt > now)
         .map((e) => nodeRecords(e.node, e.expiresAt - now, domain)),
     );
+    if (parsed.listQuery) {
+      const mine = new Map<string, number>(); // service → the most time any of our nodes has left
+      for (const [name, entries] of local) {
+        for (const e of entries.values()) if (e.expiresAt > now) mine.set(name, Math.max(mine.get(name) ?? 0, e.expiresAt - now));
+      }
+      if (mine.size > 0) answers.push(serviceListRecords(mine, domain));
+    }
     if (answers.length > 0) send(encodeResponses(answers)).catch(() => undefined);
     for (const heard of parsed.heard) hear(heard, now);
+    for (const found of listing) for (const name of parsed.listed) found.add(name);
   }
 
   function hear({ service, instance, ttlMs, node }: Heard, now: number): void {
@@ -275,6 +284,25 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
         if (calls.size === 0) collecting.delete(name);
       }
       return current(name, found);
+    },
+    /**
+     * DNS-SD browsing (see `mdns-wire.ts`): the names every process on the LAN answers with within
+     * `queryTimeoutMs`, merged with this process's own and its watchers' live nodes. A name is listed while
+     * some process still has a live node of it; a node that vanished without a goodbye is never listed,
+     * since nobody answers for it.
+     */
+    async listServices(): Promise<string[]> {
+      if (closing !== undefined) throw new Error('mdnsRegistry: listServices after close');
+      const found = new Set<string>();
+      listing.add(found);
+      try {
+        await send([encodeListQuery(domain)]);
+        await wait(queryTimeoutMs);
+      } finally {
+        listing.delete(found);
+      }
+      for (const name of new Set([...local.keys(), ...remote.keys()])) if (current(name).length > 0) found.add(name);
+      return [...found].sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       nonEmptyString(name, 'mdnsRegistry.watch: name');

@@ -11,7 +11,7 @@ export interface ServiceNode {
   /**
    * What the node serves, as go-micro describes it (`registry.Endpoint`): written by the Consul (`e-` tags)
    * and etcd registries so go-micro's `selector.FilterEndpoint` finds keel nodes; servers fill it in,
-   * registries do not read it back. Default: none.
+   * they read it back too (for tools such as `keel describe`; selection does not use it). Default: none.
    */
   readonly endpoints?: readonly Endpoint[];
 }
@@ -54,9 +54,8 @@ export interface Registry {
   /**
    * The names of the services that have at least one live node, sorted and distinct (go-micro's
    * `ListServices`): for tools that show the whole registry (`keel services`, `keel watch`, the dashboard).
-   * Optional on the web branch only (the memory registry has it there); every registry gains it with the CLI.
    */
-  listServices?(): Promise<string[]>;
+  listServices(): Promise<string[]>;
   watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void;
   close(): Promise<void>;
 }

@@ -98,6 +98,27 @@ export function registryConformance(kind: string, make: () => Registry): void {
       assert.equal(seen.length, 1, `refreshing an unchanged node notified watchers ${seen.length - 1} extra times`);
     });
 
+    it('lists the services with live nodes, each once, sorted; not those whose nodes left or expired', async () => {
+      const r = fresh();
+      const [x, y] = [`svc-list-b-${kind}-${process.pid}`, `svc-list-a-${kind}-${process.pid}`];
+      const mine = (names: string[]): string[] => names.filter((n) => n === x || n === y);
+      const a = node(x);
+      const b = node(x);
+      const c = node(y);
+      await r.register(a, { ttlMs: 10_000 });
+      await r.register(b, { ttlMs: 10_000 });
+      await r.register(c, { ttlMs: 500 });
+      const listed = await r.listServices();
+      assert.deepEqual(mine(listed), [y, x], 'both, once each, in order');
+      assert.deepEqual(listed, [...listed].sort(), 'sorted');
+      assert.equal(new Set(listed).size, listed.length, 'distinct');
+      await r.deregister(a);
+      assert.deepEqual(mine(await r.listServices()), [y, x], 'one node left is enough');
+      await r.deregister(b);
+      await eventually(async () => mine(await r.listServices()).join() === y, 'the service without nodes to leave the list', 5000);
+      await eventually(async () => mine(await r.listServices()).length === 0, 'the service whose node expired to leave the list', 5000);
+    });
+
     it('rejects bad nodes and TTLs, naming the field', async () => {
       const r = fresh();
       await assert.rejects(r.register(node('svc-bad', { address: 'nope' }), { ttlMs: 1000 }), /address/);

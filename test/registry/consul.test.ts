@@ -101,9 +101,16 @@ describe('consulRegistry against a real Consul agent', { skip }, () => {
     assert.ok((await put('/v1/agent/service/register', body)).ok);
     assert.ok((await put(`/v1/agent/check/pass/service:${body.ID}`)).ok);
     const [found] = await make().getService(body.Name);
+    // The endpoints too (for keel describe): the e- tags decoded by hand in the fixture, a null metadata read as {}.
+    const decoded = JSON.parse(readFileSync(join(repoRoot, 'test', 'interop', 'fixtures', 'gomicro-tags-decoded.json'), 'utf8')) as {
+      tags: Array<{ prefix: string; json: { metadata: unknown } }>;
+    };
+    const endpoints = decoded.tags.filter((t) => t.prefix === 'e-').map((t) => ({ ...t.json, metadata: t.json.metadata ?? {} }));
+    assert.ok(endpoints.length > 0);
     assert.deepEqual(found, {
       id: body.ID, name: 'gm-replay', version: 'latest', address: `${body.Address}:${body.Port}`,
       metadata: { broker: 'http', protocol: 'grpc', registry: 'consul', server: 'grpc', transport: 'grpc' },
+      endpoints,
     });
     await put(`/v1/agent/service/deregister/${body.ID}`);
   });

@@ -44,7 +44,10 @@ describe('etcd codec: go-micro layout', () => {
       name: 'svc', version: 'v2', metadata: { team: 'x' }, endpoints: [{ name: 'Svc.Call', request: null, response: null, metadata: null }],
       nodes: [{ id: 'a', address: '10.0.0.1:8080', metadata: null }, { id: 'b', address: 'unix:///sock', metadata: {} }, { id: '', address: '1.2.3.4:1' }],
     });
-    assert.deepEqual(decodeNodes(value), [{ id: 'a', name: 'svc', version: 'v2', address: '10.0.0.1:8080', metadata: {} }]);
+    assert.deepEqual(decodeNodes(value), [{
+      id: 'a', name: 'svc', version: 'v2', address: '10.0.0.1:8080', metadata: {},
+      endpoints: [{ name: 'Svc.Call', request: null, response: null, metadata: {} }],
+    }]);
     assert.deepEqual(decodeNodes('not json'), []);
     assert.deepEqual(decodeNodes('{"name":"svc","nodes":null}'), []);
     assert.deepEqual(decodeNodes('null'), []);

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import * as dns from 'dns-packet';
 import { mdnsRegistry, type MdnsRegistryOptions } from '../../src/registry/mdns';
 import {
-  decodeLabels, encodeLabels, encodeQuery, encodeResponses, instanceName, nodeRecords, parsePacket, serviceDomain,
+  decodeLabels, encodeLabels, encodeListQuery, encodeQuery, encodeResponses, instanceName, nodeRecords, parsePacket, serviceDomain,
+  serviceListRecords,
 } from '../../src/registry/mdns-wire';
 import type { Registry, ServiceNode } from '../../src/registry/registry';
 import { eventually } from '../support/basis';
@@ -74,11 +75,13 @@ describe('mdns wire format', () => {
     assert.equal(more.length, 0);
     assert.deepEqual(parsePacket(packet as Buffer, 'local'), {
       queries: [],
+      listQuery: false,
+      listed: [],
       heard: [{ service: n.name, instance: instanceName(n, 'local'), ttlMs: 2500, node: n }],
     });
     const [bye] = encodeResponses([nodeRecords(n, 0, 'local')]);
     assert.deepEqual(parsePacket(bye as Buffer, 'local')?.heard, [{ service: n.name, instance: instanceName(n, 'local'), ttlMs: 0, node: undefined }]);
-    assert.deepEqual(parsePacket(encodeQuery(['go.micro.srv.basis', 'x'], 'local'), 'local'), { queries: ['go.micro.srv.basis', 'x'], heard: [] });
+    assert.deepEqual(parsePacket(encodeQuery(['go.micro.srv.basis', 'x'], 'local'), 'local'), { queries: ['go.micro.srv.basis', 'x'], listQuery: false, heard: [], listed: [] });
     assert.deepEqual(parsePacket(packet as Buffer, 'other.domain')?.heard, [], 'another domain is not ours');
   });
 
@@ -384,6 +387,32 @@ describe('mdnsRegistry over loopback multicast', { skip: gate.skip }, () => {
       assert.equal(exit, 0, `the peer (${closeIt ? 'closed' : 'not closed'}) was still running after 10 s; output: ${p.lines.join('\n')}`);
       assert.equal(JSON.parse(p.lines[0] ?? '{}').found, 1);
     }
+  });
+});
+
+describe('mdnsRegistry.listServices across registries (DNS-SD browsing)', { skip: gate.skip }, () => {
+  it('lists the services another registry answers for, and drops one after its goodbye', async () => {
+    const port = await freeUdpPort();
+    const owner = make(port);
+    const browser = make(port);
+    await browser.listServices(); // opens the socket before the owner announces
+    const a = node('list-alpha');
+    const b = node('go.micro.srv.list-beta');
+    await owner.register(a, { ttlMs: 10_000 });
+    await owner.register(b, { ttlMs: 10_000 });
+    assert.deepEqual(await browser.listServices(), ['go.micro.srv.list-beta', 'list-alpha']);
+    await owner.deregister(a);
+    assert.deepEqual(await browser.listServices(), ['go.micro.srv.list-beta']);
+  });
+
+  it('answers a browse query with one PTR per live service, and reads such answers', () => {
+    const query = parsePacket(encodeListQuery('local'), 'local');
+    assert.equal(query?.listQuery, true);
+    assert.deepEqual(query?.queries, [], 'a browse query asks for no one service');
+    const [answer] = encodeResponses([serviceListRecords(new Map([['basis', 2500], ['x.y', 1]]), 'local')]);
+    assert.deepEqual(parsePacket(answer as Buffer, 'local')?.listed, ['basis', 'x.y']);
+    const [bye] = encodeResponses([serviceListRecords(new Map([['basis', 0]]), 'local')]);
+    assert.deepEqual(parsePacket(bye as Buffer, 'local')?.listed, [], 'TTL 0 lists nothing');
   });
 });
 

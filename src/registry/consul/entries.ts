@@ -1,7 +1,7 @@
 import { formatHostPort } from '../../address';
 import type { ServiceNode } from '../registry';
 import { parseNode } from '../validate-node';
-import { decodeMetadata, decodeVersion } from './go-micro-tags';
+import { decodeEndpoints, decodeMetadata, decodeVersion } from './go-micro-tags';
 
 /** The parts of a `/v1/health/service/<name>` entry that discovery reads. */
 export interface HealthEntry {
@@ -13,7 +13,7 @@ export interface HealthEntry {
 /**
  * The usable nodes of `name` in a health answer, read as go-micro reads them: an entry with any
  * critical check is skipped; the address is the service's, else its Consul node's; metadata and
- * version come from the go-micro tags. Entries that do not make a valid node are skipped.
+ * version (and endpoints, when there are) come from the go-micro tags. Entries that do not make a valid node are skipped.
  */
 export function nodesOf(entries: unknown, name: string): ServiceNode[] {
   if (!Array.isArray(entries)) throw new Error('Consul answered something that is not a list of health entries');
@@ -32,7 +32,8 @@ export function nodesOf(entries: unknown, name: string): ServiceNode[] {
       address: formatHostPort(host, service.Port),
       metadata: decodeMetadata(tags),
     });
-    if (node !== undefined) nodes.push(node);
+    const endpoints = decodeEndpoints(tags);
+    if (node !== undefined) nodes.push(endpoints === undefined ? node : { ...node, endpoints });
   }
   return nodes;
 }

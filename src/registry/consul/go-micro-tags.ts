@@ -1,13 +1,13 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { goEndpoint } from '../go-micro-endpoints';
+import { goEndpoint, readEndpoints } from '../go-micro-endpoints';
 import type { Endpoint } from '../registry';
 
 /**
  * go-micro's Consul tag format (registry/consul/encoding.go), so keel and go-micro nodes registered in
  * one Consul see each other: each metadata entry is a tag `t-<hex(zlib(JSON {key: value}))>`, each
  * endpoint `e-<hex(zlib(JSON endpoint))>`, the version `v-<hex(zlib(version))>`. go-micro also reads an
- * older plain form (`t=`, `e=`, `v=`); so does keel. keel writes the node's endpoints and reads none (it
- * selects by method path, not by endpoint); tags of other shapes are left alone.
+ * older plain form (`t=`, `e=`, `v=`); so does keel. keel writes the node's endpoints and reads them back for tools
+ * (`keel describe`; it selects by method path, not by endpoint); tags of other shapes are left alone.
  */
 
 const encode = (text: string): string => deflateSync(Buffer.from(text, 'utf8')).toString('hex');
@@ -33,7 +33,7 @@ export function encodeTags(metadata: Readonly<Record<string, string>>, version: 
 }
 
 /** Reads the payload of a `<kind>-` or `<kind>=` tag; like go-micro, only the first form seen counts. */
-function payloads(tags: readonly string[], kind: 't'): string[] {
+function payloads(tags: readonly string[], kind: 't' | 'e'): string[] {
   const out: string[] = [];
   let form: string | undefined;
   for (const tag of tags) {
@@ -60,6 +60,19 @@ export function decodeMetadata(tags: readonly string[]): Record<string, string> 
     }
   }
   return metadata;
+}
+
+/** The endpoints in `e-` tags; undefined when there are none. */
+export function decodeEndpoints(tags: readonly string[]): Endpoint[] | undefined {
+  const parsed: unknown[] = [];
+  for (const text of payloads(tags, 'e')) {
+    try {
+      parsed.push(JSON.parse(text));
+    } catch {
+      /* not JSON: skip, as go-micro does */
+    }
+  }
+  return readEndpoints(parsed);
 }
 
 export function decodeVersion(tags: readonly string[]): string | undefined {

@@ -1,0 +1,37 @@
+import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { HEALTH_SERVICE, healthService } from '../../server/health-proto';
+import type { ServiceNode } from '../../registry/registry';
+import { clientChannel, type ClientTlsOptions } from '../../tls';
+
+/**
+ * A node's grpc.health.v1 answer for the whole server (`service: ""`), or why there is none:
+ * `SERVING` / `NOT_SERVING` / `UNKNOWN` as the node says, `NO_HEALTH` when it serves no health service
+ * (UNIMPLEMENTED: go-micro nodes, plain servers), `UNREACHABLE` when the check failed otherwise
+ * (connection refused, deadline), with the gRPC detail.
+ */
+export interface NodeHealth {
+  readonly status: 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN' | 'NO_HEALTH' | 'UNREACHABLE';
+  readonly detail?: string;
+}
+
+const check = healthService.Check as NonNullable<typeof healthService.Check>;
+
+/**
+ * Asks one node, with its own connection and a deadline (a dead node must not hold the others up); over
+ * TLS when `tls` is given, verified against its `serverName` or else the service name, as keel clients do.
+ */
+export function nodeHealth(node: ServiceNode, timeoutMs: number, signal?: AbortSignal, tls?: ClientTlsOptions): Promise<NodeHealth> {
+  const { credentials, channelOptions } = clientChannel(tls, undefined, undefined, node.name);
+  const client = new Client(node.address, credentials, channelOptions);
+  return new Promise<NodeHealth>((resolve) => {
+    const call = client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: '' }, new Metadata(),
+      { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: { status?: string }) => {
+        signal?.removeEventListener('abort', cancel);
+        if (err === null) return resolve({ status: (res?.status ?? 'UNKNOWN') as NodeHealth['status'] });
+        if (err.code === status.UNIMPLEMENTED) return resolve({ status: 'NO_HEALTH', detail: `no ${HEALTH_SERVICE} service` });
+        resolve({ status: 'UNREACHABLE', detail: `${status[err.code]}: ${err.details}` });
+      });
+    const cancel = (): void => call.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+  }).finally(() => client.close());
+}
