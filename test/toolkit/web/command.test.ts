@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { registryFromEnv } from '../../../src/index';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localRegistry } from '../../../src/index';
 import { UsageError, type Io } from '../../../src/toolkit/cli/command';
 import { web } from '../../../src/toolkit/cli/commands/web';
 import { COMMON_FLAGS, parseFlags } from '../../../src/toolkit/cli/flags';
@@ -17,15 +20,16 @@ const args = (...argv: string[]) => parseFlags(argv, [...COMMON_FLAGS, ...web.fl
 
 describe('keel web (the command)', () => {
   it('serves the dashboard on --address for the --registry until its signal aborts, then exits 0', async () => {
-    const registry = registryFromEnv({ MICRO_REGISTRY: 'memory' }); // the one the command gets for --registry memory
+    const dir = mkdtempSync(join(tmpdir(), 'keel-web-')); // a local registry the command and this test share
+    const registry = localRegistry({ dir });
     const s = await startBasis(registry, { logger: false });
     const ac = new AbortController();
     const out = io(ac.signal);
-    const running = web.run(args('--registry', 'memory', '--address', '127.0.0.1:0', '--rate', '50', '--json'), out);
+    const running = web.run(args('--registry', 'local', '--registry_address', dir, '--address', '127.0.0.1:0', '--rate', '50', '--json'), out);
     try {
       await eventually(() => out.out().includes('\n'), 'the first line');
       const { url, registry: kind } = JSON.parse(out.out()) as { url: string; registry: string };
-      assert.equal(kind, 'memory');
+      assert.equal(kind, 'local');
       await eventually(async () => (await (await fetch(url)).text()).includes(`data-node="${s.id}"`), 'the node on the page', 3000);
       const res = await fetch(new URL('rpc', url), { method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ service: 'basis', endpoint: 'Basis.Hello', request: { name: 'cli' } }) });
@@ -35,6 +39,8 @@ describe('keel web (the command)', () => {
       ac.abort();
       assert.equal(await running, 0);
       await s.server.stop();
+      await registry.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,11 +1,6 @@
-import { consulRegistry } from '../../../registry/consul';
-import { etcdRegistry } from '../../../registry/etcd';
-import { localRegistry } from '../../../registry/local';
-import { mdnsRegistry } from '../../../registry/mdns';
-import { memoryRegistry } from '../../../registry/memory';
-import type { Registry } from '../../../registry/registry';
 import { createGateway } from '../../gateway/gateway';
-import { UsageError, type Command, type Io } from '../command';
+import { registryFromFlags } from '../registry-flags';
+import { UsageError, type Command } from '../command';
 import type { Flags } from '../flags';
 
 /**
@@ -27,7 +22,7 @@ export const api: Command = {
   async run({ positional, flags }, io) {
     if (positional.length > 0) throw new UsageError('api takes no arguments');
     const address = typeof flags.address === 'string' ? flags.address : ':8080';
-    const registry = registryOf(flags, io);
+    const registry = registryFromFlags(flags, io);
     const rate = numberFlag(flags, 'rate');
     const gateway = (() => {
       try {
@@ -70,16 +65,3 @@ function numberFlag(flags: Flags, name: string): number | undefined {
   return n;
 }
 
-/** The registry from --registry / --registry_address over MICRO_REGISTRY / MICRO_REGISTRY_ADDRESS (the CLI's registryFromFlags does the same). */
-function registryOf(flags: Flags, io: Pick<Io, 'env'>): Registry {
-  const kind = (typeof flags.registry === 'string' ? flags.registry : io.env.MICRO_REGISTRY ?? '').trim() || 'local';
-  const address = (typeof flags.registry_address === 'string' ? flags.registry_address : io.env.MICRO_REGISTRY_ADDRESS ?? '').trim() || undefined;
-  switch (kind) {
-    case 'local': return localRegistry(address === undefined ? {} : { dir: address });
-    case 'memory': return memoryRegistry();
-    case 'mdns': return mdnsRegistry();
-    case 'consul': return consulRegistry(address === undefined ? {} : { address });
-    case 'etcd': return etcdRegistry({ endpoints: address ?? '127.0.0.1:2379' });
-    default: throw new UsageError(`--registry must be one of local, memory, mdns, consul, etcd; got ${JSON.stringify(kind)}`);
-  }
-}

@@ -1,4 +1,4 @@
-import { registryFromEnv } from '../../../registry/from-env';
+import { registryFromFlags } from '../registry-flags';
 import { createGateway } from '../../gateway/gateway';
 import { startSidecar } from '../../sidecar/sidecar';
 import type { GatewayFactory, SidecarEvent, SidecarOptions } from '../../sidecar/options';
@@ -97,10 +97,7 @@ export function sidecarCommand(options: { gateway?: GatewayFactory } = {}): Comm
       }
       const ms = (flag: string, fallback: number): number => (text(flags, flag) === undefined ? fallback : parseDuration(text(flags, flag)!, flag));
       const n = (flag: string, fallback: number): number => (text(flags, flag) === undefined ? fallback : count(text(flags, flag)!, flag));
-      const registry = registryFromEnv({
-        MICRO_REGISTRY: text(flags, 'registry') ?? io.env.MICRO_REGISTRY,
-        MICRO_REGISTRY_ADDRESS: text(flags, 'registry_address') ?? io.env.MICRO_REGISTRY_ADDRESS,
-      });
+      const registry = registryFromFlags(flags, io);
       const json = flags.json === true;
       const say = (line: string, record: object): void => void io.stdout.write(json ? `${JSON.stringify(record)}\n` : `${line}\n`);
       const sidecarOptions: SidecarOptions = {

@@ -1,4 +1,4 @@
-import { registryFromEnv } from '../../../registry/from-env';
+import { registryFromFlags } from '../registry-flags';
 import { createGateway } from '../../gateway/gateway';
 import { startWeb } from '../../web/web';
 import { UsageError, type Command } from '../command';
@@ -25,11 +25,7 @@ export const web: Command = {
     if (positional.length > 0) throw new UsageError(`web takes no arguments, got ${JSON.stringify(positional[0])}`);
     const timeoutMs = number(flags, 'timeout', 5000);
     const rate = flags.rate === undefined ? undefined : number(flags, 'rate', 0);
-    const registry = registryFromEnv({
-      ...io.env,
-      ...(typeof flags.registry === 'string' ? { MICRO_REGISTRY: flags.registry } : {}),
-      ...(typeof flags.registry_address === 'string' ? { MICRO_REGISTRY_ADDRESS: flags.registry_address } : {}),
-    });
+    const registry = registryFromFlags(flags, io);
     // The form's calls go through keel's API gateway (the same code as `keel api`), whose wrappers' state the page shows.
     const gateway = createGateway({
       registry, timeoutMs, protoFiles: list(flags.proto), protoPaths: list(flags.proto_path),
@@ -51,6 +47,7 @@ export const web: Command = {
       await dashboard.close();
     } finally {
       await gateway.close();
+      await registry.close();
     }
     return 0;
   },
