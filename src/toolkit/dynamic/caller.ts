@@ -1,4 +1,4 @@
-import { Metadata, status, type MethodDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { Root, type Type } from 'protobufjs';
 import 'protobufjs/ext/descriptor'; // adds Root.fromDescriptor
 import type { ClientWrapper } from '../../call';
@@ -13,7 +13,8 @@ import { retry } from '../../../wrappers/retry';
 import { roundRobin } from '../../../wrappers/round-robin';
 import { tracing } from '../../../wrappers/tracing';
 import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
-import { decodeJson, encodeJson } from './json-codec';
+import { definitionOf } from './definition';
+import { encodeJson } from './json-codec';
 import { loadProtoFiles } from './proto-files';
 import { reflect } from './reflection-client';
 import type { DynamicCallOptions, DynamicCallerOptions, DynamicMethod } from './types';
@@ -205,30 +206,6 @@ export class DynamicCaller {
 function goMicroServices(nodes: readonly { endpoints?: readonly { name: string }[] }[]): Set<string> | undefined {
   const names = nodes.flatMap((n) => (n.endpoints ?? []).map((e) => e.name.split('.')[0]!));
   return names.length === 0 ? undefined : new Set(names);
-}
-
-/**
- * A grpc-js service definition of `methods`: requests arrive already encoded (JSON is checked before
- * the call starts, so a bad field is INVALID_ARGUMENT without touching the network), responses leave as JSON.
- */
-function definitionOf(methods: readonly ResolvedMethod[]): ServiceDefinition {
-  return Object.fromEntries(methods.map((m) => [m.name, methodDefinition(m)])) as ServiceDefinition;
-}
-
-function methodDefinition(m: ResolvedMethod): MethodDefinition<Buffer, unknown> {
-  const method: MethodDefinition<Buffer, unknown> & { options?: object } = {
-    path: m.path,
-    requestStream: m.kind === 'client_stream' || m.kind === 'bidi',
-    responseStream: m.kind === 'server_stream' || m.kind === 'bidi',
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: () => Buffer.alloc(0),
-    responseDeserialize: (b: Buffer) => decodeJson(m.responseType, b),
-    originalName: m.name,
-  };
-  // retry() and hedge() read the proto's idempotency_level here, as they do from proto-loader's definitions.
-  if (m.idempotency !== undefined) method.options = { idempotency_level: m.idempotency };
-  return method;
 }
 
 function encodeAt(type: Type, json: unknown, at: string): Buffer {
