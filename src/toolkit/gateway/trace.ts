@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import {
   propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags,
@@ -29,8 +28,8 @@ export function startRequestSpan(tracer: Tracer, headers: IncomingHttpHeaders, r
   // one, and the call carries it in `traceparent` (the tracing wrapper injects nothing without an SDK).
   const above = trace.getSpanContext(parent);
   const own: SpanContext = {
-    traceId: above?.traceId ?? randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: above?.traceId ?? randomHex(32),
+    spanId: randomHex(16),
     traceFlags: above?.traceFlags ?? TraceFlags.SAMPLED,
   };
   const hop = trace.wrapSpanContext(own);
@@ -77,3 +76,13 @@ export function endRequestSpan(span: Span, httpStatus: number, service: string |
   span.end();
 }
 
+
+/**
+ * Trace and span ids as OpenTelemetry's own RandomIdGenerator makes them (Math.random, not crypto: ids
+ * need to be unique, not secret). crypto.randomBytes per request was 3 % of the gateway's CPU profile.
+ */
+function randomHex(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i += 8) out += (Math.floor(Math.random() * 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+  return /^0+$/.test(out) ? randomHex(length) : out.slice(0, length);
+}
