@@ -47,9 +47,20 @@ form.addEventListener('submit', async (e) => {
       body: JSON.stringify({ service: form.service.value.trim(), endpoint: form.endpoint.value.trim(), request }) });
     const text = await res.text();
     let pretty = text;
-    try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch {}
+    let ok = res.ok;
+    let label = res.ok ? 'OK' : 'HTTP ' + res.status;
+    if ((res.headers.get('content-type') || '').startsWith('application/x-ndjson')) {
+      // A streaming method: one message a line; a failure after the first message is the last line's error.
+      const lines = text.split('\\n').filter((l) => l !== '').map((l) => { try { return JSON.parse(l); } catch { return l; } });
+      const last = lines[lines.length - 1];
+      if (last && typeof last === 'object' && last.error) { ok = false; label = 'stream failed: ' + (last.error.status || 'error'); }
+      else label = 'OK, ' + lines.length + ' message' + (lines.length === 1 ? '' : 's');
+      pretty = lines.map((l) => JSON.stringify(l)).join('\\n');
+    } else {
+      try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch {}
+    }
     const traceId = res.headers.get('x-trace-id') || (res.headers.get('traceresponse') || '').split('-')[1];
-    show(res.ok, res.ok ? 'OK' : 'HTTP ' + res.status, pretty, traceId, Math.round(performance.now() - started));
+    show(ok, label, pretty, traceId, Math.round(performance.now() - started));
   } catch (err) {
     show(false, 'failed', String(err && err.message || err));
   }

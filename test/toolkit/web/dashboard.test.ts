@@ -109,6 +109,20 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
     servers.push(await startItems(registry, { logger: false }));
     await page.waitForSelector(`tr[data-node="${failing.id}"]`, { timeout: 1000 });
     await page.waitForSelector('article[data-service="items"] button[data-endpoint]', { timeout: 3000 });
+    // A server-streaming method from the form: one message a line, and a failure mid-stream shows as failed.
+    await page.click('article[data-service="items"] button[data-endpoint="Items.ListItems"]');
+    await page.fill('textarea[name=request]', '{ "count": 3 }');
+    await page.evaluate(() => { document.getElementById('reply')!.textContent = ''; });
+    await page.click('#call button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('reply')?.textContent !== '', undefined, { timeout: 3000 });
+    assert.equal(await page.textContent('#result-status'), 'OK, 3 messages');
+    assert.deepEqual((await page.textContent('#reply'))!.split('\n').map((l) => (JSON.parse(l) as { id: number }).id), [1, 2, 3]);
+    await page.fill('textarea[name=request]', '{ "count": 3, "failAt": 2 }');
+    await page.evaluate(() => { document.getElementById('reply')!.textContent = ''; });
+    await page.click('#call button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('reply')?.textContent !== '', undefined, { timeout: 3000 });
+    assert.equal(await page.textContent('#result-status'), 'stream failed: FAILED_PRECONDITION');
+    await page.click('article[data-service="basis"] button[data-endpoint="Basis.Hello"]');
     // A request that does not fit shows as failed, with the gateway's status and reason.
     await page.fill('textarea[name=request]', '{ "name": 5 }');
     await page.evaluate(() => { document.getElementById('reply')!.textContent = ''; });
