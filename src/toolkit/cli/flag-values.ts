@@ -12,6 +12,15 @@ export function msFlag(flags: Flags, name: string): number | undefined {
   return Number(text);
 }
 
+/** `--<name> <n>`: a positive number (fractions allowed), or undefined when absent. */
+export function positiveFlag(flags: Flags, name: string): number | undefined {
+  const value = flags[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** A repeated flag's values (`--proto a.proto --proto b.proto`); each must be non-empty. */
 export function listFlag(flags: Flags, name: string): string[] {
   const value = flags[name];

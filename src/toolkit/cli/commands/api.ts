@@ -1,7 +1,8 @@
 import { createGateway } from '../../gateway/gateway';
+import { positiveFlag } from '../flag-values';
+import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 import { registryFromFlags } from '../registry-flags';
 import { UsageError, type Command } from '../command';
-import type { Flags } from '../flags';
 
 /**
  * `keel api --address host:port`: the HTTP API gateway (Micro API's `micro api`) in front of the registry's
@@ -16,23 +17,21 @@ export const api: Command = {
     { name: 'timeout', help: 'deadline of a call in ms; a request may ask for less with a Timeout header (seconds)', default: '5000' },
     { name: 'max_body', help: 'largest request body in bytes (larger: 413)', default: '1048576' },
     { name: 'rate', help: 'calls per second across the gateway (over it: 429); default unlimited' },
-    { name: 'proto', help: '.proto file for services without server reflection', repeated: true },
-    { name: 'proto_path', help: 'import path for --proto files', repeated: true },
+    ...PROTO_FLAGS,
   ],
   async run({ positional, flags }, io) {
     if (positional.length > 0) throw new UsageError('api takes no arguments');
     const address = typeof flags.address === 'string' ? flags.address : ':8080';
     const registry = registryFromFlags(flags, io);
-    const rate = numberFlag(flags, 'rate');
+    const rate = positiveFlag(flags, 'rate');
     const gateway = (() => {
       try {
         return createGateway({
           registry,
-          timeoutMs: numberFlag(flags, 'timeout') ?? 5000,
-          maxBodyBytes: numberFlag(flags, 'max_body') ?? 1024 * 1024,
+          timeoutMs: positiveFlag(flags, 'timeout') ?? 5000,
+          maxBodyBytes: positiveFlag(flags, 'max_body') ?? 1024 * 1024,
           ...(rate !== undefined ? { rateLimit: { ratePerSecond: rate } } : {}),
-          ...(Array.isArray(flags.proto) ? { protoFiles: flags.proto } : {}),
-          ...(Array.isArray(flags.proto_path) ? { protoPaths: flags.proto_path } : {}),
+          ...protoOptions(flags),
         });
       } catch (err) {
         if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message.replace(/^createGateway: /, ''));
@@ -56,12 +55,3 @@ export const api: Command = {
     }
   },
 };
-
-function numberFlag(flags: Flags, name: string): number | undefined {
-  const value = flags[name];
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(value)}`);
-  return n;
-}
-

@@ -9,7 +9,7 @@ import { paint, statusText, table, writeJson } from '../output';
 import { registryFromFlags } from '../registry-flags';
 import { shapeText, valueText } from '../shape-text';
 import { tlsFromFlags, TLS_FLAGS } from '../tls-flags';
-import { protoOptions, PROTO_FLAGS } from './call';
+import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 
 /** An endpoint as `describe` prints it, wherever it came from. */
 interface EndpointView {

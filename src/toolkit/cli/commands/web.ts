@@ -1,8 +1,9 @@
 import { registryFromFlags } from '../registry-flags';
 import { createGateway } from '../../gateway/gateway';
+import { positiveFlag } from '../flag-values';
+import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 import { startWeb } from '../../web/web';
 import { UsageError, type Command } from '../command';
-import type { Flags } from '../flags';
 
 /**
  * `keel web [--address host:port] [--jaeger URL]`: the dashboard, until Ctrl-C. Its call form goes through
@@ -18,17 +19,16 @@ export const web: Command = {
     { name: 'jaeger', help: 'Jaeger UI base URL: trace ids link to <jaeger>/trace/<id>' },
     { name: 'rate', help: 'calls/s the call form may make (a token bucket; shown on the page)' },
     { name: 'timeout', help: 'deadline of each call, in ms', default: '5000' },
-    { name: 'proto', help: '.proto file for services without reflection', repeated: true },
-    { name: 'proto_path', help: 'import path for --proto files', repeated: true },
+    ...PROTO_FLAGS,
   ],
   async run({ positional, flags }, io) {
     if (positional.length > 0) throw new UsageError(`web takes no arguments, got ${JSON.stringify(positional[0])}`);
-    const timeoutMs = number(flags, 'timeout', 5000);
-    const rate = flags.rate === undefined ? undefined : number(flags, 'rate', 0);
+    const timeoutMs = positiveFlag(flags, 'timeout') ?? 5000;
+    const rate = positiveFlag(flags, 'rate');
     const registry = registryFromFlags(flags, io);
     // The form's calls go through keel's API gateway (the same code as `keel api`), whose wrappers' state the page shows.
     const gateway = createGateway({
-      registry, timeoutMs, protoFiles: list(flags.proto), protoPaths: list(flags.proto_path),
+      registry, timeoutMs, ...protoOptions(flags),
       ...(rate === undefined ? {} : { rateLimit: { ratePerSecond: rate } }),
     });
     try {
@@ -52,12 +52,3 @@ export const web: Command = {
     return 0;
   },
 };
-
-function number(flags: Flags, name: string, dflt: number): number {
-  const raw = flags[name] ?? String(dflt);
-  const v = Number(raw);
-  if (typeof raw !== 'string' || !(v > 0) || !Number.isFinite(v)) throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return v;
-}
-
-const list = (v: Flags[string]): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
