@@ -3,42 +3,15 @@
 // breaker, a per-attempt timeout, tracing) until it has 30 replies; a third of the way the server round
 // robin goes to next is killed: that call is retried on another node, and the registry drops the node
 // (local: its pid is gone; Consul: its circuit ejects it until the TTL). Ctrl-C stops everything.
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { exited, Processes } from '../processes';
 
 const SERVERS = 3;
-const children = new Set<ChildProcess>();
-const env = { ...process.env };
-let registryDir: string | undefined;
-if (!env.MICRO_REGISTRY && !env.MICRO_REGISTRY_ADDRESS) {
-  // A directory of this run's own, so that nodes of an earlier run killed with SIGKILL cannot answer.
-  registryDir = mkdtempSync(join(tmpdir(), 'keel-demo-'));
-  env.MICRO_REGISTRY_ADDRESS = registryDir;
-}
-
-function start(script: string, args: string[] = []): ChildProcess {
-  const child = fork(join(__dirname, script), args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-const exited = (child: ChildProcess): Promise<number> =>
-  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code ?? 1)));
-
-async function shutdown(): Promise<void> {
-  const all = [...children];
-  for (const child of all) child.kill('SIGTERM');
-  const force = setTimeout(() => all.forEach((c) => c.kill('SIGKILL')), 15_000);
-  await Promise.all(all.map(exited));
-  clearTimeout(force);
-  if (registryDir) rmSync(registryDir, { recursive: true, force: true });
-}
+const run = new Processes(__dirname, 'keel demo');
+const start = run.start.bind(run);
 
 async function main(): Promise<number> {
-  console.log(`keel demo: starting ${SERVERS} basis servers (registry: ${env.MICRO_REGISTRY || 'local'} ${env.MICRO_REGISTRY_ADDRESS ?? ''})`);
+  console.log(`keel demo: starting ${SERVERS} basis servers (registry: ${run.registry})`);
   const servers = Array.from({ length: SERVERS }, () => start('server.js'));
   const ids = new Map<ChildProcess, string>();
   await Promise.all(servers.map((child) => new Promise<void>((resolve, reject) => {
@@ -59,24 +32,8 @@ async function main(): Promise<number> {
   });
   const code = await exited(client);
   console.log('keel demo: stopping the servers');
-  await shutdown();
+  await run.shutdown();
   return code;
 }
 
-let interrupted = false;
-const interrupt = (): void => {
-  if (interrupted) return;
-  interrupted = true;
-  console.log('\nkeel demo: interrupted, stopping everything');
-  shutdown().finally(() => process.exit(130));
-};
-process.on('SIGINT', interrupt);
-process.on('SIGTERM', interrupt);
-
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(`keel demo failed: ${err.message}`);
-    shutdown().finally(() => process.exit(1));
-  },
-);
+run.run(main);
