@@ -10,6 +10,7 @@ import { eventually } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
 import { toolOrSkip } from '../support/external';
 import { startInfra, type InfraServer } from '../support/infra';
+import { jaegerTrace, type Span } from '../support/jaeger-trace';
 
 const consulBinary = toolOrSkip('consul', 'shippy on Consul + Jaeger');
 const jaegerBinary = toolOrSkip('jaeger', 'shippy on Consul + Jaeger');
@@ -29,36 +30,6 @@ interface CliRun {
   stdout: string;
   stderr: string;
   ms: number;
-}
-
-interface Span {
-  id: string;
-  parent: string | undefined;
-  service: string;
-  kind: string;
-  name: string;
-}
-
-type Tag = { key: string; value: unknown };
-
-/** One trace from Jaeger's query API, flattened. */
-async function traceSpans(query: string, traceId: string): Promise<Span[]> {
-  const res = await fetch(`http://${query}/api/traces/${traceId}`);
-  if (!res.ok) return [];
-  const body = (await res.json()) as {
-    data?: Array<{
-      spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Tag[] }>;
-      processes: Record<string, { serviceName: string }>;
-    }>;
-  };
-  const t = body.data?.[0];
-  return (t?.spans ?? []).map((s) => ({
-    id: s.spanID,
-    parent: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID,
-    service: t?.processes[s.processID]?.serviceName ?? '?',
-    kind: String(s.tags.find((x) => x.key === 'span.kind')?.value ?? 'internal'),
-    name: s.operationName,
-  }));
 }
 
 describe('shippy: vessel-service, consignment-service and consignment-cli as processes on Consul, traced into Jaeger', { skip }, () => {
@@ -139,7 +110,7 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
 
     // The CLI flushed its spans before exiting; the services export theirs within 100 ms.
     let spans: Span[] = [];
-    await eventually(async () => (spans = await traceSpans(jaeger.info.query, traceId)).length >= 7, '7 spans of the CLI run in Jaeger', 20_000);
+    await eventually(async () => (spans = await jaegerTrace(jaeger.info.query, traceId)).length >= 7, '7 spans of the CLI run in Jaeger', 20_000);
     const one = (service: string, kind: string, name: string): Span => {
       const found = spans.filter((s) => s.service === service && s.kind === kind && s.name.includes(name));
       assert.equal(found.length, 1, `one ${service} ${kind} span named ${name}: ${JSON.stringify(spans)}`);

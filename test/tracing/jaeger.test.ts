@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { eventually } from '../support/basis';
 import { toolOrSkip } from '../support/external';
 import { startInfra, type InfraServer } from '../support/infra';
+import { jaegerTrace, type Span } from '../support/jaeger-trace';
 
 const binary = toolOrSkip('jaeger', 'Jaeger');
 const skip = binary === undefined ? 'KEEL_SKIP_E2E=1 and jaeger is not installed' : false;
@@ -26,49 +27,6 @@ interface Call {
   ok: boolean;
   code?: number;
 }
-interface Span {
-  id: string;
-  parent: string | undefined;
-  service: string;
-  kind: string;
-  name: string;
-  tags: Record<string, unknown>;
-  /** The process (resource) tags, as Jaeger shows them in the span's Process section. */
-  process: Record<string, unknown>;
-  /** The span's logs (OpenTelemetry events), each as its fields. */
-  logs: Array<Record<string, unknown>>;
-}
-
-type Tag = { key: string; value: unknown };
-
-/** One trace from Jaeger's query API, flattened. */
-async function trace(query: string, traceId: string): Promise<Span[]> {
-  const res = await fetch(`http://${query}/api/traces/${traceId}`);
-  if (!res.ok) return [];
-  const body = (await res.json()) as {
-    data?: Array<{
-      spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Tag[]; logs?: Array<{ fields: Tag[] }> }>;
-      processes: Record<string, { serviceName: string; tags?: Tag[] }>;
-    }>;
-  };
-  const t = body.data?.[0];
-  if (!t) return [];
-  const byKey = (list: Tag[] | undefined) => Object.fromEntries((list ?? []).map((x) => [x.key, x.value]));
-  return t.spans.map((s) => {
-    const tags = byKey(s.tags);
-    return {
-      id: s.spanID,
-      parent: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID,
-      service: t.processes[s.processID]?.serviceName ?? '?',
-      kind: String(tags['span.kind']),
-      name: s.operationName,
-      tags,
-      process: byKey(t.processes[s.processID]?.tags),
-      logs: (s.logs ?? []).map((l) => byKey(l.fields)),
-    };
-  });
-}
-
 /** The spans as a chain from the root, each the child of the one before: `service/kind` per hop. */
 function chain(spans: Span[]): string[] {
   const out: string[] = [];
@@ -135,7 +93,7 @@ describe('traces in a real Jaeger', { skip }, () => {
       ];
       for (const [call, count, hops] of expected) {
         let spans: Span[] = [];
-        await eventually(async () => (spans = await trace(jaeger.info.query, call.traceId)).length >= count,
+        await eventually(async () => (spans = await jaegerTrace(jaeger.info.query, call.traceId)).length >= count,
           `${count} spans of the ${call.target} ${call.name} trace in Jaeger`, 20_000);
         assert.equal(spans.length, count);
         assert.deepEqual(chain(spans), hops, `parent links of the ${call.target} ${call.name} trace`);

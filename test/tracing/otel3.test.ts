@@ -7,6 +7,7 @@ import { eventually } from '../support/basis';
 import { installConsumerApp, type ConsumerApp } from '../support/consumer-app';
 import { repoRoot, toolOrSkip } from '../support/external';
 import { startInfra, type InfraServer } from '../support/infra';
+import { jaegerTrace, type Span } from '../support/jaeger-trace';
 
 // initTracing on the OpenTelemetry SDK 3.x line, as an application on a current Node has it: keel installed
 // from its tarball next to the 3.x packages (none of the repository's 2.x), run on Node >= 22.15 (this
@@ -73,33 +74,23 @@ describe('initTracing on OpenTelemetry SDK 3.x into a real Jaeger', { skip }, ()
     assert.equal(out.reply.msg, 'hi otel3');
     assert.match(out.traceId, /^[0-9a-f]{32}$/);
 
-    type JaegerSpan = { spanID: string; operationName: string; references?: Array<{ spanID: string }>; tags: Array<{ key: string; value: unknown }>; processID: string };
-    let spans: JaegerSpan[] = [];
-    let services: Record<string, { serviceName: string; tags?: Array<{ key: string; value: unknown }> }> = {};
-    await eventually(async () => {
-      const res = await fetch(`http://${jaeger.info.query}/api/traces/${out.traceId}`);
-      const body = (await res.json().catch(() => ({}))) as { data?: Array<{ spans: JaegerSpan[]; processes: typeof services }> };
-      spans = body.data?.[0]?.spans ?? [];
-      services = body.data?.[0]?.processes ?? {};
-      return spans.length >= 2;
-    }, 'the two spans in Jaeger', 20_000);
+    let spans: Span[] = [];
+    await eventually(async () => (spans = await jaegerTrace(jaeger.info.query, out.traceId)).length >= 2, 'the two spans in Jaeger', 20_000);
     assert.equal(spans.length, 2);
-    const tags = (s: JaegerSpan) => Object.fromEntries(s.tags.map((x) => [x.key, x.value]));
-    const client = spans.find((s) => tags(s)['span.kind'] === 'client');
-    const server = spans.find((s) => tags(s)['span.kind'] === 'server');
+    const client = spans.find((s) => s.tags['span.kind'] === 'client');
+    const server = spans.find((s) => s.tags['span.kind'] === 'server');
     assert.ok(client && server);
-    assert.equal(server.references?.[0]?.spanID, client.spanID, 'the server span is the child of the client span');
+    assert.equal(server.parent, client.id, 'the server span is the child of the client span');
     for (const s of [client, server]) {
-      assert.equal(s.operationName, 'keel.test.Echo/Hello');
-      assert.equal(services[s.processID]?.serviceName, 'otel3-app');
+      assert.equal(s.name, 'keel.test.Echo/Hello');
+      assert.equal(s.service, 'otel3-app');
       // The resource from the 3.x detectors: the node as the instance, the host, the SDK.
-      const process = Object.fromEntries((services[s.processID]?.tags ?? []).map((x) => [x.key, x.value]));
-      assert.equal(process['service.instance.id'], out.serverId);
-      assert.equal(typeof process['host.name'], 'string');
-      assert.equal(process['telemetry.sdk.version'], '3.1.1');
-      assert.equal(tags(s)['rpc.system'], 'grpc');
-      assert.equal(Number(tags(s)['rpc.grpc.status_code']), 0);
+      assert.equal(s.process['service.instance.id'], out.serverId);
+      assert.equal(typeof s.process['host.name'], 'string');
+      assert.equal(s.process['telemetry.sdk.version'], '3.1.1');
+      assert.equal(s.tags['rpc.system'], 'grpc');
+      assert.equal(Number(s.tags['rpc.grpc.status_code']), 0);
     }
-    assert.equal(tags(client)['server.address'], '127.0.0.1');
+    assert.equal(client.tags['server.address'], '127.0.0.1');
   });
 });
