@@ -26,9 +26,6 @@ const REFLECTION_TIMEOUT_MS = 5_000;
 /** Nodes asked before giving up: a node that does not answer should not hide the others. */
 const NODES_TRIED = 3;
 
-const SIBLINGS = Symbol('siblings');
-/** A method with the catalog it was found in (the client for its proto service serves all of them). */
-type Resolved = ResolvedMethod & { readonly [SIBLINGS]: readonly ResolvedMethod[] };
 
 type AnyClient = Record<string, (request: unknown, options?: object) => unknown>;
 
@@ -46,6 +43,8 @@ export class DynamicCaller {
   private readonly protoRoot: Root | undefined;
   private readonly catalogs = new Map<string, { at: number; methods: Promise<ResolvedMethod[]> }>();
   private readonly clients = new Map<string, AnyClient>();
+  /** The catalog each resolved method came from: the client of its proto service serves all its methods. */
+  private readonly catalogOf = new WeakMap<ResolvedMethod, readonly ResolvedMethod[]>();
   /** The client each resolved method last used: the per-call path skips building the key. */
   private readonly clientOf = new WeakMap<ResolvedMethod, AnyClient>();
   private closed = false;
@@ -100,7 +99,7 @@ export class DynamicCaller {
     this.catalogs.clear();
   }
 
-  private invoke(m: Resolved, request: unknown, options: DynamicCallOptions): unknown {
+  private invoke(m: ResolvedMethod, request: unknown, options: DynamicCallOptions): unknown {
     const streamsIn = m.kind === 'client_stream' || m.kind === 'bidi';
     let body: unknown;
     if (streamsIn) {
@@ -115,16 +114,14 @@ export class DynamicCaller {
     return client[m.name]!(body, callOptions);
   }
 
-  private async resolve(service: string, endpoint: string, signal?: AbortSignal): Promise<Resolved> {
-    let methods = await this.catalog(service, signal);
+  private async resolve(service: string, endpoint: string, signal?: AbortSignal): Promise<ResolvedMethod> {
     try {
-      return Object.assign(findMethod(methods, service, endpoint), { [SIBLINGS]: methods });
+      return findMethod(await this.catalog(service, signal), service, endpoint);
     } catch (err) {
       // A redeploy may have added the method since the catalog was read: read again once.
       if (!isKeelError(err) || err.reason !== 'unknown_method') throw err;
       this.catalogs.delete(service);
-      methods = await this.catalog(service, signal);
-      return Object.assign(findMethod(methods, service, endpoint), { [SIBLINGS]: methods });
+      return findMethod(await this.catalog(service, signal), service, endpoint);
     }
   }
 
@@ -133,7 +130,10 @@ export class DynamicCaller {
     if (typeof service !== 'string' || service.trim() === '') return Promise.reject(keelError('bad_request', 'service: expected a registered service name'));
     const cached = this.catalogs.get(service);
     if (cached !== undefined && performance.now() - cached.at < CATALOG_TTL_MS) return cached.methods;
-    const methods = this.describe(service, signal);
+    const methods = this.describe(service, signal).then((found) => {
+      for (const m of found) this.catalogOf.set(m, found);
+      return found;
+    });
     this.catalogs.set(service, { at: performance.now(), methods });
     methods.catch(() => {
       if (this.catalogs.get(service)?.methods === methods) this.catalogs.delete(service); // failures are not remembered
@@ -173,10 +173,10 @@ export class DynamicCaller {
   }
 
   /** One keel client per registered service and proto service (its channels and node cache are shared by the methods). */
-  private clientFor(m: Resolved): AnyClient {
+  private clientFor(m: ResolvedMethod): AnyClient {
     const known = this.clientOf.get(m);
     if (known !== undefined && !this.closed) return known;
-    const family = m[SIBLINGS].filter((s) => s.protoService === m.protoService && s.source === m.source);
+    const family = (this.catalogOf.get(m) ?? [m]).filter((s) => s.protoService === m.protoService && s.source === m.source);
     const prefix = `${m.service}\n${m.protoService}\n${m.source}\n`;
     const key = prefix + family.map((s) => `${s.name}:${s.kind}:${s.request.name}:${s.response.name}`).join(',');
     let client = this.clients.get(key);

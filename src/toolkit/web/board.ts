@@ -1,6 +1,6 @@
 import type { Registry, ServiceNode } from '../../registry/registry';
 import type { DynamicMethod } from '../dynamic/types';
-import type { JsonCaller } from './gateway';
+import type { WebGateway } from './gateway';
 import type { HealthProbes, NodeHealth } from './health-probes';
 
 export interface NodeView {
@@ -48,7 +48,7 @@ export class ServiceBoard {
 
   constructor(
     private readonly registry: Registry,
-    private readonly caller: Pick<JsonCaller, 'methods'>,
+    private readonly caller: WebGateway['caller'],
     private readonly probes: HealthProbes,
     private readonly options: BoardOptions,
     private readonly onChange: () => void,

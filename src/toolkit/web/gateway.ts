@@ -1,32 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BreakerWrapper } from '../../../wrappers/breaker';
-import type { RateLimitWrapper } from '../../../wrappers/rate-limit';
-import type { DynamicCallOptions, DynamicMethod } from '../dynamic/types';
-import type { GatewayStats } from '../gateway/stats';
-
-/** The part of the DynamicCaller (src/toolkit/dynamic/) the dashboard uses. */
-export interface JsonCaller {
-  methods(service: string, signal?: AbortSignal): Promise<DynamicMethod[]>;
-  call(service: string, endpoint: string, request: unknown, options?: DynamicCallOptions): Promise<unknown>;
-}
+import type { Gateway } from '../gateway/gateway';
 
 /**
- * What the dashboard needs of a gateway: the API gateway's `createGateway()` (src/toolkit/gateway/) has this
- * shape. The dashboard's call form posts to `handle`,
- * and its resilience panel reads `breaker.circuits()`, `limiter.stats()` and `stats()` — the state of the
- * very wrappers the form's calls go through.
+ * What the dashboard needs of the API gateway (`createGateway()`, src/toolkit/gateway/): the call form posts
+ * to `handle`, the service list resolves endpoints with `caller.methods()`, and the resilience panel reads
+ * `breaker.circuits()`, `limiter.stats()` and `stats()` — the state of the very wrappers the form's calls go
+ * through.
  */
-export interface WebGateway {
-  /**
-   * Serves `POST /rpc` with `{ service, endpoint, request }`: the reply as JSON, its trace id in the
-   * `x-trace-id` header (or a W3C `traceresponse` header); a failure as `{ code, message, reason }`.
-   */
-  handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** Resolves a service's endpoints for the dashboard's service list. */
-  readonly caller: Pick<JsonCaller, 'methods'>;
-  /** The breaker the gateway's calls go through (per-node circuits are shown), if any. */
-  readonly breaker?: BreakerWrapper | undefined;
-  /** The gateway's rate limiter, if any. */
-  readonly limiter?: RateLimitWrapper | undefined;
-  stats(): GatewayStats;
-}
+export type WebGateway = Pick<Gateway, 'handle' | 'breaker' | 'limiter' | 'stats'> & { readonly caller: Pick<Gateway['caller'], 'methods'> };

@@ -66,7 +66,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   const probes = new HealthProbes(options.tls);
   const sections = (): Record<string, string> => renderSections({
     services: board.views(),
-    circuits: gateway.breaker?.circuits() ?? [],
+    circuits: gateway.breaker.circuits(),
     limiter: gateway.limiter?.stats(),
     stats: gateway.stats(),
   });
