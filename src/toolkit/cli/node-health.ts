@@ -1,5 +1,6 @@
-import { Client, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { HEALTH_SERVICE, healthService } from '../../server/health-proto';
+import { Client, status, type ServiceError } from '@grpc/grpc-js';
+import { HEALTH_SERVICE } from '../../server/health-proto';
+import { healthCheck } from '../health-check';
 import type { ServiceNode } from '../../registry/registry';
 import { clientChannel, type ClientTlsOptions } from '../../tls';
 
@@ -14,8 +15,6 @@ export interface NodeHealth {
   readonly detail?: string;
 }
 
-const check = healthService.Check as NonNullable<typeof healthService.Check>;
-
 /**
  * Asks one node, with its own connection and a deadline (a dead node must not hold the others up); over
  * TLS when `tls` is given, verified against its `serverName` or else the service name, as keel clients do.
@@ -23,15 +22,10 @@ const check = healthService.Check as NonNullable<typeof healthService.Check>;
 export function nodeHealth(node: ServiceNode, timeoutMs: number, signal?: AbortSignal, tls?: ClientTlsOptions): Promise<NodeHealth> {
   const { credentials, channelOptions } = clientChannel(tls, undefined, undefined, node.name);
   const client = new Client(node.address, credentials, channelOptions);
-  return new Promise<NodeHealth>((resolve) => {
-    const call = client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: '' }, new Metadata(),
-      { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: { status?: string }) => {
-        signal?.removeEventListener('abort', cancel);
-        if (err === null) return resolve({ status: (res?.status ?? 'UNKNOWN') as NodeHealth['status'] });
-        if (err.code === status.UNIMPLEMENTED) return resolve({ status: 'NO_HEALTH', detail: `no ${HEALTH_SERVICE} service` });
-        resolve({ status: 'UNREACHABLE', detail: `${status[err.code]}: ${err.details}` });
-      });
-    const cancel = (): void => call.cancel();
-    signal?.addEventListener('abort', cancel, { once: true });
-  }).finally(() => client.close());
+  return healthCheck(client, '', timeoutMs, signal).then(
+    (answer): NodeHealth => ({ status: answer as NodeHealth['status'] }),
+    (err: ServiceError): NodeHealth => err.code === status.UNIMPLEMENTED
+      ? { status: 'NO_HEALTH', detail: `no ${HEALTH_SERVICE} service` }
+      : { status: 'UNREACHABLE', detail: `${status[err.code]}: ${err.details}` },
+  ).finally(() => client.close());
 }

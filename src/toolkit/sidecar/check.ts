@@ -1,6 +1,7 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { tcpProbe } from '../../client/tcp-probe';
-import { HEALTH_SERVICE, healthService } from '../../server/health-proto';
+import { HEALTH_SERVICE } from '../../server/health-proto';
+import { healthCheck } from '../health-check';
 import { appClient } from './app-client';
 
 /** One check of the app: whether it passed, how it was checked, and what was seen (for people). */
@@ -12,8 +13,6 @@ export interface CheckResult {
   readonly detail: string;
 }
 
-const check = healthService.Check!;
-
 /**
  * Checks the app at `address` as grpc.health.v1 defines it: `Check({ service })` must answer SERVING
  * within `timeoutMs` (service `""` is the whole server). NOT_FOUND (the app does not know `service`), any
@@ -24,11 +23,7 @@ const check = healthService.Check!;
 export async function checkApp(address: string, service: string, timeoutMs: number): Promise<CheckResult> {
   const client = appClient(address);
   try {
-    const response = await new Promise<{ status?: string }>((resolve, reject) => {
-      client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service }, new Metadata(),
-        { deadline: Date.now() + timeoutMs }, (err, value) => (err ? reject(err) : resolve(value as { status?: string })));
-    });
-    const state = String(response.status ?? 'UNKNOWN');
+    const state = await healthCheck(client, service, timeoutMs);
     return { passed: state === 'SERVING', via: 'health', detail: state };
   } catch (err) {
     const e = err as ServiceError;
