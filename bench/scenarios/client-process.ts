@@ -44,15 +44,18 @@ async function closed(job: ClosedJob): Promise<ClosedResult> {
     await reachAll(caller, job.target);
     let completed = 0;
     let failed = 0;
-    const end = performance.now() + job.durationMs;
     const maxCalls = Math.ceil(job.durationMs * 100); // 100,000/s: far above any fleet here, a bound all the same
-    const loop = async (): Promise<void> => {
+    const loop = (ms: number) => async (): Promise<void> => {
+      const end = performance.now() + ms;
       while (performance.now() < end && completed + failed < maxCalls) {
         await caller.call().then(() => completed++, () => failed++);
       }
     };
+    await Promise.all(Array.from({ length: job.concurrency }, loop(job.warmupMs)));
+    completed = 0;
+    failed = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: job.concurrency }, loop));
+    await Promise.all(Array.from({ length: job.concurrency }, loop(job.durationMs)));
     return { completed, failed, perSecond: (completed * 1000) / (performance.now() - t0) };
   } finally {
     await caller.close();

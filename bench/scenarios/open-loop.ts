@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { OpenResult, Phase, Quantiles } from './protocol';
 
@@ -8,12 +9,16 @@ const GRACE_MS = 2000;
 const MAX_ERROR_KEYS = 30;
 const RST = /RST_STREAM with code 2|Session closed with error code 2/;
 
-/** `code/reason` of a failure; the HTTP/2 resets the issue asks about are one key of their own. */
+/**
+ * `CODE/reason` of a failure (keel's stable reason, else the details with numbers blanked, so that grpc-js's
+ * `Deadline exceeded after 1.001s` is one key); the HTTP/2 resets the issue asks about are one key of their own.
+ */
 export function errorKey(err: unknown): string {
   const e = err as { code?: number; reason?: string; details?: string; message?: string } | undefined;
   const text = e?.details ?? e?.message ?? String(err);
   if (e?.code === 13 && RST.test(text)) return 'INTERNAL/rst_stream_2';
-  return `${e?.code ?? '?'}/${e?.reason ?? text.slice(0, 48)}`;
+  const code = e?.code !== undefined ? (status[e.code] ?? String(e.code)) : '?';
+  return `${code}/${e?.reason ?? text.replace(/\d+(\.\d+)?/g, 'N').split(',')[0]?.slice(0, 40)}`;
 }
 
 function quantiles(values: number[]): Quantiles {

@@ -35,6 +35,8 @@ export interface ClosedJob {
   target: Target;
   deadlineMs: number;
   concurrency: number;
+  /** Unmeasured first (connections, JIT). */
+  warmupMs: number;
   durationMs: number;
 }
 

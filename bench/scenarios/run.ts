@@ -55,9 +55,9 @@ async function runOne(client: Child, fleet: Fleet, scenario: Scenario, stack: st
   const result = await client.ask<OpenResult | null>(job, totalMs + scenario.deadlineMs + 60_000);
   await configuring;
   if (result === null) return { scenario: scenario.name, stack, skipped: 'no form of this stack for the scenario' } as Figures;
-  // Let the last calls' work end before the servers' counts are read (a slow call finishes 2 s after it arrived).
+  // The servers' counts are read once the last calls' buckets are closed (arrivals; the overload phase's work).
   const endEpochMs = result.startEpochMs + job.phases.reduce((s, p) => s + p.durationMs, 0) + scenario.deadlineMs;
-  const tail = (slow?.ms ?? 0) + 300;
+  const tail = 300;
   await new Promise((r) => setTimeout(r, Math.max(0, endEpochMs + tail - Date.now())));
   const counts: RunCounts = { perServer: await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs, endEpochMs + tail))) };
   if (slow !== undefined) {
@@ -92,7 +92,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     if (pool !== undefined) {
       await Promise.all(pool.servers.map((s) => s.configure({ serviceMs: POOL.serviceMs, failRate: 0, workers: POOL.workers, stack: CAPACITY.stack })));
       const measured = await client.ask<ClosedResult>({ kind: 'closed', stack: CAPACITY.stack, target: pool.target, deadlineMs: 5000,
-        concurrency: CAPACITY.concurrency, durationMs: CAPACITY.durationMs(options.mode) }, CAPACITY.durationMs(options.mode) + 60_000);
+        concurrency: CAPACITY.concurrency, warmupMs: CAPACITY.warmupMs(options.mode), durationMs: CAPACITY.durationMs(options.mode) },
+      CAPACITY.warmupMs(options.mode) + CAPACITY.durationMs(options.mode) + 60_000);
       capacity = measured.perSecond;
       log(`overload fleet capacity: ${capacity.toFixed(0)} calls/s (${POOL.servers} × ${POOL.workers} worker at ${POOL.serviceMs} ms: ${(1000 / POOL.serviceMs) * POOL.servers * POOL.workers} at most)`);
     }
