@@ -3,6 +3,8 @@ import type { Row } from '../orchestration/measure';
 import type { Segment } from '../shared/protocol';
 import type { Results, TargetCheck } from './results';
 import { streamHeadline } from './streams';
+import { RECOMMENDED } from '../scenarios/stacks';
+import { judge } from '../scenarios/targets';
 
 const median = (rows: Row[] | undefined, config: string) => rows?.find((r) => r.config === config)?.median;
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -68,5 +70,12 @@ export function checkTargets(results: Results): TargetCheck[] {
   check(`node selection O(1): ns per pick at ${int(last?.nodes)} nodes ≤ 2× at ${int(first?.nodes)} (1 node takes a shortcut)`,
     first && last ? last.roundRobin <= 2 * first.roundRobin && last.random <= 2 * first.random : undefined,
     () => `roundRobin ${first!.roundRobin.toFixed(0)} → ${last!.roundRobin.toFixed(0)} ns, random ${first!.random.toFixed(0)} → ${last!.random.toFixed(0)} ns`);
+  // Issue 19's figures, for the recommended stack (every stack's are in the resilience section).
+  const resilience = results.resilience?.figures;
+  if (resilience !== undefined) {
+    for (const v of judge(resilience, RECOMMENDED)) {
+      checks.push({ target: `${v.scenario} (${results.resilience?.mode} run), stack \`${RECOMMENDED}\`: ${v.target}`, verdict: v.verdict, measured: v.measured });
+    }
+  }
   return checks;
 }

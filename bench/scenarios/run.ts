@@ -1,0 +1,115 @@
+// Runs scenarios × stacks: starts the servers and one client process, measures the overload fleet's capacity
+// first, then each scenario with each stack (the stacks' order rotated from one scenario to the next), and
+// stops everything however the run ends. Used by the bench section, the chaos suite and main.ts.
+import { performance } from 'node:perf_hooks';
+import { figuresOf, type Figures, type RunCounts } from './figures';
+import { Child } from './ipc';
+import type { ClosedResult, OpenJob, OpenResult } from './protocol';
+import { CAPACITY, FIVE, POOL, type FleetName, type Mode, type Scenario } from './scenarios';
+import { ScenarioServers, sumCounts, type ScenarioServer, type Target } from './servers';
+import { stackNamed } from './stacks';
+
+export interface SuiteOptions {
+  mode: Mode;
+  scenarios: readonly Scenario[];
+  /** Stack names (stacks.ts); `recommended` is RECOMMENDED. */
+  stacks: readonly string[];
+  /** Where the compiled scenario entry points are (default: this folder; the bench passes its snapshot). */
+  dir?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface SuiteResult {
+  mode: Mode;
+  /** The overload fleet's measured capacity, calls/s (when the overload scenario ran). */
+  capacityPerS?: number;
+  figures: Figures[];
+  wallMs: number;
+}
+
+const WINDOW_MS = 250;
+const MAX_IN_FLIGHT = 5000;
+
+interface Fleet {
+  target: Target;
+  servers: ScenarioServer[];
+}
+
+async function runOne(client: Child, fleet: Fleet, scenario: Scenario, stack: string, mode: Mode, capacity: number): Promise<Figures> {
+  await Promise.all(fleet.servers.map((s, i) => s.configure({ ...scenario.behaviour(i), stack })));
+  const slow = scenario.slow?.(mode);
+  const job: OpenJob = {
+    kind: 'open', stack, options: scenario.options, target: fleet.target, deadlineMs: scenario.deadlineMs,
+    warm: scenario.warm(mode, capacity), phases: scenario.phases(mode, capacity), maxInFlight: MAX_IN_FLIGHT, windowMs: WINDOW_MS,
+    ...(slow !== undefined ? { focus: { fromMs: slow.fromMs, toMs: slow.toMs } } : {}),
+  };
+  const bad = fleet.servers[0] as ScenarioServer;
+  let configuring: Promise<void> | undefined;
+  client.onEvent((event) => {
+    const at = (event as { measuring?: number }).measuring;
+    if (at === undefined || slow === undefined) return;
+    configuring = bad.configure({ ...scenario.behaviour(0), stack, slow: { ms: slow.ms, fromEpochMs: at + slow.fromMs, toEpochMs: at + slow.toMs } });
+  });
+  const totalMs = job.phases.reduce((s, p) => s + p.durationMs, 0) + job.warm.durationMs;
+  const result = await client.ask<OpenResult | null>(job, totalMs + scenario.deadlineMs + 60_000);
+  await configuring;
+  if (result === null) return { scenario: scenario.name, stack, skipped: 'no form of this stack for the scenario' } as Figures;
+  // The servers' counts are read once the last calls' buckets are closed (arrivals; the overload phase's work).
+  const endEpochMs = result.startEpochMs + job.phases.reduce((s, p) => s + p.durationMs, 0) + scenario.deadlineMs;
+  const tail = 300;
+  await new Promise((r) => setTimeout(r, Math.max(0, endEpochMs + tail - Date.now())));
+  const counts: RunCounts = { perServer: await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs, endEpochMs + tail))) };
+  if (slow !== undefined) {
+    counts.focus = await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs + slow.fromMs, result.startEpochMs + slow.toMs)));
+  }
+  const over = result.phases.find((p) => p.name === 'overload');
+  if (over !== undefined) {
+    counts.overloadPhase = sumCounts(await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs + over.fromMs, result.startEpochMs + over.toMs))));
+  }
+  // Healthy again, so that the next run's warm-up starts from a quiet fleet.
+  await Promise.all(fleet.servers.map((s, i) => s.configure({ ...scenario.behaviour(i), stack })));
+  return figuresOf(scenario, stack, result, counts, bad.address, capacity, WINDOW_MS);
+}
+
+/** Runs every scenario with every stack; bounded (each job has a timeout; processes are stopped in `finally`). */
+export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
+  const t0 = performance.now();
+  const log = options.log ?? (() => undefined);
+  for (const name of options.stacks) stackNamed(name); // unknown names fail before anything starts
+  const servers = new ScenarioServers(options.dir);
+  let client: Child | undefined;
+  try {
+    const need = new Set<FleetName>(options.scenarios.map((s) => s.fleet));
+    log(`starting ${need.has('five') ? FIVE : 0} + ${need.has('pool') ? POOL.servers : 0} servers and a client process`);
+    const [five, pool, started] = await Promise.all([
+      need.has('five') ? servers.start(FIVE, 'scenario-five') : undefined,
+      need.has('pool') ? servers.start(POOL.servers, 'scenario-pool') : undefined,
+      Child.start<true>(options.dir ?? __dirname, 'client-process.js', []),
+    ]);
+    client = started.child;
+    let capacity = 0;
+    if (pool !== undefined) {
+      await Promise.all(pool.servers.map((s) => s.configure({ serviceMs: POOL.serviceMs, failRate: 0, workers: POOL.workers, stack: CAPACITY.stack })));
+      const measured = await client.ask<ClosedResult>({ kind: 'closed', stack: CAPACITY.stack, target: pool.target, deadlineMs: 5000,
+        concurrency: CAPACITY.concurrency, warmupMs: CAPACITY.warmupMs(options.mode), durationMs: CAPACITY.durationMs(options.mode) },
+      CAPACITY.warmupMs(options.mode) + CAPACITY.durationMs(options.mode) + 60_000);
+      capacity = measured.perSecond;
+      log(`overload fleet capacity: ${capacity.toFixed(0)} calls/s (${POOL.servers} × ${POOL.workers} worker at ${POOL.serviceMs} ms: ${(1000 / POOL.serviceMs) * POOL.servers * POOL.workers} at most)`);
+    }
+    const figures: Figures[] = [];
+    for (const [k, scenario] of options.scenarios.entries()) {
+      const fleet = scenario.fleet === 'five' ? five : pool;
+      if (fleet === undefined) continue;
+      const order = options.stacks.map((_, i) => options.stacks[(i + k) % options.stacks.length] as string);
+      for (const stack of order) {
+        log(`${scenario.name} · ${stack}`);
+        figures.push(await runOne(client, fleet, scenario, stack, options.mode, capacity));
+      }
+    }
+    return { mode: options.mode, ...(pool !== undefined ? { capacityPerS: capacity } : {}), figures, wallMs: performance.now() - t0 };
+  } finally {
+    await client?.stop();
+    await servers.stop();
+  }
+}
