@@ -126,8 +126,10 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
       const own = admission;
       /** The answer to a call refused for the limit: A6's pushback trailer tells the caller's retry when to try again. */
       const refusal = (ctx: Parameters<typeof next>[1]): unknown => {
-        const recent = own.recentMs || own.limiter.baselineMs;
-        ctx.trailer.set(PUSHBACK, String(Number.isFinite(recent) ? Math.max(1, Math.round(recent)) : 1));
+        // The no-load latency: about when a slot frees on a node that is not overloaded. The caller's retry
+        // goes to another node after it, and its budget bounds how many do.
+        const baseline = own.limiter.baselineMs;
+        ctx.trailer.set(PUSHBACK, String(Number.isFinite(baseline) ? Math.max(1, Math.ceil(baseline)) : 1));
         return keelError('concurrency_limit', `${method.service} is at its concurrency limit (${own.limiter.limit} in flight); not started`);
       };
       const run = (request: unknown, ctx: Parameters<typeof next>[1]): Promise<unknown> => {

@@ -2,7 +2,7 @@
 // wrappers (outermost first) and, optionally, handler wrappers every scenario server runs while it is measured;
 // the grpc-js anchor is a plain grpc-js client with a service config. `npm run bench -- --only resilience` runs
 // every stack here side by side; the chaos suite's full variant asserts issue 19's figures against RECOMMENDED.
-import { breaker, hedge, rateLimit, retry, roundRobin, timeout, type ClientWrapper, type HandlerWrapper, type Wrapper } from '../../src/index';
+import { adaptiveLimit, breaker, hedge, leastLoaded, rateLimit, retry, roundRobin, timeout, type ClientWrapper, type HandlerWrapper, type Wrapper } from '../../src/index';
 
 /** What a scenario asks of a stack beyond its defaults. */
 export interface StackOptions {
@@ -71,15 +71,39 @@ export const STACKS: Record<string, Stack> = {
     kind: 'grpc-js', label: 'plain grpc-js client, static address list, `round_robin` under A50 `outlier_detection` (interval 1 s, otherwise A50 defaults)',
     serviceConfig: OUTLIER_DETECTION,
   },
-  // Issue 19's stacks go here, one line each, e.g.:
-  // 'least-loaded': { kind: 'keel', label: '…', client: () => [retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(250)], server: () => [adaptiveLimit()] },
+  'least-loaded': {
+    kind: 'keel', label: `\`retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(${ATTEMPT_MS})\`, servers unguarded`,
+    client: ({ hedgeDelayMs }) => {
+      const r = retry();
+      return [...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []), r, leastLoaded(), breaker({ scope: 'node' }), timeout(ATTEMPT_MS)];
+    },
+  },
+  keel: {
+    kind: 'keel',
+    label: `the README's stacks: client \`retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(${ATTEMPT_MS})\` (hedged: \`hedge({ delayMs, budget: r.budget })\` first), servers \`adaptiveLimit()\``,
+    client: ({ hedgeDelayMs }) => {
+      const r = retry();
+      return [...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []), r, leastLoaded(), breaker({ scope: 'node' }), timeout(ATTEMPT_MS)];
+    },
+    server: () => [adaptiveLimit()],
+  },
+  'client-limit': {
+    kind: 'keel',
+    label: `the README's stacks with \`adaptiveLimit()\` on the client too (outermost)`,
+    client: ({ hedgeDelayMs }) => {
+      const r = retry();
+      return [adaptiveLimit(), ...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []),
+        r, leastLoaded(), breaker({ scope: 'node' }), timeout(ATTEMPT_MS)];
+    },
+    server: () => [adaptiveLimit()],
+  },
 };
 
 /**
  * The stack the chaos suite's full variant holds to issue 19's figures, and the bench marks as recommended.
  * Switch it to the new stack once it is in STACKS.
  */
-export const RECOMMENDED = 'today';
+export const RECOMMENDED = 'keel';
 
 /** A stack by name; `recommended` names RECOMMENDED. */
 export function stackNamed(name: string): Stack {

@@ -22,7 +22,7 @@ interface Waiter {
 export class Admission {
   readonly limiter: VegasLimit;
   inFlight = 0;
-  /** A smoothed latency of recent calls: what a refused caller is told to wait (pushback). */
+  /** A smoothed latency of recent calls: a call may wait in the queue only with this much deadline left after the wait. */
   recentMs = 0;
   private readonly waiting: Waiter[] = [];
 
