@@ -9,8 +9,9 @@ export type { NodeLoad } from '../src/select/least-loaded';
 export interface LeastLoadedOptions {
   /**
    * How fast a node's latency estimate forgets: the time constant of its decay (Finagle's and Linkerd's
-   * `decayTime`). Shorter: a node that was slow is tried again sooner, and one slow answer from a good node
-   * costs it traffic for less long. Default 10000.
+   * `decayTime`, 10 s there). Shorter: a node that was slow is tried again sooner, and one slow answer from a
+   * good node (a GC pause, a busy host) costs it traffic for less long; longer: a node that is still slow is
+   * probed less often. Default 2000: a node back from a 250 ms timeout is tried again within ~8 s.
    */
   decayMs?: number;
   /** A node failure (UNAVAILABLE, INTERNAL, UNKNOWN, DATA_LOSS) counts as a latency of at least this. Default 100. */
@@ -42,7 +43,7 @@ export interface LeastLoadedWrapper extends Wrapper {
  */
 export function leastLoaded(options: LeastLoadedOptions = {}): LeastLoadedWrapper {
   knownKeys(options, ['decayMs', 'failurePenaltyMs', 'clock', 'random'], 'leastLoaded');
-  const decayMs = positiveMs(options.decayMs ?? 10_000, 'leastLoaded: decayMs');
+  const decayMs = positiveMs(options.decayMs ?? 2000, 'leastLoaded: decayMs');
   const failurePenaltyMs = positiveMs(options.failurePenaltyMs ?? 100, 'leastLoaded: failurePenaltyMs');
   const clock = options.clock ?? monotonicClock;
   if (typeof clock?.now !== 'function') throw new TypeError(`leastLoaded: clock must have a now() method, got ${describe(clock)}`);
