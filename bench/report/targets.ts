@@ -60,6 +60,11 @@ export function checkTargets(results: Results): TargetCheck[] {
       () => streamHeadline(c) ?? '');
   }
 
+  const rr3 = median(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'roundRobin');
+  const ll3 = median(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'leastLoaded');
+  check('leastLoaded() within 2% of roundRobin() throughput at concurrency 64 (3 healthy nodes)', rr3 && ll3 ? ll3.rps >= 0.98 * rr3.rps : undefined,
+    () => `${int(ll3!.rps)} vs ${int(rr3!.rps)} calls/s = ${pct(ll3!.rps / rr3!.rps)}${perRound(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'leastLoaded', 'roundRobin', (s) => s.rps)}; client CPU ${int(ll3!.cpuUsPerCall)} vs ${int(rr3!.cpuUsPerCall)} µs/call`);
+
   const acc = results.accuracy;
   check('rate limiter within 1% of its rate at 1, 100, 1,000 and 20,000/s', acc ? acc.every((a) => Math.abs(a.rateErrorPct) <= 1) : undefined,
     () => acc!.map((a) => `${int(a.ratePerSecond)}/s: ${a.rateErrorPct >= 0 ? '+' : ''}${a.rateErrorPct.toFixed(2)}%`).join(', '));
