@@ -85,13 +85,13 @@ async function runOne(client: Child, fleet: Fleet, scenario: Scenario, stack: st
   const result = await client.ask<OpenResult | null>(job, totalMs + scenario.deadlineMs + 60_000);
   await configuring;
   if (result === null) return { scenario: scenario.name, stack, skipped: 'no form of this stack for the scenario' } as Figures;
-  // The servers' counts are read once the last calls' buckets are closed (arrivals; the overload phase's work).
-  const endEpochMs = result.startEpochMs + job.phases.reduce((s, p) => s + p.durationMs, 0) + scenario.deadlineMs;
-  const tail = 300;
-  await new Promise((r) => setTimeout(r, Math.max(0, endEpochMs + tail - Date.now())));
+  // Every call has settled (or was given up) when the client answers: the servers' counts are read once the
+  // current 100 ms bucket has closed.
+  await new Promise((r) => setTimeout(r, 150));
+  const endEpochMs = Date.now();
   const counts: RunCounts = {
-    perServer: await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs, endEpochMs + tail))),
-    badWithWarmUp: await bad.counts(jobEpochMs, endEpochMs + tail),
+    perServer: await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs, endEpochMs))),
+    badWithWarmUp: await bad.counts(jobEpochMs, endEpochMs),
   };
   if (slow !== undefined) {
     counts.focus = await Promise.all(fleet.servers.map((s) => s.counts(result.startEpochMs + slow.fromMs, result.startEpochMs + slow.toMs)));
