@@ -76,7 +76,7 @@ function share(attempts: Record<string, number>, address: string): number {
 }
 
 /** Recovery: windows of the `after` phase; the first from which all (complete) windows had ≥ 95 % goodput. */
-function recovery(result: OpenResult, dropMs: number, endMs: number, windowMs: number): number | undefined {
+export function recovery(result: OpenResult, dropMs: number, endMs: number, windowMs: number): number | undefined {
   const after = result.windows.filter((w) => w.atMs >= dropMs && w.atMs + windowMs <= endMs && w.calls > 0);
   let from: number | undefined;
   for (const w of after) {
