@@ -27,7 +27,7 @@ export interface Cli {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>]
-  --quick    the CI smoke test: every section, short segments, one round (under a minute)
+  --quick    the CI smoke test: every section, short segments, one round (about two minutes)
   --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
              diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
              with those and raw

@@ -1,4 +1,4 @@
-/** How much of everything a run measures: `--quick` (CI smoke test, under a minute) or the full run. */
+/** How much of everything a run measures: `--quick` (CI smoke test, about two minutes) or the full run. */
 export interface Plan {
   mode: 'full' | 'quick';
   /** Rounds of each interleaved closed-loop comparison (1 node); the median round is reported. */

@@ -30,9 +30,13 @@ export interface Figures {
   saturated: number;
   unanswered: number;
   sendLagMs: { p99: number; max: number };
+  /** The client process's CPU per call, µs (a client starved of CPU falls behind its schedule: see sendLagMs). */
+  cpuUsPerCall: number;
   /** The servers' counts over the whole run, and server 0's. */
   servers: ServerCounts;
   badServer: ServerCounts;
+  /** Server 0's counts from the start of the job, its warm-up included (a node ejected early served its calls then). */
+  badWithWarmUp: ServerCounts;
   overload?: OverloadFigures;
 }
 
@@ -53,6 +57,16 @@ export interface OverloadFigures {
   recoveryMs: number | undefined;
 }
 
+/**
+ * A client whose calls went out this late (p99 of how late each was sent after it was due, ms) was starved of CPU
+ * (a loaded machine): its figures then measure the machine more than the stack, and the report says so.
+ */
+export const STARVED_LAG_MS = 50;
+
+export function starved(f: Figures): boolean {
+  return f.skipped === undefined && f.sendLagMs.p99 > STARVED_LAG_MS;
+}
+
 const pct = (n: number, of: number): number => (of > 0 ? (100 * n) / of : NaN);
 
 /** Of the attempts that reached a node, the share that reached `address`, %. */
@@ -62,7 +76,7 @@ function share(attempts: Record<string, number>, address: string): number {
 }
 
 /** Recovery: windows of the `after` phase; the first from which all (complete) windows had ≥ 95 % goodput. */
-function recovery(result: OpenResult, dropMs: number, endMs: number, windowMs: number): number | undefined {
+export function recovery(result: OpenResult, dropMs: number, endMs: number, windowMs: number): number | undefined {
   const after = result.windows.filter((w) => w.atMs >= dropMs && w.atMs + windowMs <= endMs && w.calls > 0);
   let from: number | undefined;
   for (const w of after) {
@@ -75,6 +89,8 @@ function recovery(result: OpenResult, dropMs: number, endMs: number, windowMs: n
 export interface RunCounts {
   /** Per server (index as the fleet's), over the whole run. */
   perServer: ServerCounts[];
+  /** Server 0 from the start of the job (its warm-up included). */
+  badWithWarmUp: ServerCounts;
   /** Per server, over the focus (slow) window, when there is one. */
   focus?: ServerCounts[];
   /** All servers over the overload phase. */
@@ -89,7 +105,7 @@ export function figuresOf(scenario: Scenario, stack: string, result: OpenResult,
   const figures: Figures = {
     scenario: scenario.name, stack, calls: result.calls, successPct: pct(result.okInDeadline, result.calls),
     p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, okP99Ms: result.okLatencyMs.p99, attemptsPerCall: attempts / result.calls,
-    errors: result.errors, rst: result.rst, saturated: result.saturated, unanswered: result.unanswered, sendLagMs: result.sendLagMs, servers, badServer,
+    errors: result.errors, rst: result.rst, saturated: result.saturated, unanswered: result.unanswered, sendLagMs: result.sendLagMs, cpuUsPerCall: result.cpuUsPerCall, servers, badServer, badWithWarmUp: counts.badWithWarmUp,
   };
   if (scenario.badNode && badAddress !== undefined) {
     figures.badSharePct = share(scenario.slow !== undefined ? result.focusAttempts : result.attempts, badAddress);

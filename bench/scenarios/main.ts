@@ -2,6 +2,7 @@
 //   node dist/bench/scenarios/main.js [--full] [--scenario <name>[,…]] [--stack <name>[,…]]
 // Default: the short variant of every scenario with every stack. Prints the report's markdown.
 import { loadavg } from 'node:os';
+import { machine } from '../orchestration/machine';
 import { resilienceMarkdown } from './report';
 import { runSuite } from './run';
 import { SCENARIOS, scenarioNamed } from './scenarios';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const stacks = value('--stack') ?? Object.keys(STACKS);
   const loadStart = loadavg();
   const result = await runSuite({ mode: argv.includes('--full') ? 'full' : 'short', scenarios, stacks, log: (l) => process.stderr.write(`${l}\n`) });
-  process.stdout.write(`${resilienceMarkdown(result, { loadStart, loadEnd: loadavg(), node: process.version }).join('\n')}\n`);
+  process.stdout.write(`${resilienceMarkdown(result, { loadStart, loadEnd: loadavg(), node: process.version, commit: machine().commit }).join('\n')}\n`);
 }
 
 main().catch((err: Error) => {

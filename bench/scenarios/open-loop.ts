@@ -74,6 +74,7 @@ export function openLoop(call: () => Promise<unknown>, phases: readonly Phase[],
   return new Promise((resolve) => {
     const start = performance.now() + 5;
     const startEpochMs = Date.now() + 5;
+    const cpu0 = process.cpuUsage();
     let finished = false;
     let bound: NodeJS.Timeout | undefined;
     const finish = (): void => {
@@ -119,6 +120,7 @@ export function openLoop(call: () => Promise<unknown>, phases: readonly Phase[],
     setTimeout(tick, 5);
 
     function summarize(): LoopResult {
+      const cpu = process.cpuUsage(cpu0);
       let unanswered = 0;
       for (let i = 0; i < total; i++) {
         if (Number.isNaN(latency[i])) {
@@ -160,6 +162,7 @@ export function openLoop(call: () => Promise<unknown>, phases: readonly Phase[],
       return {
         startEpochMs, calls: total, ok: okCount, okInDeadline, saturated, unanswered, errors: Object.fromEntries(errors), rst,
         latencyMs: quantiles(all), okLatencyMs: quantiles(good), phases: phaseResults, windows, sendLagMs: { p99: lagQ.p99, max: lagQ.max },
+        cpuUsPerCall: total > 0 ? (cpu.user + cpu.system) / total : NaN,
       };
     }
   });

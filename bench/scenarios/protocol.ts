@@ -87,6 +87,8 @@ export interface OpenResult {
   windows: Array<{ atMs: number; calls: number; okInDeadline: number }>;
   /** How late calls were sent compared with when they were due (a starved client shows here), ms. */
   sendLagMs: { p99: number; max: number };
+  /** The client process's CPU time (user + system) over the measured run, per call, µs. */
+  cpuUsPerCall: number;
 }
 
 export interface ClosedResult {

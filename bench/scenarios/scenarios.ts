@@ -72,9 +72,10 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** How the overload fleet's capacity is measured first: a closed loop through plain roundRobin(), 4 callers per server. */
+/** How the overload fleet's capacity is measured first: a closed loop through plain roundRobin(), 8 callers per server. */
 export const CAPACITY = {
-  stack: 'plain', concurrency: 4 * POOL.servers,
+  // 8 callers per server: its queue never runs dry even when the client is slow to call again (a loaded machine).
+  stack: 'plain', concurrency: 8 * POOL.servers,
   warmupMs: (m: Mode): number => (m === 'full' ? 1000 : 500), durationMs: (m: Mode): number => (m === 'full' ? 3000 : 1500),
 };
 

@@ -19,7 +19,7 @@ export interface ResilienceResult extends Partial<SuiteResult> {
 }
 
 /** Seconds per run besides its load: the warm-up's reach of every server, the counts, the reconfiguration. */
-const OVERHEAD_S = 1.5;
+const OVERHEAD_S = 1;
 
 /** Planned seconds, for the progress bar. */
 export function resilienceSeconds(plan: Plan): number {

@@ -42,4 +42,6 @@ export const ZERO: ServerCounts = { arrived: 0, started: 0, completed: 0, comple
 
 export type ServerRequest =
   | { cmd: 'configure'; behaviour: ServerBehaviour }
+  /** Sets only the slow window (the handler wrappers, and their state, stay). */
+  | { cmd: 'slow'; slow: ServerBehaviour['slow'] }
   | { cmd: 'counts'; fromEpochMs: number; toEpochMs: number };

@@ -116,6 +116,7 @@ process.on('SIGTERM', stop);
 answer((request) => {
   const r = request as ServerRequest;
   if (r.cmd === 'configure') return void configure(r.behaviour);
+  if (r.cmd === 'slow') return void (behaviour = { ...behaviour, slow: r.slow });
   if (r.cmd === 'counts') return countsBetween(r.fromEpochMs, r.toEpochMs);
   throw new Error(`unknown request ${JSON.stringify(request)}`);
 }, stop);

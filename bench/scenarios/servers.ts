@@ -8,7 +8,10 @@ import { ZERO, type ServerBehaviour, type ServerCounts } from './server-config';
 export interface ScenarioServer {
   readonly id: string;
   readonly address: string;
+  /** Replaces the whole behaviour; the handler wrappers are made afresh (a new run). */
   configure(behaviour: ServerBehaviour): Promise<void>;
+  /** Sets the slow window alone, mid-run. */
+  slow(window: ServerBehaviour['slow']): Promise<void>;
   /** What it counted between two epoch times (100 ms buckets). */
   counts(fromEpochMs: number, toEpochMs: number): Promise<ServerCounts>;
 }
@@ -37,6 +40,7 @@ export class ScenarioServers {
       const server: ScenarioServer = {
         ...ready,
         configure: (behaviour) => child.ask({ cmd: 'configure', behaviour }),
+        slow: (window) => child.ask({ cmd: 'slow', slow: window }),
         counts: (fromEpochMs, toEpochMs) => child.ask({ cmd: 'counts', fromEpochMs, toEpochMs }),
       };
       return server;
