@@ -81,9 +81,10 @@ export function errorResponse(err: unknown, log: ErrorLog = logToStderr): { http
   // Anything without a gRPC code is a fault here, not a status some server sent: UNKNOWN, without its details.
   const code = hasStatusCode(err) && HTTP_STATUS[err.code] !== undefined ? err.code : status.UNKNOWN;
   const e = err as { details?: unknown; message?: unknown; reason?: unknown } | null | undefined;
-  const own = isKeelError(err) && err.origin === 'local' && OWN_WORDS.has(err.reason);
+  // keel's own refusals: in its own words, or kept back whatever their code (no_descriptor quotes grpc-js).
+  const local = isKeelError(err) && err.origin === 'local';
   let body: ErrorBody;
-  if (own || (hasStatusCode(err) && SPOKEN.has(code))) {
+  if (local ? OWN_WORDS.has(err.reason) : hasStatusCode(err) && SPOKEN.has(code)) {
     const message = typeof e?.details === 'string' && e.details !== '' ? e.details : typeof e?.message === 'string' ? e.message : '';
     body = { code, status: status[code], message: message.slice(0, 4096) };
   } else {
