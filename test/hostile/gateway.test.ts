@@ -80,8 +80,16 @@ describe('hostile: the gateway against other sites, made-up names, endless refle
         assert.equal(r.json.reason, 'unauthenticated');
       }
       assert.equal((await post(`${url}/basis/Basis/Hello`, {}, { authorization: `Bearer ${token}` })).status, 200);
+      assert.deepEqual(basis.seen.at(-1)?.ctx.metadata.get('authorization'), [`Bearer ${token}`], 'forwarded by default, as before');
     } finally {
       await gateway.close();
+    }
+    const { gateway: own, url: ownUrl } = await gatewayOn(registry, { authorize: bearerToken(token), forwardAuthorization: false });
+    try {
+      assert.equal((await post(`${ownUrl}/basis/Basis/Hello`, {}, { authorization: `Bearer ${token}` })).status, 200);
+      assert.deepEqual(basis.seen.at(-1)?.ctx.metadata.get('authorization'), [], 'the gateway\'s own token is not passed on');
+    } finally {
+      await own.close();
     }
     assert.throws(() => bearerToken('short'), RangeError);
     assert.throws(() => createGateway({ registry, authorize: 'yes' as never }), { name: 'TypeError', message: /authorize/ });

@@ -19,7 +19,7 @@ export interface ServeEnv {
   clock: Clock;
   settings: {
     timeoutMs: number; maxBodyBytes: number; bodyTimeoutMs: number;
-    allowedOrigins: ReadonlySet<string>; authorize?: Authorize; services?: ReadonlySet<string>; log: ErrorLog;
+    allowedOrigins: ReadonlySet<string>; authorize?: Authorize; forwardAuthorization: boolean; services?: ReadonlySet<string>; log: ErrorLog;
   };
 }
 
@@ -65,6 +65,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
         : `${method.endpoint} takes one request message: a JSON object, not an array`);
     }
     const metadata = metadataFrom(req.headers);
+    if (!env.settings.forwardAuthorization) delete metadata.authorization;
     if (traceparent !== undefined) metadata.traceparent = traceparent;
     if (method.kind === 'unary' || method.kind === 'client_stream') {
       const response = await context.with(active, () => env.caller.call(service, endpoint, request, { timeoutMs: timeoutMs ?? env.settings.timeoutMs, metadata, signal: abort.signal }));

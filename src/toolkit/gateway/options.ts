@@ -55,6 +55,12 @@ export interface GatewayOptions {
    * host) is answered 403. Requests without those headers (curl, programs) are not affected. Default: none.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Forward the caller's `Authorization` header to the services as metadata. Default true; false when that
+   * header holds the gateway's own credential (`keel api --token` sets it false: a service must not learn the
+   * gateway's token).
+   */
+  forwardAuthorization?: boolean;
   /** Only these services may be called (others: 404, without asking the registry). Default: every registered service. */
   services?: readonly string[];
   /**
@@ -65,7 +71,7 @@ export interface GatewayOptions {
 }
 
 export const GATEWAY_OPTIONS = ['registry', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxBodyBytes', 'bodyTimeoutMs', 'headersTimeoutMs',
-  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock', 'authorize', 'allowedOrigins', 'services', 'onError'];
+  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock', 'authorize', 'allowedOrigins', 'services', 'onError', 'forwardAuthorization'];
 
 /** The options with defaults applied, validated once: a bad value throws here, naming the option. */
 export function resolveOptions(options: GatewayOptions) {
@@ -84,7 +90,10 @@ export function resolveOptions(options: GatewayOptions) {
   if (services !== undefined && (!Array.isArray(services) || services.some((s) => typeof s !== 'string' || s === ''))) {
     throw new TypeError('createGateway: services must be an array of service names');
   }
+  const forwardAuthorization = options.forwardAuthorization ?? true;
+  if (typeof forwardAuthorization !== 'boolean') throw new TypeError('createGateway: forwardAuthorization must be a boolean');
   return {
+    forwardAuthorization,
     allowedOrigins: originSet(options.allowedOrigins),
     ...(options.authorize ? { authorize: options.authorize } : {}),
     ...(services ? { services: new Set(services) } : {}),

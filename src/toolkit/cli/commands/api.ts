@@ -42,7 +42,7 @@ export const api: Command = {
           maxBodyBytes: positiveFlag(flags, 'max_body') ?? 1024 * 1024,
           ...(rate !== undefined ? { rateLimit: { ratePerSecond: rate } } : {}),
           ...protoOptions(flags),
-          ...(token !== undefined ? { authorize: bearerToken(token) } : {}),
+          ...(token !== undefined ? { authorize: bearerToken(token), forwardAuthorization: false } : {}),
           ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
         });
       } catch (err) {
