@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { createServer, memoryRegistry, type Registry } from '../../src/index';
 import { sidecarGateway } from '../../src/toolkit/cli/commands/sidecar';
@@ -81,7 +82,7 @@ describe('hostile: keel web is as hard as the gateway', () => {
     const body = JSON.stringify({ service: 'basis', endpoint: 'Basis.Hello', request: {} });
     assert.equal(await statusWithHost(web.address, 'POST', '/rpc', `evil.example:${port}`, body), 421);
     assert.equal(basis.seen.length, seen, 'the call never reached the service');
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost']) {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'localhost', `${hostname()}:${port}`]) {
       assert.equal(await statusWithHost(web.address, 'GET', '/', host), 200, host);
     }
     assert.equal(await statusWithHost(web.address, 'POST', '/rpc', `localhost:${port}`, body), 200);

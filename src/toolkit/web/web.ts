@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { formatHostPort, parseHostPort } from '../../address';
 import { knownKeys } from '../../options';
 import type { Registry } from '../../registry/registry';
@@ -31,7 +32,7 @@ export interface WebOptions {
   /** How often the resilience panel is refreshed. Default 500. */
   refreshMs?: number;
   /**
-   * Host names the dashboard answers to besides IP literals and `localhost` (`dash.internal`): a request for
+   * Host names the dashboard answers to besides IP literals, `localhost` and this machine's host name (`dash.internal`): a request for
    * any other `Host` is refused 421 (DNS rebinding). Default: none.
    */
   allowedHosts?: readonly string[];
@@ -74,7 +75,8 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   const refreshMs = ms('refreshMs', 500);
   const hosts = options.allowedHosts ?? [];
   if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h === '')) throw new TypeError('startWeb: allowedHosts must be an array of host names');
-  const allowedHosts = new Set(hosts.map((h) => h.toLowerCase()));
+  // This machine's own name too: a rebinding attacker's name is never it, and people open the page by it.
+  const allowedHosts = new Set([...hosts, hostname()].map((h) => h.toLowerCase()));
   const maxLivePages = options.maxLivePages ?? 64;
   if (!Number.isInteger(maxLivePages) || maxLivePages < 1) throw new RangeError(`startWeb: maxLivePages must be an integer >= 1, got ${String(maxLivePages)}`);
 
