@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { memoryRegistry, type Registry } from '../../src/index';
-import { api, API_DEFAULT_ADDRESS } from '../../src/toolkit/cli/commands/api';
+import { api, API_DEFAULT_ADDRESS, startNotice } from '../../src/toolkit/cli/commands/api';
 import type { Io } from '../../src/toolkit/cli/command';
 import { COMMON_FLAGS, parseFlags } from '../../src/toolkit/cli/flags';
 import { createGateway, type Gateway } from '../../src/toolkit/gateway/gateway';
@@ -99,6 +99,9 @@ describe('hostile: the gateway against other sites, made-up names, endless refle
   it('keel api listens on 127.0.0.1 unless told, says so when it listens on every interface, and takes --token', async () => {
     assert.equal(API_DEFAULT_ADDRESS, '127.0.0.1:8080');
     assert.equal(api.flags.find((f) => f.name === 'address')?.default, '127.0.0.1:8080');
+    assert.match(startNotice(API_DEFAULT_ADDRESS, false, false) ?? '', /this machine only .*--address :8080/);
+    assert.match(startNotice(':8080', true, false) ?? '', /every interface .*no --token/);
+    assert.equal(startNotice('127.0.0.1:9000', true, false), undefined, 'an address given on purpose needs no word');
     const stop = new AbortController();
     let out = '';
     let err = '';

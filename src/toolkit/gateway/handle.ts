@@ -47,7 +47,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
     traceHeaders(span, res);
     const route = matchRoute(req.method, req.url);
     refuseCrossSite(req.headers, env.settings.allowedOrigins);
-    await checkAuthorized(env.settings.authorize, req);
+    if (env.settings.authorize !== undefined) await checkAuthorized(env.settings.authorize, req);
     const body = await readBody(req, env.settings.maxBodyBytes, env.settings.bodyTimeoutMs);
     const contentType = req.headers['content-type'];
     target = route.kind === 'rpc' ? rpcTarget(body, contentType) : { service: route.service, endpoint: route.endpoint, request: pathRequest(body, contentType) };

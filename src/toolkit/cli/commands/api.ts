@@ -61,10 +61,8 @@ export const api: Command = {
         if (err instanceof RangeError) throw new UsageError(`--address: ${err.message}`);
         throw err;
       }
-      if (isWildcard(parseListenAddress(address).host)) {
-        io.stderr.write(`keel api: listening on every interface (${address}): anyone who can reach this host ` +
-          (token === undefined ? 'can call every registered service (no --token). Use --address 127.0.0.1:8080 to keep it local.\n' : 'with the token can call every registered service.\n'));
-      }
+      const notice = startNotice(address, typeof flags.address === 'string', token !== undefined);
+      if (notice !== undefined) io.stderr.write(`${notice}\n`);
       io.stdout.write(flags.json === true ? `${JSON.stringify({ address: bound })}\n` : `keel api listening on http://${bound}\n`);
       if (!io.signal.aborted) await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
       return 0;
@@ -76,3 +74,16 @@ export const api: Command = {
 };
 
 const isWildcard = (host: string): boolean => host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+
+/**
+ * What `keel api` says on stderr at start about who can reach it: on every interface, that anyone can (with the
+ * token, when there is one); on the default address, that the default is loopback now (Micro's was every interface).
+ */
+export function startNotice(address: string, given: boolean, token: boolean): string | undefined {
+  if (isWildcard(parseListenAddress(address).host)) {
+    return `keel api: listening on every interface (${address}): anyone who can reach this host ` +
+      (token ? 'with the token can call every registered service.' : 'can call every registered service (no --token). Use --address 127.0.0.1:8080 to keep it local.');
+  }
+  if (!given) return `keel api: listening on this machine only (${address}, the default); --address :8080 listens on every interface.`;
+  return undefined;
+}
