@@ -10,6 +10,7 @@ import { createGateway, type Gateway } from '../../src/toolkit/gateway/gateway';
 import { startSidecar } from '../../src/toolkit/sidecar/index';
 import { startWeb, type Web } from '../../src/toolkit/web/web';
 import { startBasis, type TestServer } from '../support/basis';
+import { freePort } from '../support/free-port';
 import { post } from '../toolkit/gateway/support';
 import { startPlainApp } from '../toolkit/sidecar/plain-app';
 
@@ -134,18 +135,16 @@ describe("hostile: the sidecar's gateway routes only the service it registers", 
     const registry = memoryRegistry();
     const other = await startBasis(registry, { logger: false });
     const app = await startPlainApp({ health: true, reflection: true });
-    const sidecar = await startSidecar({ name: 'legacy', app: app.address, registry, address: '127.0.0.1:0', gateway: sidecarGateway, intervalMs: 200 });
+    const port = await freePort();
+    const sidecar = await startSidecar({ name: 'legacy', app: app.address, registry, address: `127.0.0.1:${port}`, gateway: sidecarGateway, intervalMs: 200 });
     try {
-      // The sidecar does not say which port it bound: ask the factory's gateway through a second one on a known port.
-      const gateway = sidecarGateway({ registry, service: 'legacy' }) as Gateway;
-      const url = `http://${await gateway.listen('127.0.0.1:0')}`;
+      const url = `http://127.0.0.1:${port}`;
       const mine = await post(`${url}/legacy/Basis/Hello`, { name: 'jo' });
       assert.equal(mine.status, 200, mine.text);
       const theirs = await post(`${url}/basis/Basis/Hello`, { name: 'jo' });
       assert.equal(theirs.status, 404, theirs.text);
       assert.equal(theirs.json.reason, 'unknown_service');
       assert.equal(other.seen.length, 0, 'the other service was never called');
-      await gateway.close();
     } finally {
       await sidecar.stop();
       app.kill();
