@@ -61,8 +61,10 @@ export { MissingPeerError } from './peer';
 export { createGateway } from './toolkit/gateway/gateway';
 export type { Gateway } from './toolkit/gateway/gateway';
 export type { GatewayOptions } from './toolkit/gateway/options';
+export { bearerToken } from './toolkit/gateway/guard';
+export type { Authorize } from './toolkit/gateway/guard';
 export type { GatewayStats, EndpointStats } from './toolkit/gateway/stats';
-export type { ErrorBody } from './toolkit/gateway/status';
+export type { ErrorBody, ErrorLog } from './toolkit/gateway/status';
 export { startSidecar } from './toolkit/sidecar/index';
 export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './toolkit/sidecar/index';
 
