@@ -193,7 +193,7 @@ describe('keel and go-micro v5 on mDNS, each with its default registry (in a net
     assert.deepEqual(chat.stdout, [1, 2, 3].map((i) => `Echo ping-${i} ${kFrom}`));
   });
 
-  it('a node that stops with a goodbye leaves both sides; a killed one leaves them when it stops answering', async (t) => {
+  it('a new node is announced and one that stops says goodbye, to both sides; a killed one leaves when it stops answering', async (t) => {
     if (skipped(t)) return;
     const name = 'leaving';
     const slow = agent(60_000); // queries once: only a goodbye (or the 120 s TTL) can remove a node from it
@@ -208,22 +208,24 @@ describe('keel and go-micro v5 on mDNS, each with its default registry (in a net
     await eventually(async () => (await seen(slow)) === ids(k, kDoomed, g, gDoomed), 'the once-asking keel watcher to see all 4', 10_000);
     await eventually(async () => (await seen(keel)) === ids(k, kDoomed, g, gDoomed), 'the keel watcher to see all 4', 10_000);
 
-    // go-micro's registry watcher (mdns.Listen) hears keel's goodbye as a delete.
-    const goWatch = goClient(['--service', name, '--watch', '4s']);
+    // go-micro's registry watcher (mdns.Listen) hears keel's announcement as a create, its goodbye as a delete.
+    const goWatch = goClient(['--service', name, '--watch', '5s']);
     await new Promise((r) => setTimeout(r, 1500)); // let it join the group
+    const kNew = await slow.send<{ id: string }>('serve', { name });
     await keel.send('stop', { name: k.id });
     // keel's watchers hear go-micro's goodbye (Deregister on SIGTERM): the once-asking one has no other way.
     await g.stop();
-    await eventually(async () => (await seen(slow)) === ids(kDoomed, gDoomed), 'the goodbyes of a keel and a go-micro node', 5000);
+    await eventually(async () => (await seen(slow)) === ids(kDoomed, gDoomed, kNew), 'the goodbyes of a keel and a go-micro node', 5000);
     const watched = (await goWatch).stdout.slice(1).map((line) => JSON.parse(line) as { action: string; nodes: string[] });
+    assert.ok(watched.some((r) => r.action === 'create' && r.nodes.join() === kNew.id), `go-micro's watcher: ${JSON.stringify(watched)}`);
     assert.ok(watched.some((r) => r.action === 'delete' && r.nodes.join() === k.id), `go-micro's watcher: ${JSON.stringify(watched)}`);
-    assert.equal(await goNodeIds(name), ids(kDoomed, gDoomed));
+    assert.equal(await goNodeIds(name), ids(kDoomed, gDoomed, kNew));
 
     // kill -9: no goodbye. A keel watcher drops a node that answered none of 2 queries in a row; go-micro's
     // GetService asks live, so a node nobody answers for is simply not there.
     doomed.child.kill('SIGKILL');
     gDoomed.process.kill('SIGKILL');
-    await eventually(async () => (await seen(keel)) === '', 'the keel watcher to drop both killed nodes', 5000);
-    assert.equal(await goNodeIds(name), '');
+    await eventually(async () => (await seen(keel)) === kNew.id, 'the keel watcher to drop both killed nodes', 5000);
+    assert.equal(await goNodeIds(name), kNew.id);
   });
 });

@@ -5,7 +5,7 @@
  * reads one JSON command a line on stdin, `{ "id": 1, "op": "serve", … }`, and answers each with one JSON
  * line on stdout, `{ "id": 1, "ok": true, "value": … }` or `{ "id": 1, "ok": false, "error": "…" }`.
  * Every server and client uses one `mdnsRegistry({ interface })` with go-micro's defaults (port 5353,
- * domain `micro`). Ops: serve {name} → {id, address}; stop {id}; kill (exit at once, no goodbye);
+ * domain `micro`). Ops: serve {name} → {id, address}; stop {name: the server's id};
  * call {name, count}; stream {name, count}; collect {name, names}; chat {name, names}; get {name};
  * list; watch {name}; watched {name} → the ids of the watcher's last list.
  * stdin closing stops every server (goodbyes) and exits.
@@ -56,7 +56,6 @@ const ops: Record<string, (c: Command) => unknown> = {
     await servers.get(c.name)?.stop();
     servers.delete(c.name);
   },
-  kill: () => process.kill(process.pid, 'SIGKILL'),
   call: async (c) => {
     const out: string[] = [];
     for (let i = 0; i < c.count; i++) out.push((await client(c.name).hello({ name: 'keel' })).msg);
