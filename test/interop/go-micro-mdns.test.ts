@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { ServiceNode } from '../../src/index';
 import { eventually, replier } from '../support/basis';
@@ -21,6 +22,7 @@ interface Agent {
   exited: Promise<void>;
 }
 
+const run = promisify(execFile);
 let netns: Netns | undefined;
 let why: string | undefined;
 let peers: GoMicroPeers | undefined;
@@ -172,6 +174,21 @@ describe('keel and go-micro v5 on mDNS, each with its default registry (in a net
       assert.ok(byGo.includes(name), `go-micro lists ${name}: ${byGo}`);
       assert.ok(byKeel.includes(name), `keel lists ${name}: ${byKeel}`);
     }
+  });
+
+  it('the keel CLI on mDNS lists, describes and calls services of both kinds', async (t) => {
+    if (skipped(t)) return;
+    const via = (netns as Netns).via;
+    const cli = (args: string[]): Promise<{ stdout: string }> => run(via[0] as string, [...via.slice(1), process.execPath,
+      join(__dirname, '..', '..', 'src', 'toolkit', 'cli', 'main.js'), ...args, '--registry', 'mdns'], { timeout: 30_000 });
+    const services = (await cli(['services'])).stdout;
+    for (const name of ['go-only', 'keel-only']) assert.match(services, new RegExp(`^${name}\\s+1\\s`, 'm'), services);
+    const described = (await cli(['describe', 'go-only'])).stdout;
+    assert.match(described, new RegExp(`^${goServer.id}\\s+${goServer.address.replace(/\./g, '\\.')}\\s`, 'm'), described);
+    assert.match(described, /^Basis\.Hello\s+unary\s/m, described);
+    const proto = join(__dirname, 'basis', 'basis.proto');
+    assert.deepEqual(JSON.parse((await cli(['call', 'keel-only', 'Basis.Hello', '{"name":"cli"}', '--proto', proto])).stdout),
+      { msg: `Hello cli from ${keelServer.id}` });
   });
 
   it('streams between keel and go-micro through mDNS: server, client and bidi, both ways', async (t) => {
