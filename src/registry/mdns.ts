@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { isIP, isIPv4 } from 'node:net';
 import type * as dns from 'dns-packet';
 import { describe, parseHostPort } from '../address';
@@ -7,6 +7,7 @@ import {
   instanceName, LIST_SERVICE, listName, listRecords, MAX_PACKET_BYTES, nameProblem, nodePacketBytes, nodeRecords, parsePacket, queryPacket,
   responsePacket, serviceName, type Asked, type Heard,
 } from './mdns-wire';
+import { MdnsSockets } from './mdns-sockets';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
 import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
@@ -60,8 +61,8 @@ const MISSED_QUERIES = 2;
  *   The first list comes `queryTimeoutMs` after the first query went out (empty if nobody answered).
  * - `getService` queries and collects answers for `queryTimeoutMs`, merged with this process's own nodes
  *   and with what a watcher of the same name holds.
- * Two UDP sockets per registry, opened on first use: the group port on `0.0.0.0` with `reuseAddr` so that
- * many processes on a host share it, and the query socket; multicast TTL 1, loopback on; both unref'd.
+ * Two UDP sockets per registry, opened on first use (see `mdns-sockets.ts`): the shared group port, and the
+ * query socket.
  * @example const registry = mdnsRegistry(); // tests: mdnsRegistry({ interface: '127.0.0.1', port: 49152 })
  */
 export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
@@ -82,7 +83,6 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
   const listing = new Set<Set<string>>(); // listServices calls in flight
   const watches = new Map<string, () => void>(); // name → stop
   const waits = new Set<() => void>();
-  let sockets: Promise<{ group: Socket; query: Socket }> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweepAt = Infinity;
   let closed = false;
@@ -133,64 +133,9 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     sweepTimer.unref();
   };
 
-  const open = (): Promise<{ group: Socket; query: Socket }> => {
-    if (closed) return Promise.reject(new Error('mdnsRegistry: closed'));
-    sockets ??= (async () => {
-      const groupSocket = await bindSocket(port, true).catch((err: Error) => {
-        throw new Error(`mdnsRegistry: cannot open UDP 0.0.0.0:${port} for ${group}: ${err.message}`, { cause: err });
-      });
-      const querySocket = await bindSocket(0, false).catch((err: Error) => {
-        closeQuietly(groupSocket);
-        throw new Error(`mdnsRegistry: cannot open a UDP socket to query ${group}:${port} from: ${err.message}`, { cause: err });
-      });
-      return { group: groupSocket, query: querySocket };
-    })().catch((err: Error) => {
-      sockets = undefined;
-      throw err;
-    });
-    return sockets;
-  };
-  /** The group socket (joined, on the shared port) or the query socket (an ephemeral port, unicast answers). */
-  const bindSocket = (on: number, join: boolean): Promise<Socket> => new Promise((resolve, reject) => {
-    const s = createSocket({ type: 'udp4', reuseAddr: join });
-    const fail = (err: Error): void => {
-      reject(err);
-      closeQuietly(s);
-    };
-    s.once('error', fail);
-    s.on('message', onMessage);
-    s.bind({ port: on, address: '0.0.0.0' }, () => {
-      try {
-        s.setMulticastTTL(1);
-        s.setMulticastLoopback(true);
-        if (iface !== undefined) s.setMulticastInterface(iface);
-        if (join) s.addMembership(group, iface);
-      } catch (err) {
-        return fail(err as Error);
-      }
-      s.off('error', fail);
-      s.on('error', () => { // not expected after bind; drop both sockets, the next use opens new ones
-        if (!closed) void dropSockets();
-      });
-      s.unref();
-      resolve(s);
-    });
-  });
-  const dropSockets = async (): Promise<void> => {
-    const open = sockets;
-    sockets = undefined;
-    const s = await open?.catch(() => undefined);
-    if (s !== undefined) {
-      closeQuietly(s.group);
-      closeQuietly(s.query);
-    }
-  };
-  const sendFrom = (s: Socket, packets: Buffer[], to: { port: number; address: string }): Promise<void> =>
-    packets.reduce<Promise<void>>((prev, p) => prev.then(() => new Promise<void>((ok, ko) =>
-      s.send(p, to.port, to.address, (err) => (err ? ko(err) : ok())))), Promise.resolve());
-  /** Unsolicited responses (announcements, goodbyes) to the group. */
-  const announce = async (packets: Buffer[]): Promise<void> => sendFrom((await open()).group, packets, { port, address: group });
-  const query = async (name: string): Promise<void> => sendFrom((await open()).query, [queryPacket(name)], { port, address: group });
+  const sockets = new MdnsSockets(port, group, iface, onMessage);
+  const announce = (packets: Buffer[]): Promise<void> => sockets.announce(packets);
+  const query = (name: string): Promise<void> => sockets.query(queryPacket(name));
   const wait = (ms: number): Promise<void> => new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
@@ -232,7 +177,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     // RFC 6762 §6.7: a query from another port than the group's is a one-shot querier; answer it directly.
     const direct = from.port !== port;
     const packets = [...groups.values()].map((records) => responsePacket(records, direct ? asked : undefined));
-    open().then(({ group: s }) => sendFrom(s, packets, direct ? from : { port, address: group })).catch(() => undefined);
+    sockets.reply(packets, direct ? from : { port, address: group }).catch(() => undefined);
   }
 
   function hear({ service, instance, ttlMs, node }: Heard, now: number): void {
@@ -325,7 +270,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
       // New or changed: tell the LAN. A refresh is not news: watchers keep it alive by asking.
       if (before === undefined || before.expiresAt <= clock.now() || !sameNode(before.node, entry.node)) {
         await announce([responsePacket(nodeRecords(entry.node, ttlMs, domain))]);
-      } else await open();
+      } else await sockets.ready();
     },
     async deregister(node: ServiceNode): Promise<void> {
       validateNode(node, 'mdnsRegistry.deregister');
@@ -381,14 +326,14 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     close(): Promise<void> {
       closing ??= (async () => {
         const goodbyes = [...local.values()].flatMap((entries) => [...entries.values()].map((e) => responsePacket(nodeRecords(e.node, 0, domain))));
-        if (goodbyes.length > 0 && sockets !== undefined) await announce(goodbyes).catch(() => undefined);
+        if (goodbyes.length > 0 && sockets.opened) await announce(goodbyes).catch(() => undefined);
         closed = true;
         for (const name of [...watches.keys()]) stopWatch(name);
         if (sweepTimer !== undefined) clearTimeout(sweepTimer);
         for (const done of [...waits]) done();
         local.clear();
         hub.clear();
-        await dropSockets();
+        await sockets.close();
       })();
       return closing;
     },
@@ -401,14 +346,6 @@ function copy(node: ServiceNode): ServiceNode {
 }
 
 const sameNode = (a: ServiceNode, b: ServiceNode): boolean => JSON.stringify(copy(a)) === JSON.stringify(copy(b));
-
-function closeQuietly(socket: Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // already closed
-  }
-}
 
 function ipv4(value: unknown, option: string): string {
   if (typeof value !== 'string') throw new TypeError(`${option} must be an IPv4 address string, got ${describe(value)}`);
