@@ -42,6 +42,8 @@ interface HeardEntry extends Entry {
 type Table<E extends Entry = Entry> = Map<string, Map<string, E>>;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Heard nodes kept per service (a watch, a lookup): anyone on the LAN can announce, memory stays bounded. */
+const MAX_NODES_PER_SERVICE = 1024;
 /** A watched node that answered none of this many queries in a row has gone (RFC 6762 §10.5). */
 const MISSED_QUERIES = 2;
 
@@ -182,12 +184,14 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
 
   function hear({ service, instance, ttlMs, node }: Heard, now: number): void {
     const entry = node && { node, expiresAt: now + ttlMs };
-    for (const found of collecting.get(service) ?? []) entry ? found.set(instance, entry) : found.delete(instance);
+    const room = (m: Map<string, unknown>): boolean => m.size < MAX_NODES_PER_SERVICE || m.has(instance);
+    for (const found of collecting.get(service) ?? []) if (!entry) found.delete(instance); else if (room(found)) found.set(instance, entry);
     const cache = remote.get(service);
     if (cache === undefined) return;
     if (entry === undefined) {
       if (!cache.delete(instance)) return;
     } else {
+      if (!room(cache)) return;
       const before = cache.get(instance);
       cache.set(instance, { ...entry, answered: true, missed: 0 });
       armSweep(entry.expiresAt);

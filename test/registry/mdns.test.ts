@@ -410,6 +410,24 @@ describe('mdnsRegistry over loopback multicast', { skip: gate.skip }, () => {
     w.stop();
   });
 
+  it('keeps at most 1024 heard nodes of a service, however many are announced', async () => {
+    const port = await freeUdpPort();
+    const r = make(port, { queryIntervalMs: 60_000 });
+    const name = 'mdns-flood';
+    const w = watcher(r, name);
+    await eventually(() => w.lists.length === 1, 'the first list', 2000);
+    const packets = Array.from({ length: 1100 }, (_, i) => responsePacket(nodeRecords({ ...node(name), id: `flood-${i}` }, 30_000, 'micro')));
+    await eventually(async () => {
+      for (let i = 0; i < packets.length; i += 100) {
+        await sendRaw(port, packets.slice(i, i + 100), 'group');
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      return (w.lists.at(-1)?.length ?? 0) >= 1024;
+    }, '1024 heard nodes', 10_000);
+    assert.ok(w.lists.every((l) => l.length <= 1024), `a list of ${Math.max(...w.lists.map((l) => l.length))} nodes`);
+    w.stop();
+  });
+
   it('reports a port it cannot bind; a watcher then stays silent rather than report no nodes, and recovers', async () => {
     const port = await freeUdpPort();
     const blocker = createSocket('udp4'); // no reuseAddr: nobody may share the port
