@@ -11,8 +11,8 @@ export interface UdpTarget {
  * - `group`: the shared mDNS port on `0.0.0.0` with `reuseAddr` (go-micro's processes bind it too), joined
  *   to the group; it hears queries and announcements and sends announcements, goodbyes and answers.
  * - `query`: an ephemeral port that sends this registry's queries, so that answers sent by unicast to the
- *   asker's port (go-micro's way) come back here, not to whichever process on the host bound the shared
- *   port last.
+ *   asker's port (go-micro's way) come back here, not to any one of the processes on the host bound to the
+ *   shared port.
  * Both: multicast TTL 1, loopback on, sending on `iface` when given, unref'd.
  */
 export class MdnsSockets {
