@@ -144,7 +144,9 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
       waits.delete(done);
       resolve();
     };
-    const timer = setTimeout(done, ms); // not unref'd: someone awaits it, and it is short
+    // Not unref'd: someone awaits it, and it is short. When it fires, the answers that came while this process
+    // was not scheduled still wait in the poll phase, which runs after timers: take them (setImmediate) first.
+    const timer = setTimeout(() => setImmediate(done), ms);
     waits.add(done);
   });
 
@@ -227,7 +229,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
         if (listed) return;
         // The first list, even if empty, once the first query that went out had time to be answered.
         listed = true;
-        timers.push(setTimeout(() => publish(name), queryTimeoutMs).unref());
+        timers.push(setTimeout(() => setImmediate(() => publish(name)), queryTimeoutMs).unref()); // answers first, as in wait()
       }, () => undefined); // unsent: not "no nodes", keep what watchers have and retry on the next tick
     };
     remote.set(name, new Map());
