@@ -190,7 +190,7 @@ describe('keel CLI usage: help, and every bad flag value is exit 2 with one clea
     const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?]> = [
       [['nope'], /^keel: unknown command "nope"; the commands are services, describe, call, health, watch\b/],
       [['services', '--colour'], /^keel: unknown flag --colour$/],
-      [['services', '--registry', 'zookeeper'], /^keel: --registry must be one of local, mdns, memory, consul, etcd; got "zookeeper"$/],
+      [['services', '--registry', 'zookeeper'], /^keel: --registry must be one of local, mdns, memory, consul, etcd, kubernetes; got "zookeeper"$/],
       [['services'], /^keel: MICRO_REGISTRY must be one of .*; got "zk"$/, { MICRO_REGISTRY: 'zk' }],
       [['services', '--registry', 'consul', '--registry_address', 'a:b:c'], /^keel: --registry_address: consulRegistry: address/],
       [['services', '--registry', 'etcd', '--registry_address', 'ftp://x'], /^keel: --registry_address: etcdRegistry: endpoints/],
