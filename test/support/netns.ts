@@ -11,7 +11,7 @@ export interface NetNs {
   readonly name: string;
   /** The addresses inside the namespace, one per server to run. */
   readonly addresses: readonly string[];
-  /** Runs `node script args…` inside the namespace; resolves with the first line it prints on stdout. */
+  /** Runs `node script args…` inside the namespace; resolves with the first line it prints on stdout that starts with `{`. */
   spawnNode(script: string, args: string[]): Promise<{ child: ChildProcess; line: string }>;
   remove(): void;
 }
@@ -76,7 +76,8 @@ export function createNetNs(count: number): NetNs {
           clearTimeout(timer);
           reject(new Error(`${script} exited (${code}) before it was ready`));
         });
-        lines.once('line', (line) => {
+        lines.on('line', (line) => {
+          if (!line.startsWith('{')) return;
           clearTimeout(timer);
           resolve({ child, line });
         });

@@ -29,7 +29,7 @@ export interface ApiClientOptions {
  * The few API calls the registry makes, over Node's own https: a GET of JSON, and a watch read as
  * newline-delimited JSON events. Every answer is size-bounded and parsed only when complete; the TLS
  * connection verifies the server against the configured CA (Node's public roots when there is none).
- * Sockets are unref'd: a watch never keeps a finished process alive.
+ * A watch's sockets (and its lists') are unref'd: they never keep a finished process alive.
  */
 export class ApiClient {
   private readonly agent: Agent;
@@ -46,9 +46,9 @@ export class ApiClient {
     return this.config.server.origin + this.config.server.pathname.replace(/\/+$/, '');
   }
 
-  /** GET `path` (with its query) and parse the JSON answer. */
-  async get(path: string, signal?: AbortSignal): Promise<unknown> {
-    const res = await this.open(path, signal, this.options.requestTimeoutMs);
+  /** GET `path` (with its query) and parse the JSON answer; `background`: for a watch (the socket is unref'd). */
+  async get(path: string, signal?: AbortSignal, background = false): Promise<unknown> {
+    const res = await this.open(path, signal, this.options.requestTimeoutMs, background);
     const body = await readBounded(res, this.options.maxBodyBytes, path);
     if ((res.statusCode ?? 0) >= 300) throw statusError(res, body, path);
     try {
@@ -64,7 +64,7 @@ export class ApiClient {
    * once a minute) counts as a dead connection.
    */
   async watch(path: string, onEvent: (event: unknown) => void, signal: AbortSignal, idleMs: number): Promise<void> {
-    const res = await this.open(path, signal, idleMs);
+    const res = await this.open(path, signal, idleMs, true);
     if ((res.statusCode ?? 0) >= 300) throw statusError(res, await readBounded(res, this.options.maxBodyBytes, path), path);
     await new Promise<void>((resolve, reject) => {
       let pending = '';
@@ -98,7 +98,7 @@ export class ApiClient {
     });
   }
 
-  private open(path: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  private open(path: string, signal: AbortSignal | undefined, timeoutMs: number, background: boolean): Promise<IncomingMessage> {
     const url = new URL(this.base + path);
     const token = this.config.token();
     const options: RequestOptions = {
@@ -110,7 +110,7 @@ export class ApiClient {
     };
     return new Promise((resolve, reject) => {
       const req = request(url, options, resolve);
-      req.on('socket', (socket) => socket.unref());
+      if (background) req.on('socket', (socket) => socket.unref());
       req.on('timeout', () => req.destroy(new KubernetesApiError(`GET ${path}: no answer from ${this.config.server.origin} within ${timeoutMs} ms`, 0)));
       req.on('error', (err) => reject(err instanceof KubernetesApiError ? err : new KubernetesApiError(`GET ${this.config.server.origin}${path}: ${err.message}`, 0)));
       req.end();

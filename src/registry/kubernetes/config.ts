@@ -154,6 +154,8 @@ function named(doc: YamlValue, list: string, name: string, inner: string, path: 
   const entries = field(doc, list);
   const entry = Array.isArray(entries) ? entries.find((e) => str(field(e, 'name')) === name) : undefined;
   const value = field(entry, inner);
-  if (value === undefined || value === null || typeof value !== 'object') throw new TypeError(`kubeconfig ${path}: no ${inner} named ${JSON.stringify(name)} in ${list}`);
-  return value;
+  if (entry === undefined || (value !== undefined && value !== null && typeof value !== 'object')) {
+    throw new TypeError(`kubeconfig ${path}: no ${inner} named ${JSON.stringify(name)} in ${list}`);
+  }
+  return value ?? {}; // an entry without settings (\`user: {}\`): no credentials
 }

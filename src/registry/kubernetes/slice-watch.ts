@@ -120,7 +120,7 @@ export class SliceWatch {
     let next = '';
     for (;;) {
       const page = (await this.o.api.get(`${this.o.collection}?${this.selector}&limit=100${next ? `&continue=${encodeURIComponent(next)}` : ''}`,
-        this.controller.signal)) as { kind?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
+        this.controller.signal, true)) as { kind?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
       if (page?.kind !== 'EndpointSliceList' || !Array.isArray(page.items)) throw new KubernetesApiError('listing EndpointSlices: the answer is not an EndpointSliceList', 0);
       for (const item of page.items) {
         const parsed = this.o.parse(item);
