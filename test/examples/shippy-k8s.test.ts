@@ -66,6 +66,12 @@ describe('examples/shippy/k8s on a real kube-apiserver', { timeout: 600_000 }, (
     assert.equal(container.livenessProbe.grpc.port, 9090);
     assert.deepEqual(container.env.find((e: { name: string }) => e.name === 'MICRO_REGISTRY'), { name: 'MICRO_REGISTRY', value: 'kubernetes' });
     assert.equal(deployment.spec.template.spec.serviceAccountName, 'shippy');
+    // The same check refuses a misspelt field (so the acceptance above means something).
+    const vessel = readFileSync(join(DIR, 'vessel-service.yaml'), 'utf8').split(/^---$/m)[1] as string;
+    const typo = await k.call('POST', '/apis/apps/v1/namespaces/shippy/deployments?fieldValidation=Strict&dryRun=All',
+      vessel.replace('name: vessel-service\n', 'name: vessel-typo\n').replace('readinessProbe:', 'readynessProbe:'), { contentType: 'application/yaml' });
+    assert.equal(typo.status, 400);
+    assert.match(JSON.stringify(typo.body), /unknown field.*readynessProbe/);
   });
 
   it("the shippy service account's token may read EndpointSlices in shippy only, and a keel client finds the pods", async () => {
