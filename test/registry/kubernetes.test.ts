@@ -9,6 +9,7 @@ import { Basis, eventually, replier } from '../support/basis';
 import { makePki, type Pki } from '../support/certs';
 import { endpointSlice, startKubeApi, type KubeApi } from '../support/kube-apiserver';
 import { createNetNs, netnsUnavailable, type NetNs } from '../support/netns';
+import { keel } from '../toolkit/cli/run-keel';
 
 const RATE = 200;
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
@@ -248,5 +249,10 @@ describe('kubernetesRegistry against a real kube-apiserver', { timeout: 1_200_00
     assert.equal(addresses(await shop.getService('cart')), `${ns!.addresses[3]}:50051`);
     assert.deepEqual(await shop.listServices(), ['cart']);
     assert.deepEqual(await make().getService('cart'), [], 'not in the default namespace');
+    // The CLI, with --registry kubernetes and a kubeconfig whose context names the namespace.
+    const file = kubeconfig('shop', (t) => t.replace('namespace: default', 'namespace: keel-shop'));
+    const run = await keel(['services', '--json', '--registry', 'kubernetes', '--registry_address', file], {});
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual((JSON.parse(run.stdout) as Array<{ name: string; nodes: number }>).map(({ name, nodes }) => ({ name, nodes })), [{ name: 'cart', nodes: 1 }]);
   });
 });
