@@ -7,6 +7,7 @@ import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 import { ApiClient, KubernetesApiError } from './kubernetes/api';
 import { resolveApiConfig, type ApiConfig } from './kubernetes/config';
+import { listSlices } from './kubernetes/list-slices';
 import { SliceWatch, type KubernetesWatchEvent } from './kubernetes/slice-watch';
 import { defaultServiceName, mergeSlices, SERVICE_NAME_LABEL, sliceNodes, type SliceNodes } from './kubernetes/slices';
 
@@ -127,46 +128,26 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
     },
     async getService(name: string): Promise<ServiceNode[]> {
       const service = serviceOf(name);
-      const selector = encodeURIComponent(`${SERVICE_NAME_LABEL}=${service}`);
-      const slices: SliceNodes[] = [];
-      let next = '';
       try {
-        do {
-          const page = (await api.get(`${collection}?labelSelector=${selector}&limit=100${next ? `&continue=${encodeURIComponent(next)}` : ''}`)) as
-            { kind?: unknown; items?: unknown; metadata?: { continue?: unknown } };
-          if (page?.kind !== 'EndpointSliceList' || !Array.isArray(page.items)) throw new Error('the answer is not an EndpointSliceList');
-          for (const item of page.items) {
-            const s = sliceNodes(item, name, portName);
-            if (s?.service === service && slices.length < maxSlices) slices.push(s);
-          }
-          const cont = page.metadata?.continue;
-          next = typeof cont === 'string' && cont.length < 4096 ? cont : '';
-        } while (next !== '');
+        const { slices } = await listSlices(api, collection, `${SERVICE_NAME_LABEL}=${service}`, (item) => {
+          const s = sliceNodes(item, name, portName);
+          return s?.service === service ? s : undefined;
+        }, maxSlices);
+        return mergeSlices(slices, servingTerminating);
       } catch (err) {
         throw explain(`listing the EndpointSlices of Service ${namespace}/${service}`, err);
       }
-      return mergeSlices(slices, servingTerminating);
     },
     /** The Services (their Kubernetes names) with at least one usable endpoint in the namespace. */
     async listServices(): Promise<string[]> {
-      const byService = new Map<string, SliceNodes[]>();
-      let next = '';
+      let slices: SliceNodes[];
       try {
-        do {
-          const page = (await api.get(`${collection}?labelSelector=${encodeURIComponent(SERVICE_NAME_LABEL)}&limit=500${next ? `&continue=${encodeURIComponent(next)}` : ''}`)) as
-            { kind?: unknown; items?: unknown; metadata?: { continue?: unknown } };
-          if (page?.kind !== 'EndpointSliceList' || !Array.isArray(page.items)) throw new Error('the answer is not an EndpointSliceList');
-          for (const item of page.items) {
-            const s = sliceNodes(item, '', portName);
-            if (s === undefined || (!byService.has(s.service) && byService.size >= 10_000)) continue;
-            byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
-          }
-          const cont = page.metadata?.continue;
-          next = typeof cont === 'string' && cont.length < 4096 ? cont : '';
-        } while (next !== '');
+        ({ slices } = await listSlices(api, collection, SERVICE_NAME_LABEL, (item) => sliceNodes(item, '', portName), 10_000));
       } catch (err) {
         throw explain(`listing the EndpointSlices of namespace ${namespace}`, err);
       }
+      const byService = new Map<string, SliceNodes[]>();
+      for (const s of slices) byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
       return [...byService].filter(([, s]) => mergeSlices(s, servingTerminating).length > 0).map(([n]) => n).sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {

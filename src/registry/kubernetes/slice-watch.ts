@@ -1,6 +1,7 @@
 import type { Backoff } from '../../backoff';
 import { KubernetesApiError, parseStatus, type ApiClient } from './api';
-import type { SliceNodes } from './slices';
+import { listSlices } from './list-slices';
+import { SERVICE_NAME_LABEL, type SliceNodes } from './slices';
 
 /** What a watch did, for whoever wants to see it (tests, logs): each list, each resumed watch, each failure. */
 export type KubernetesWatchEvent =
@@ -44,7 +45,7 @@ export class SliceWatch {
   }
 
   private get selector(): string {
-    return `labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${this.o.service}`)}`;
+    return `labelSelector=${encodeURIComponent(`${SERVICE_NAME_LABEL}=${this.o.service}`)}`;
   }
 
   private async loop(): Promise<void> {
@@ -114,29 +115,14 @@ export class SliceWatch {
     return version;
   }
 
-  /** All slices of the Service, 100 a page, and the list's resourceVersion. */
+  /** All slices of the Service and the list's resourceVersion. */
   private async list(): Promise<{ version: string; slices: Map<string, SliceNodes> }> {
-    const slices = new Map<string, SliceNodes>();
-    let next = '';
-    for (;;) {
-      const page = (await this.o.api.get(`${this.o.collection}?${this.selector}&limit=100${next ? `&continue=${encodeURIComponent(next)}` : ''}`,
-        this.controller.signal, true)) as { kind?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
-      if (page?.kind !== 'EndpointSliceList' || !Array.isArray(page.items)) throw new KubernetesApiError('listing EndpointSlices: the answer is not an EndpointSliceList', 0);
-      for (const item of page.items) {
+    const { version, slices } = await listSlices(this.o.api, this.o.collection, `${SERVICE_NAME_LABEL}=${this.o.service}`,
+      (item) => {
         const parsed = this.o.parse(item);
-        if (parsed === undefined || parsed.service !== this.o.service) continue;
-        if (slices.size >= this.o.maxSlices) throw new KubernetesApiError(`${this.o.service} has more than ${this.o.maxSlices} EndpointSlices (maxSlices)`, 0);
-        slices.set(parsed.name, parsed);
-      }
-      const cont = page.metadata?.continue;
-      if (typeof cont === 'string' && cont !== '' && cont.length < 4096) {
-        next = cont;
-        continue;
-      }
-      const version = page.metadata?.resourceVersion;
-      if (typeof version !== 'string' || !/^[0-9]{1,20}$/.test(version)) throw new KubernetesApiError('listing EndpointSlices: no resourceVersion', 0);
-      return { version, slices };
-    }
+        return parsed?.service === this.o.service ? parsed : undefined;
+      }, this.o.maxSlices, { signal: this.controller.signal, background: true });
+    return { version, slices: new Map(slices.map((s) => [s.name, s])) };
   }
 
   private sleep(ms: number): Promise<void> {
