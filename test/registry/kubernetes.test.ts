@@ -10,6 +10,11 @@ import { makePki, type Pki } from '../support/certs';
 import { endpointSlice, startKubeApi, type KubeApi } from '../support/kube-apiserver';
 import { createNetNs, netnsUnavailable, type NetNs } from '../support/netns';
 import { keel } from '../toolkit/cli/run-keel';
+import { Backoff } from '../../src/backoff';
+import { ApiClient } from '../../src/registry/kubernetes/api';
+import { resolveApiConfig } from '../../src/registry/kubernetes/config';
+import { SliceWatch } from '../../src/registry/kubernetes/slice-watch';
+import { mergeSlices, sliceNodes } from '../../src/registry/kubernetes/slices';
 
 const RATE = 200;
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
@@ -218,6 +223,35 @@ describe('kubernetesRegistry against a real kube-apiserver', { timeout: 1_200_00
     assert.ok(expired, 'the resumed watch was answered 410 Gone');
     assert.ok(relisted && relisted.at >= (expired as { at: number }).at, 'and the registry listed again');
     stop();
+  });
+
+  it('resumes a watch the API server ends (its timeoutSeconds) from the last version, without listing again', async () => {
+    const [a, b] = ns!.addresses as [string, string];
+    await putSlice(endpointSlice('resume', 'resume-1', [{ ip: a, pod: 'rs-a' }]));
+    const config = resolveApiConfig((api as KubeApi).info.kubeconfig, {}, 'test');
+    const client = new ApiClient(config, { requestTimeoutMs: 5000, maxBodyBytes: 1 << 20, maxEventBytes: 1 << 20 });
+    const events: KubernetesWatchEvent[] = [];
+    const seen: string[] = [];
+    // The registry asks for 4–6 minutes a watch; 1 s here, so the server ends several while the test runs.
+    const watch = new SliceWatch({
+      api: client, service: 'resume', collection: SLICES, parse: (x) => sliceNodes(x, 'resume', 'grpc'),
+      onSlices: (slices) => seen.push(addresses(mergeSlices(slices.values(), true))), onEvent: (e) => void events.push(e),
+      backoff: new Backoff({ initialMs: 50, maxMs: 200 }), watchTimeoutS: 1, idleMs: 10_000, maxSlices: 10,
+    });
+    try {
+      await eventually(() => events.filter((e) => e.type === 'watch').length >= 3, 'three watches', 15_000);
+      await putSlice(endpointSlice('resume', 'resume-1', [{ ip: a, pod: 'rs-a' }, { ip: b, pod: 'rs-b' }]));
+      await eventually(() => seen.at(-1) === `${a}:50051,${b}:50051`, 'the change, seen by a resumed watch', 5000);
+      await eventually(() => events.filter((e) => e.type === 'watch').length >= 5, 'more watches', 15_000);
+      assert.equal(events.filter((e) => e.type === 'list').length, 1, `listed once: ${events.map((e) => e.type).join(' ')}`);
+      assert.deepEqual(events.filter((e) => e.type === 'error' || e.type === 'expired'), []);
+      const versions = events.filter((e) => e.type === 'watch').map((e) => BigInt((e as { resourceVersion: string }).resourceVersion));
+      assert.ok(versions.every((v, i) => i === 0 || v >= (versions[i - 1] as bigint)), 'each watch resumes from the last version seen');
+      assert.ok((versions.at(-1) as bigint) > (versions[0] as bigint), 'the change moved the version on');
+    } finally {
+      watch.stop();
+      client.close();
+    }
   });
 
   it('says clearly when RBAC refuses the list, naming the permission to grant', async () => {
