@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { kubernetesRegistry, type Registry } from '../../src/index';
 import { CONSIGNMENT_SERVICE, VESSEL_SERVICE } from '../../examples/shippy/proto';
-import { repoRoot } from '../support/external';
+import { repoRoot, toolOrSkip } from '../support/external';
 import { endpointSlice, startKubeApi, type KubeApi } from '../support/kube-apiserver';
 
 const DIR = join(repoRoot, 'examples', 'shippy', 'k8s');
@@ -24,7 +24,9 @@ const COLLECTIONS: Record<string, (ns: string) => string> = {
 // No kubelet, scheduler or controller runs here: the manifests are created for real in a real API server
 // (strict field validation, admission, RBAC), but no pod starts; the EndpointSlices the controller would
 // write for the Services are written by hand.
-describe('examples/shippy/k8s on a real kube-apiserver', { timeout: 600_000 }, () => {
+const apiserver = toolOrSkip('kubernetes', 'shippy on Kubernetes');
+
+describe('examples/shippy/k8s on a real kube-apiserver', { timeout: 600_000, skip: apiserver === undefined && 'KEEL_SKIP_E2E=1 and kube-apiserver is not installed' }, () => {
   let api: KubeApi | undefined;
   let dir: string;
   const registries: Registry[] = [];
