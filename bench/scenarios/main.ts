@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   // The degraded node's p99 is judged against the all-fast run's: bring it along.
   if (scenarios.some((s) => s.name === 'degraded-node') && !scenarios.some((s) => s.name === 'all-fast')) scenarios.push(scenarioNamed('all-fast'));
   const stacks = value('--stack') ?? Object.keys(STACKS);
+  if (stacks.length === 0 || scenarios.length === 0) throw new RangeError('--stack and --scenario take a comma-separated list of names');
   const loadStart = loadavg();
   const result = await runSuite({ mode: argv.includes('--full') ? 'full' : 'short', scenarios, stacks, log: (l) => process.stderr.write(`${l}\n`) });
   process.stdout.write(`${resilienceMarkdown(result, { loadStart, loadEnd: loadavg(), node: process.version, commit: machine().commit }).join('\n')}\n`);

@@ -80,12 +80,12 @@ export function resilienceMarkdown(result: SuiteResult, info: RunInfo): string[]
     const over = s.name === 'overload';
     out.push(table(
       ['stack', 'calls', 'ok in deadline', 'p50', 'p99', 'ok p99', 'attempts/call', ...(s.badNode ? ['bad node (client / server)'] : []),
-        ...(over ? ['offered/s', 'server work/s', 'goodput/s', 'goodput', 'work for callers gone', 'back to full goodput'] : []),
+        ...(over ? ['offered/s', 'server work/s', 'goodput/s', 'goodput', 'work for callers gone', 'left the queue unserved', 'back to full goodput'] : []),
         'RST_STREAM 2', 'other failures', 'send lag p99 / max', 'client CPU µs/call'],
       fs.map((f) => [name(f.stack), int(f.calls), p(f.successPct, 2), ms(f.p50Ms), ms(f.p99Ms), ms(f.okP99Ms), fixed(f.attemptsPerCall, 2),
         ...(s.badNode ? [`${p(f.badSharePct)} / ${p(f.badShareServerPct)}`] : []),
         ...(over && f.overload ? [int(f.overload.offeredPerS), int(f.overload.throughputPerS), int(f.overload.goodputPerS), p(f.overload.goodputPct, 0),
-          p(f.overload.goodbyeWorkPct, 0), f.overload.recoveryMs === undefined ? 'never' : `${fixed(f.overload.recoveryMs / 1000, 2)} s`] : over ? ['', '', '', '', '', ''] : []),
+          p(f.overload.goodbyeWorkPct, 0), int(f.servers.leftQueue), f.overload.recoveryMs === undefined ? 'never' : `${fixed(f.overload.recoveryMs / 1000, 2)} s`] : over ? ['', '', '', '', '', '', ''] : []),
         int(f.rst), topErrors(f), `${ms(f.sendLagMs.p99)} / ${ms(f.sendLagMs.max)}`, int(f.cpuUsPerCall)])), '');
   }
   out.push('Stacks:', '', ...stacks.map((s) => `- \`${name(s)}\`: ${STACKS[s]?.label ?? s}`));
