@@ -15,7 +15,11 @@ export interface AdaptiveLimitOptions {
   minLimit?: number;
   /** …nor above this. Default 1000. */
   maxLimit?: number;
-  /** How long the measured no-load latency is trusted before it is measured again (a few calls at `minLimit`). Default 30000. */
+  /**
+   * How long the measured no-load latency is trusted before it is measured again: on a handler by holding the
+   * limit at `minLimit` for five calls (Envoy's way: a sustained overload cannot pass for the no-load latency);
+   * on a client, whose refusals would be failed calls, as the lowest latency of the last window. Default 30000.
+   */
   minRttWindowMs?: number;
   /**
    * Handler face: how long a call beyond the limit may wait for a slot (FIFO) before it is refused; it
@@ -96,7 +100,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     client: (next, method) => {
       if (!limited(method.kind)) return next;
       let state = clients.get(method.service);
-      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit(policy), inFlight: 0, throttle: throttleOf() }));
+      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit({ ...policy, remeasure: false }), inFlight: 0, throttle: throttleOf() }));
       const own = state;
       return (request, ctx) => {
         const start = clock.now();
@@ -122,7 +126,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     handler: (next, method) => {
       if (!limited(method.kind)) return next;
       let admission = handlers.get(method.service);
-      if (admission === undefined) handlers.set(method.service, (admission = new Admission(policy, queueMs, clock)));
+      if (admission === undefined) handlers.set(method.service, (admission = new Admission({ ...policy, remeasure: true }, queueMs, clock)));
       const own = admission;
       /** The answer to a call refused for the limit: A6's pushback trailer tells the caller's retry when to try again. */
       const refusal = (ctx: Parameters<typeof next>[1]): unknown => {
@@ -172,7 +176,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
   };
 }
 
-function policyOf(options: AdaptiveLimitOptions): VegasPolicy {
+function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure'> {
   const int = (value: unknown, name: string, fallback: number, min: number): number => {
     const v = value ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`adaptiveLimit: ${name} must be an integer >= ${min}, got ${describe(v)}`);

@@ -78,18 +78,18 @@ export const STACKS: Record<string, Stack> = {
       return [...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []), r, leastLoaded(), breaker({ scope: 'node' }), timeout(ATTEMPT_MS)];
     },
   },
-  keel: {
+  'server-limit': {
     kind: 'keel',
-    label: `the README's stacks: client \`retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(${ATTEMPT_MS})\` (hedged: \`hedge({ delayMs, budget: r.budget })\` first), servers \`adaptiveLimit()\``,
+    label: `client \`retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(${ATTEMPT_MS})\`, servers \`adaptiveLimit()\``,
     client: ({ hedgeDelayMs }) => {
       const r = retry();
       return [...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []), r, leastLoaded(), breaker({ scope: 'node' }), timeout(ATTEMPT_MS)];
     },
     server: () => [adaptiveLimit()],
   },
-  'client-limit': {
+  keel: {
     kind: 'keel',
-    label: `the README's stacks with \`adaptiveLimit()\` on the client too (outermost)`,
+    label: `the README's stacks: client \`adaptiveLimit(), retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(${ATTEMPT_MS})\` (hedged: \`hedge({ delayMs, budget: r.budget })\` after adaptiveLimit), servers \`adaptiveLimit()\``,
     client: ({ hedgeDelayMs }) => {
       const r = retry();
       return [adaptiveLimit(), ...(hedgeDelayMs !== undefined ? [hedge({ delayMs: hedgeDelayMs, budget: r.budget })] : []),

@@ -4,22 +4,29 @@ export interface VegasPolicy {
   maxLimit: number;
   /** How long a measured no-load latency is trusted before it is measured again. */
   minRttWindowMs: number;
+  /**
+   * How it is measured again. `true` (a server): by holding the limit at `minLimit` for a few calls, as Envoy
+   * does, so that a sustained overload cannot pass for the no-load latency. `false` (a client, whose refusals
+   * would be failed calls): the lowest latency of the last one or two windows.
+   */
+  remeasure: boolean;
 }
 
 /** Samples taken with the limit held at `minLimit` to measure the no-load latency again. */
 const MEASURE_SAMPLES = 5;
 
 /**
- * An adaptive concurrency limit after TCP Vegas (Netflix concurrency-limits' `VegasLimit`): the queue a
- * limit builds is estimated as limit × (1 − noLoadRtt / rtt); while it is below α the limit grows, above β
- * it shrinks, and a dropped call (timed out, refused by the server) shrinks it at once. α, β and the steps
- * are logarithmic in the limit (3·log10, 6·log10, log10, each at least 1, 3 and 6 calls' worth).
+ * An adaptive concurrency limit after TCP Vegas (Netflix concurrency-limits' `VegasLimit`): the queue the
+ * calls in flight build is estimated as inFlight × (1 − noLoadRtt / rtt); while it is below α the limit
+ * grows, above β it shrinks, and a dropped call (timed out, refused by the server) shrinks it at once. α, β
+ * and the steps are logarithmic in the limit (3·log10, 6·log10, log10, each at least 1, 3 and 6 calls' worth).
+ * A caller using under half its limit changes nothing: its latency says nothing about the limit.
  *
  * Vegas rather than gradient2: gradient2 compares short-term to long-term average latency, and under a
  * sustained overload the long-term average rises to the overloaded latency, so the limit drifts up (to
  * `maxLimit` in our 15 s overload runs). Vegas compares against the no-load latency, which stays put; it is
- * measured again every `minRttWindowMs` as Envoy's adaptive concurrency filter does, by holding the limit at
- * `minLimit` for a few calls, so that a lasting change of the service's own speed is learnt too.
+ * measured again every `minRttWindowMs` (see `remeasure`), so that a lasting change of the service's own
+ * speed is learnt too.
  *
  * Pure: every method takes `now` (ms); no timer.
  */
@@ -30,6 +37,8 @@ export class VegasLimit {
   private measuring = 0;
   private measureFrom = 0;
   private candidate = Infinity;
+  /** Without `remeasure`: the lowest latency of the window under way (the baseline is the lower of it and the last one's). */
+  private windowMin = Infinity;
 
   constructor(private readonly policy: VegasPolicy) {
     this.value = policy.initialLimit;
@@ -60,23 +69,32 @@ export class VegasLimit {
       }
       return;
     }
-    if (!dropped && rttMs < this.noLoadRtt) {
-      this.noLoadRtt = rttMs;
+    if (!dropped) {
+      if (rttMs < this.noLoadRtt) this.noLoadRtt = rttMs;
+      if (rttMs < this.windowMin) this.windowMin = rttMs;
       if (this.noLoadAt === -Infinity) this.noLoadAt = now;
     }
     if (now - this.noLoadAt > this.policy.minRttWindowMs) {
-      this.measuring = MEASURE_SAMPLES;
-      this.measureFrom = now;
-      this.candidate = Infinity;
-      return;
+      if (this.policy.remeasure) {
+        this.measuring = MEASURE_SAMPLES;
+        this.measureFrom = now;
+        this.candidate = Infinity;
+        return;
+      }
+      // The window's lowest latency is the baseline for the next one, kept down by its own lowest.
+      this.noLoadRtt = this.windowMin;
+      this.windowMin = Infinity;
+      this.noLoadAt = now;
     }
     const limit = this.value;
     const log = Math.max(1, Math.log10(limit));
     let next: number;
     if (dropped) next = limit - log;
     else {
-      if (inFlight * 2 < limit) return; // the caller is not using the limit: no evidence to grow it
-      const queue = Math.ceil(limit * (1 - this.noLoadRtt / Math.max(rttMs, this.noLoadRtt)));
+      if (inFlight * 2 < limit) return; // the caller is not using the limit: no evidence either way
+      // Vegas's queue estimate, for the calls actually in flight (TCP Vegas uses the window in use): a caller
+      // well under its limit whose latency merely varies has built no queue.
+      const queue = Math.ceil(Math.min(inFlight, limit) * (1 - this.noLoadRtt / Math.max(rttMs, this.noLoadRtt)));
       if (queue <= log) next = limit + 6 * log;
       else if (queue < 3 * log) next = limit + log;
       else if (queue > 6 * log) next = limit - log;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Throttle, VegasLimit } from '../../src/index';
 
-const policy = { initialLimit: 20, minLimit: 1, maxLimit: 100, minRttWindowMs: 30_000 };
+const policy = { initialLimit: 20, minLimit: 1, maxLimit: 100, minRttWindowMs: 30_000, remeasure: true };
 
 describe('VegasLimit', () => {
   it('grows while no queue builds (latency at the no-load latency) and the limit is in use', () => {
@@ -48,6 +48,26 @@ describe('VegasLimit', () => {
     for (let i = 0; i < 5; i++) v.sample(30, 1, false, 2001 + i, 2001 + i);
     assert.equal(v.baselineMs, 30); // the service is slower now: its new no-load latency
     assert.ok(v.limit > 1);
+  });
+});
+
+describe('VegasLimit without remeasure (a client)', () => {
+  it('takes the lowest latency of the last window as the next baseline, refusing nothing to measure it', () => {
+    const v = new VegasLimit({ ...policy, minRttWindowMs: 1000, remeasure: false });
+    v.sample(10, 1, false, 0, 0);
+    v.sample(30, 1, false, 500, 500);
+    v.sample(30, 1, false, 1500, 1500); // the window rotates: its lowest (10) is still the baseline
+    assert.equal(v.baselineMs, 10);
+    assert.equal(v.limit, 20);
+    v.sample(30, 1, false, 2600, 2600); // the next rotation: the last window's lowest was 30
+    assert.equal(v.baselineMs, 30);
+  });
+
+  it('a caller far under its limit whose latency varies does not shrink it (the queue is counted on the calls in flight)', () => {
+    const v = new VegasLimit({ ...policy, remeasure: false });
+    v.sample(1, 1, false, 0, 0);
+    for (let i = 1; i <= 50; i++) v.sample(i % 2 === 0 ? 5 : 2, 3, false, i, i);
+    assert.equal(v.limit, 20);
   });
 });
 
