@@ -12,6 +12,7 @@ import { advertiseHost } from './advertise';
 import { eagerServerStreams } from './eager-server-stream';
 import { endpointsOf } from './endpoints';
 import { goMicroPath } from './go-micro-paths';
+import { startUnlessGone } from './gone';
 import { nodeMetadata } from './node-metadata';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
@@ -211,7 +212,8 @@ function adapt(server: { name: string; id: string }, def: ServiceDef, implementa
     const fn = names.map((n) => implementation[n]).find((f) => f !== undefined);
     if (fn === undefined) continue; // grpc-js answers UNIMPLEMENTED
     const info: MethodInfo = { service: server.name, method: definition.path, kind: kindOf(definition), definition };
-    const base: Handler = async (request, ctx) => fn(request, ctx);
+    // Innermost, under the wrappers: a call whose caller went while a wrapper held it is not started.
+    const base: Handler = startUnlessGone(fn);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
     out[key] = serve(server, info.method, info.kind, handler, surface.fail) as never;

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { createClient, createServer, detach, memoryRegistry, type HandlerContext, type KeelServer } from '../../src/index';
+import { eventually } from '../support/basis';
+import { Items, type Item } from '../support/items';
+
+/**
+ * A 3-hop chain on loopback, A (this test, a client) → B (a server whose handlers call C) → C (a server whose
+ * handler waits for its caller to go). No deadline or signal is passed by hand from B to C: what C sees comes
+ * from the inbound call B serves (src/inbound.ts).
+ */
+type Client = {
+  getItem(req: { id: number }, opts?: object): Promise<Item>;
+  listItems(req: { count: number }, opts?: object): AsyncIterable<Item>;
+  close(): void;
+};
+
+/** What one hop's handler saw: when it started, when its signal aborted (performance.now()), its deadline. */
+interface Seen { started: number; aborted: number | undefined; deadline: number | undefined; outcome?: string }
+
+const registry = memoryRegistry();
+const servers: KeelServer[] = [];
+const clients: Client[] = [];
+const seen: Record<'b' | 'c', Seen[]> = { b: [], c: [] };
+/** How B calls C, per test: the id of the request says which. */
+const B_CALLS: Record<number, (c: Client) => Promise<unknown>> = {
+  1: (c) => c.getItem({ id: 1 }), // inherit (the default)
+  2: (c) => c.getItem({ id: 2 }, { inherit: false }),
+  3: (c) => detach(() => c.getItem({ id: 3 })),
+  4: (c) => c.getItem({ id: 4 }, { timeoutMs: 60_000 }), // can shorten the inherited deadline, never extend it
+};
+
+function watch(who: 'b' | 'c', ctx: HandlerContext): Seen {
+  const s: Seen = { started: performance.now(), aborted: undefined, deadline: ctx.deadline };
+  ctx.signal.addEventListener('abort', () => (s.aborted = performance.now()));
+  seen[who].push(s);
+  return s;
+}
+
+before(async () => {
+  const c = createServer({ name: 'chain-c', registry, drainDelayMs: 0, logger: false });
+  c.addService(Items, {
+    // Waits for its caller to go, or answers after 400 ms (the detached calls: nobody cancels them).
+    GetItem: ({ id }: { id: number }, ctx: HandlerContext) => {
+      const s = watch('c', ctx);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          s.outcome = 'answered';
+          resolve({ id, name: 'from c' });
+        }, 400);
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          s.outcome = 'cancelled';
+          reject(Object.assign(new Error('gone'), { code: status.CANCELLED }));
+        });
+      });
+    },
+  });
+  const toC = createClient(Items, 'chain-c', { registry }) as unknown as Client;
+  const b = createServer({ name: 'chain-b', registry, drainDelayMs: 0, logger: false });
+  b.addService(Items, {
+    GetItem: async ({ id }: { id: number }, ctx: HandlerContext) => {
+      watch('b', ctx);
+      await new Promise((r) => setTimeout(r, 5)); // C is called from B's own async code, a few turns deep
+      return (B_CALLS[id] as (c: Client) => Promise<Item>)(toC);
+    },
+    // A stream: C is called from inside the generator, after a first message.
+    ListItems: async function* (_req: { count: number }, ctx: HandlerContext) {
+      watch('b', ctx);
+      yield { id: 0, name: 'first' };
+      await new Promise((r) => setTimeout(r, 5));
+      yield await toC.getItem({ id: 10 });
+    },
+  });
+  clients.push(toC);
+  await c.start();
+  await b.start();
+  servers.push(c, b);
+});
+after(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+const callB = (): Client => {
+  const a = createClient(Items, 'chain-b', { registry }) as unknown as Client;
+  clients.push(a);
+  return a;
+};
+
+/** Waits for B's and C's handlers to have started (one each, beyond those already seen). */
+async function bothStarted(b0: number, c0: number): Promise<{ b: Seen; c: Seen }> {
+  await eventually(() => seen.b.length > b0 && seen.c.length > c0, 'B and C started');
+  return { b: seen.b[b0] as Seen, c: seen.c[c0] as Seen };
+}
+
+function report(t: TestContext, what: string, from: number, b: Seen, c: Seen): void {
+  t.diagnostic(`${what}: B's signal aborted ${((b.aborted as number) - from).toFixed(1)} ms after A gave up, C's ${((c.aborted as number) - from).toFixed(1)} ms`);
+}
+
+describe('deadlines and cancellation follow the call: A → B → C on loopback, nothing passed by hand', () => {
+  it('A cancels: B and C see it at once', async (t) => {
+    const a = callB();
+    const [b0, c0] = [seen.b.length, seen.c.length];
+    const abort = new AbortController();
+    const call = a.getItem({ id: 1 }, { signal: abort.signal });
+    const { b, c } = await bothStarted(b0, c0);
+    const gaveUp = performance.now();
+    abort.abort();
+    await assert.rejects(call, { code: status.CANCELLED });
+    await eventually(() => b.aborted !== undefined && c.aborted !== undefined, 'B and C cancelled', 3000);
+    report(t, 'cancel', gaveUp, b, c);
+    // Generous bounds (a loaded machine); the figures above are what was measured.
+    assert.ok((b.aborted as number) - gaveUp < 1000 && (c.aborted as number) - gaveUp < 1000);
+    assert.equal(c.outcome, 'cancelled');
+    // A gave no deadline of its own: B's is A's client default (5 s); C's is B's, inherited.
+    assert.ok(b.deadline !== undefined && c.deadline !== undefined);
+    assert.ok(Math.abs(c.deadline - b.deadline) < 100, `C's deadline ${c.deadline} is B's ${b.deadline}`);
+  });
+
+  it("A's deadline passes: B and C see it, and C's deadline is A's", async (t) => {
+    const a = callB();
+    const [b0, c0] = [seen.b.length, seen.c.length];
+    const deadline = Date.now() + 300;
+    const call = a.getItem({ id: 1 }, { deadline });
+    const { b, c } = await bothStarted(b0, c0);
+    await assert.rejects(call, { code: status.DEADLINE_EXCEEDED });
+    await eventually(() => b.aborted !== undefined && c.aborted !== undefined, 'B and C cancelled', 3000);
+    const passed = performance.now() - (Date.now() - deadline); // the deadline, on the performance clock
+    report(t, 'deadline', passed, b, c);
+    assert.ok((b.aborted as number) - passed < 1000 && (c.aborted as number) - passed < 1000);
+    assert.ok(Math.abs((c.deadline as number) - deadline) < 50, `C's deadline is A's: ${c.deadline} vs ${deadline}`);
+    assert.equal(c.outcome, 'cancelled');
+  });
+
+  it('a call option can shorten the inherited deadline but not extend it', async () => {
+    const a = callB();
+    const [b0, c0] = [seen.b.length, seen.c.length];
+    const deadline = Date.now() + 2000;
+    const call = a.getItem({ id: 4 }, { deadline });
+    const { c } = await bothStarted(b0, c0);
+    assert.ok(Math.abs((c.deadline as number) - deadline) < 50, `timeoutMs: 60000 did not extend A's deadline: ${c.deadline} vs ${deadline}`);
+    assert.equal((await call).name, 'from c');
+  });
+
+  for (const [id, how] of [[2, '{ inherit: false }'], [3, 'detach(fn)']] as const) {
+    it(`${how} opts out: C keeps working after A cancels, with its own deadline`, async () => {
+      const a = callB();
+      const [b0, c0] = [seen.b.length, seen.c.length];
+      const abort = new AbortController();
+      const call = a.getItem({ id }, { signal: abort.signal, timeoutMs: 200 });
+      const { b, c } = await bothStarted(b0, c0);
+      abort.abort();
+      await assert.rejects(call, { code: status.CANCELLED });
+      await eventually(() => c.outcome !== undefined, 'C answered', 3000);
+      assert.ok(b.aborted !== undefined, 'B was cancelled');
+      assert.equal(c.outcome, 'answered');
+      assert.equal(c.aborted, undefined);
+      // B's client's default timeout (5 s), not A's 200 ms.
+      assert.ok((c.deadline as number) - (b.deadline as number) > 4000, `C's own deadline: ${c.deadline} vs B's ${b.deadline}`);
+    });
+  }
+
+  it('a stream handler: A cancels; the call B made from inside its generator is cancelled', async (t) => {
+    const a = callB();
+    const [b0, c0] = [seen.b.length, seen.c.length];
+    const abort = new AbortController();
+    const stream = a.listItems({ count: 1 }, { signal: abort.signal })[Symbol.asyncIterator]();
+    assert.equal((await stream.next()).value?.name, 'first');
+    const pending = stream.next(); // B now calls C
+    const { b, c } = await bothStarted(b0, c0);
+    const gaveUp = performance.now();
+    abort.abort();
+    await assert.rejects(pending, { code: status.CANCELLED });
+    await eventually(() => b.aborted !== undefined && c.aborted !== undefined, 'B and C cancelled', 3000);
+    report(t, 'stream', gaveUp, b, c);
+    assert.ok((c.aborted as number) - gaveUp < 1000);
+    assert.equal(c.outcome, 'cancelled');
+  });
+});
