@@ -13,6 +13,7 @@ import { eagerServerStreams } from './eager-server-stream';
 import { endpointsOf } from './endpoints';
 import { goMicroPath } from './go-micro-paths';
 import { startUnlessGone } from './gone';
+import { applyStreamResetLimit, streamResetLimit, type StreamResetLimit } from './stream-resets';
 import { nodeMetadata } from './node-metadata';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
@@ -54,6 +55,12 @@ export interface ServerOptions extends SurfaceOptions {
   credentials?: ServerCredentials;
   /** grpc-js server options, over keel's keepalive defaults (`SERVER_KEEPALIVE`). */
   serverOptions?: ChannelOptions;
+  /**
+   * Streams a client may reset (cancel) per connection before the server closes the connection with
+   * GOAWAY(INTERNAL_ERROR): nghttp2's rapid-reset mitigation, see `StreamResetLimit`. Node >= 22 (Node 20
+   * keeps nghttp2's 1000 then 33/s). Default `{ burst: 10000, perSecond: 1000 }`.
+   */
+  streamResetLimit?: StreamResetLimit;
   /** Background failures (registration refresh). Default: logged with `logger`. */
   onError?: (err: Error) => void;
 }
@@ -78,7 +85,7 @@ export interface KeelServer {
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'onError', ...SURFACE_OPTIONS];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'streamResetLimit', 'onError', ...SURFACE_OPTIONS];
 
 /**
  * Creates a gRPC server that registers itself under `name`.
@@ -114,7 +121,11 @@ export function createServer(options: ServerOptions): KeelServer {
   const credentials = serverCredentials(options.tls, options.credentials);
 
   const id = `${name}-${randomUUID()}`;
+  const resets = streamResetLimit(options.streamResetLimit, 'createServer: streamResetLimit');
   const grpcServer = new Server({ ...SERVER_KEEPALIVE, ...options.serverOptions });
+  if (!applyStreamResetLimit(grpcServer, resets)) {
+    surface.log('warn', `keel: ${name}: this grpc-js does not take the stream reset limit; nghttp2's default applies (see streamResetLimit)`);
+  }
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;
