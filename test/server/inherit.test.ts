@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { status } from '@grpc/grpc-js';
@@ -31,6 +32,8 @@ const B_CALLS: Record<number, (c: Client) => Promise<unknown>> = {
   3: (c) => detach(() => c.getItem({ id: 3 })),
   4: (c) => c.getItem({ id: 4 }, { timeoutMs: 60_000 }), // can shorten the inherited deadline, never extend it
 };
+/** Listeners left on B's inbound signal and on a signal of B's own after 20 calls that joined the two. */
+const leftOver: Array<{ inbound: number; own: number }> = [];
 
 function watch(who: 'b' | 'c', ctx: HandlerContext): Seen {
   const s: Seen = { started: performance.now(), aborted: undefined, deadline: ctx.deadline };
@@ -44,6 +47,7 @@ before(async () => {
   c.addService(Items, {
     // Waits for its caller to go, or answers after 400 ms (the detached calls: nobody cancels them).
     GetItem: ({ id }: { id: number }, ctx: HandlerContext) => {
+      if (id >= 100) return { id, name: 'at once' };
       const s = watch('c', ctx);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -63,6 +67,21 @@ before(async () => {
   b.addService(Items, {
     GetItem: async ({ id }: { id: number }, ctx: HandlerContext) => {
       watch('b', ctx);
+      if (id === 5) {
+        const own = new AbortController().signal;
+        const before = getEventListeners(ctx.signal, 'abort').length;
+        await Promise.all(Array.from({ length: 20 }, (_, i) => toC.getItem({ id: 100 + i }, { signal: own })));
+        leftOver.push({ inbound: getEventListeners(ctx.signal, 'abort').length - before, own: getEventListeners(own, 'abort').length });
+        return { id, name: 'joined' };
+      }
+      if (id === 6) { // B's own signal cancels its call to C while B's caller is still there
+        const own = new AbortController();
+        const c0 = seen.c.length;
+        const call = toC.getItem({ id: 6 }, { signal: own.signal });
+        await eventually(() => seen.c.length > c0, 'C started');
+        own.abort();
+        return call.then(() => ({ id, name: 'not cancelled' }), (err: { code: number }) => ({ id, name: `C failed ${err.code}` }));
+      }
       await new Promise((r) => setTimeout(r, 5)); // C is called from B's own async code, a few turns deep
       return (B_CALLS[id] as (c: Client) => Promise<Item>)(toC);
     },
@@ -143,6 +162,16 @@ describe('deadlines and cancellation follow the call: A → B → C on loopback,
     const { c } = await bothStarted(b0, c0);
     assert.ok(Math.abs((c.deadline as number) - deadline) < 50, `timeoutMs: 60000 did not extend A's deadline: ${c.deadline} vs ${deadline}`);
     assert.equal((await call).name, 'from c');
+  });
+
+  it('a call with a signal of its own as well: its own signal cancels it too, and no listener is left on either once it ended', async () => {
+    const a = callB();
+    assert.equal((await a.getItem({ id: 5 })).name, 'joined');
+    assert.deepEqual(leftOver, [{ inbound: 0, own: 0 }]);
+    const c0 = seen.c.length;
+    assert.equal((await a.getItem({ id: 6 })).name, `C failed ${status.CANCELLED}`);
+    await eventually(() => (seen.c[c0] as Seen).outcome !== undefined, 'C ended', 3000);
+    assert.equal((seen.c[c0] as Seen).outcome, 'cancelled');
   });
 
   for (const [id, how] of [[2, '{ inherit: false }'], [3, 'detach(fn)']] as const) {
