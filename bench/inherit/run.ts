@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
   const load1 = loadavg()[0] as number;
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const commitOf = (dir: string): string => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+  const commit = commitOf(ROOT);
+  const beforeCommit = before === undefined ? undefined : commitOf(before);
   const rows = configs.map((c) => {
     const s = samples.get(label(c)) as Sample[];
     const client = s.map((x) => x.clientNs);
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
   });
   const major = process.versions.node.split('.')[0] as string;
   const lines = [
-    `# Deadline inheritance: CPU per call (Node ${process.version}, commit ${commit}${before ? `, before = ${before}` : ''})`,
+    `# Deadline inheritance: CPU per call (Node ${process.version}, commit ${commit}${beforeCommit ? `, before = ${beforeCommit}` : ''})`,
     '',
     `${rounds} interleaved rounds, ${calls} unary calls per job at concurrency ${concurrency}, each job a fresh client and server process; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}.`,
     'Median of the rounds (min–max). `outside`: calls from no handler; `inside`: from inside a handler (B in A → B → C); `inside-signal`: each with its own signal too; `inside-detached`: `{ inherit: false }`.',
@@ -116,7 +118,7 @@ async function main(): Promise<void> {
   ];
   const out = join(ROOT, 'bench', 'results', `inherit-node${major}`);
   writeFileSync(`${out}.md`, lines.join('\n'));
-  writeFileSync(`${out}.json`, JSON.stringify({ node: process.version, commit, before, rounds, calls, concurrency, load: [load0, load1], rows, samples: Object.fromEntries(samples) }, null, 1));
+  writeFileSync(`${out}.json`, JSON.stringify({ node: process.version, commit, before: beforeCommit, rounds, calls, concurrency, load: [load0, load1], rows, samples: Object.fromEntries(samples) }, null, 1));
   process.stdout.write(lines.join('\n'));
 }
 
