@@ -6,6 +6,7 @@ export type { ClientOptions, CallOptions } from './client/create-client';
 export type { KeelClient, Implementation } from './typing';
 export { createServer } from './server/create-server';
 export type { ServerOptions, KeelServer } from './server/create-server';
+export type { StreamResetLimit } from './server/stream-resets';
 export { detach } from './inbound';
 export { stopOnSignals } from './server/signals';
 export type { StopOnSignalsOptions } from './server/signals';
