@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { status } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import { createClient, createServer, memoryRegistry, type HandlerContext, type KeelServer, type ServerOptions } from '../../src/index';
 import { Items, type Item } from '../support/items';
+import { applyStreamResetLimit } from '../../src/server/stream-resets';
 
 type Client = { getItem(req: { id: number }, opts?: object): Promise<Item>; close(): void };
 
@@ -86,6 +87,15 @@ describe("a client's cancels and the server's stream-reset limit (nghttp2's rapi
     t.diagnostic(`${outcome.serverSawStorm} cancels the server saw`);
     assert.ok(outcome.serverSawStorm > 1500);
     assert.deepEqual(outcome.bystanders, Array.from({ length: BYSTANDERS }, () => 'ok'));
+  });
+
+  it("this grpc-js takes the limit into the options it creates its HTTP/2 servers with (on every Node: a grpc-js upgrade that moves them fails here)", () => {
+    const server = new Server();
+    assert.equal(applyStreamResetLimit(server, { burst: 7, perSecond: 3 }), true);
+    const options = (server as unknown as { commonServerOptions: Record<string, unknown> }).commonServerOptions;
+    assert.equal(options.streamResetBurst, 7);
+    assert.equal(options.streamResetRate, 3);
+    assert.equal(applyStreamResetLimit({} as Server, { burst: 7, perSecond: 3 }), false, 'no place for it: the server says so');
   });
 
   it('streamResetLimit is validated at construction, naming the option', () => {
