@@ -55,16 +55,23 @@ async function hop(role: 'b' | 'c', cAddress: string | undefined): Promise<void>
   send({ type: 'address', address });
 }
 
-interface Figure { what: string; b: number[]; c: number[] }
+/** One way of giving up, and how many ms after it B and C learned it, per call. */
+export interface ChainFigure { what: string; b: number[]; c: number[] }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const calls = Number(argv[argv.indexOf('--calls') + 1] || 60);
+/**
+ * Runs the chain: B and C in their own processes (killed at the end), A here; `calls` calls per way of giving
+ * up. A call whose C never started (its deadline passed first, on a starved machine) is no sample; B or C
+ * never learning that A gave up is an error.
+ */
+export async function measureChain(calls: number): Promise<ChainFigure[]> {
   const children: ChildProcess[] = [];
   const spawn = async (role: 'b' | 'c', cAddress?: string): Promise<{ child: ChildProcess; address: string }> => {
     const child = fork(__filename, ['--role', role, ...(cAddress ? ['--c', cAddress] : [])], { stdio: 'inherit' });
     children.push(child);
-    const address = await new Promise<string>((resolve) => child.on('message', (m: { type: string; address: string }) => m.type === 'address' && resolve(m.address)));
+    const address = await new Promise<string>((resolve, reject) => {
+      child.on('message', (m: { type: string; address: string }) => m.type === 'address' && resolve(m.address));
+      child.once('exit', (code) => reject(new Error(`chain: ${role} exited (${code}) before listening`)));
+    });
     return { child, address };
   };
   const events = new Map<string, number>();
@@ -89,52 +96,70 @@ async function main(): Promise<void> {
       }
       return true;
     };
-    const figures: Figure[] = [{ what: 'cancel', b: [], c: [] }, { what: 'deadline (300 ms)', b: [], c: [] }];
+    const figures: ChainFigure[] = [{ what: 'cancel', b: [], c: [] }, { what: 'deadline (300 ms)', b: [], c: [] }];
     let id = 0;
-    for (let i = 0; i < calls; i++) {
-      for (const figure of figures) {
-        id++;
-        const abort = new AbortController();
-        const deadline = Date.now() + 300;
-        const cancel = figure.what === 'cancel';
-        const call = a.getItem({ id }, cancel ? { signal: abort.signal } : { deadline }).catch(() => undefined);
-        if (!(await until(() => started.has(`c${id}`), 5000))) continue; // C never started (the deadline passed first): not a sample
-        let gaveUp = deadline;
-        if (cancel) {
-          gaveUp = now();
-          abort.abort();
+    try {
+      for (let i = 0; i < calls; i++) {
+        for (const figure of figures) {
+          id++;
+          const abort = new AbortController();
+          const deadline = Date.now() + 300;
+          const cancel = figure.what === 'cancel';
+          const call = a.getItem({ id }, cancel ? { signal: abort.signal } : { deadline }).catch(() => undefined);
+          if (!(await until(() => started.has(`c${id}`), 5000))) {
+            await call;
+            continue;
+          }
+          let gaveUp = deadline;
+          if (cancel) {
+            gaveUp = now();
+            abort.abort();
+          }
+          await call;
+          if (!(await until(() => events.has(`b${id}`) && events.has(`c${id}`), 5000))) throw new Error(`chain: call ${id}: B or C never learned that A had gone`);
+          figure.b.push((events.get(`b${id}`) as number) - gaveUp);
+          figure.c.push((events.get(`c${id}`) as number) - gaveUp);
         }
-        await call;
-        if (!(await until(() => events.has(`b${id}`) && events.has(`c${id}`), 5000))) throw new Error(`call ${id}: B or C never learned that A had gone`);
-        figure.b.push((events.get(`b${id}`) as number) - gaveUp);
-        figure.c.push((events.get(`c${id}`) as number) - gaveUp);
       }
+    } finally {
+      a.close();
     }
-    a.close();
-    const q = (xs: number[], p: number): number => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))] as number;
-    const row = (name: string, xs: number[]): string => `| ${name} | ${xs.length} | ${q(xs, 0.5).toFixed(1)} | ${q(xs, 0.9).toFixed(1)} | ${q(xs, 0.99).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`;
-    const lines = [
-      `# A → B → C: how soon B and C learn that A gave up (Node ${process.version})`,
-      '',
-      `Three processes on loopback, ${calls} calls per way of giving up, nothing passed by hand from B to C; load average ${(loadavg()[0] as number).toFixed(1)}.`,
-      'Milliseconds from A giving up (its abort, or its deadline) to B / C learning it.',
-      '',
-      '| hop, how A gave up | samples | p50 | p90 | p99 | max |',
-      '|---|---|---|---|---|---|',
-      ...figures.flatMap((f) => [row(`B, ${f.what}`, f.b), row(`C, ${f.what}`, f.c)]),
-      '',
-    ];
-    const out = join(ROOT, 'bench', 'results', `inherit-chain-node${process.versions.node.split('.')[0]}`);
-    writeFileSync(`${out}.md`, lines.join('\n'));
-    writeFileSync(`${out}.json`, JSON.stringify({ node: process.version, calls, load: loadavg()[0], figures }, null, 1));
-    process.stdout.write(lines.join('\n'));
+    return figures;
   } finally {
     for (const child of children) child.kill();
   }
 }
 
+/** The `p` quantile (0–1) of `xs`, nearest rank (p99 of 100 samples: the 99th smallest). */
+export const quantile = (xs: number[], p: number): number => [...xs].sort((x, y) => x - y)[Math.max(0, Math.ceil(p * xs.length) - 1)] as number;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const calls = Number(argv[argv.indexOf('--calls') + 1] || 60);
+  const figures = await measureChain(calls);
+  const row = (name: string, xs: number[]): string =>
+    `| ${name} | ${xs.length} | ${quantile(xs, 0.5).toFixed(1)} | ${quantile(xs, 0.9).toFixed(1)} | ${quantile(xs, 0.99).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`;
+  const lines = [
+    `# A → B → C: how soon B and C learn that A gave up (Node ${process.version})`,
+    '',
+    `Three processes on loopback, ${calls} calls per way of giving up, nothing passed by hand from B to C; load average ${(loadavg()[0] as number).toFixed(1)}.`,
+    'Milliseconds from A giving up (its abort, or its deadline) to B / C learning it.',
+    '',
+    '| hop, how A gave up | samples | p50 | p90 | p99 | max |',
+    '|---|---|---|---|---|---|',
+    ...figures.flatMap((f) => [row(`B, ${f.what}`, f.b), row(`C, ${f.what}`, f.c)]),
+    '',
+  ];
+  const out = join(ROOT, 'bench', 'results', `inherit-chain-node${process.versions.node.split('.')[0]}`);
+  writeFileSync(`${out}.md`, lines.join('\n'));
+  writeFileSync(`${out}.json`, JSON.stringify({ node: process.version, calls, load: loadavg()[0], figures }, null, 1));
+  process.stdout.write(lines.join('\n'));
+}
+
 const roleAt = process.argv.indexOf('--role');
-if (roleAt > 0) {
+if (require.main !== module) {
+  // imported (the chaos suite): nothing to start
+} else if (roleAt > 0) {
   const cAt = process.argv.indexOf('--c');
   void hop(process.argv[roleAt + 1] as 'b' | 'c', cAt > 0 ? process.argv[cAt + 1] : undefined);
 } else {
