@@ -56,6 +56,14 @@ export interface ServerOptions extends SurfaceOptions {
   /** grpc-js server options, over keel's keepalive defaults (`SERVER_KEEPALIVE`). */
   serverOptions?: ChannelOptions;
   /**
+   * Streams (calls) one client connection may have open at once: HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS,
+   * grpc-js's `grpc.max_concurrent_streams`. One connection opening 10,000 streams cost 130 MB; past this cap
+   * a client's further calls wait in its own queue until one ends (grpc-js and Go clients both queue), so keep
+   * it above the long-lived streams one client holds open to one node. Default 1000 (Go's net/http: 250;
+   * grpc-go and Envoy: no limit).
+   */
+  maxConcurrentStreams?: number;
+  /**
    * Streams a client may reset (cancel) per connection before the server closes the connection with
    * GOAWAY(INTERNAL_ERROR): nghttp2's rapid-reset mitigation, see `StreamResetLimit`. Node >= 22 (Node 20
    * keeps nghttp2's 1000 then 33/s). Default `{ burst: 10000, perSecond: 1000 }`.
@@ -85,7 +93,11 @@ export interface KeelServer {
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'streamResetLimit', 'onError', ...SURFACE_OPTIONS];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'maxConcurrentStreams', 'streamResetLimit', 'onError',
+  ...SURFACE_OPTIONS];
+
+/** `maxConcurrentStreams` unless given. */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
 
 /**
  * Creates a gRPC server that registers itself under `name`.
@@ -121,8 +133,17 @@ export function createServer(options: ServerOptions): KeelServer {
   const credentials = serverCredentials(options.tls, options.credentials);
 
   const id = `${name}-${randomUUID()}`;
+  const maxStreams = options.maxConcurrentStreams;
+  if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 2 ** 31 - 1)) {
+    throw new RangeError(`createServer: maxConcurrentStreams must be an integer from 1 to 2^31-1, got ${String(maxStreams)}`);
+  }
   const resets = streamResetLimit(options.streamResetLimit, 'createServer: streamResetLimit');
-  const grpcServer = new Server({ ...SERVER_KEEPALIVE, ...options.serverOptions });
+  const grpcServer = new Server({
+    ...SERVER_KEEPALIVE,
+    'grpc.max_concurrent_streams': DEFAULT_MAX_CONCURRENT_STREAMS,
+    ...options.serverOptions,
+    ...(maxStreams !== undefined ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
+  });
   if (!applyStreamResetLimit(grpcServer, resets)) {
     surface.log('warn', `keel: ${name}: this grpc-js does not take the stream reset limit; nghttp2's default applies (see streamResetLimit)`);
   }
