@@ -129,8 +129,26 @@ export function fromServiceError(err: StatusError): StatusError {
   if (err.code === status.DEADLINE_EXCEEDED) {
     return new KeelError(err.code, 'deadline', err.details, err.metadata, 'remote');
   }
+  if (err.code === status.INTERNAL && connectionDestroyed(err)) {
+    err.code = status.UNAVAILABLE;
+    err.message = err.message.replace(/^13 INTERNAL: /, '14 UNAVAILABLE: ');
+  }
   // The message only: `details` stays what grpc-js reported, for code that matches on it.
   const message = cleanTransportMessage(err.message);
   if (message !== err.message) err.message = message;
   return err;
+}
+
+/**
+ * How grpc-js reports a call whose connection Node's HTTP/2 client destroyed, on a GOAWAY with an error code
+ * (nghttp2's stream-reset limit sends INTERNAL_ERROR: see src/server/stream-resets.ts). The RST_STREAM is made
+ * up by the client for every stream of the connection; no server said INTERNAL. It is a lost connection, as
+ * grpc-js's own "Connection dropped" (UNAVAILABLE) is: the server may have run the handler (streams up to the
+ * GOAWAY's last stream id) or not, so it is retried for idempotent methods only.
+ */
+const SESSION_DESTROYED = /^Received RST_STREAM with code \d+ triggered by internal client error: Session closed with error code \d+/;
+
+function connectionDestroyed(err: StatusError): boolean {
+  // A status a server sent carries its response headers (content-type); this one is made up locally.
+  return typeof err.details === 'string' && SESSION_DESTROYED.test(err.details) && !(err.metadata?.get('content-type').length > 0);
 }

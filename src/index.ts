@@ -6,6 +6,8 @@ export type { ClientOptions, CallOptions } from './client/create-client';
 export type { KeelClient, Implementation } from './typing';
 export { createServer } from './server/create-server';
 export type { ServerOptions, KeelServer } from './server/create-server';
+export type { StreamResetLimit } from './server/stream-resets';
+export { detach } from './inbound';
 export { stopOnSignals } from './server/signals';
 export type { StopOnSignalsOptions } from './server/signals';
 export type { Logger } from './server/logger';
@@ -79,6 +81,7 @@ export type {
 export { callContext, runCall } from './client/context';
 export type { CallContextInit } from './client/context';
 export { keelError } from './errors';
+export { gone, notStarted } from './server/gone';
 export { randomSelector } from './select/random';
 export { RoundRobinSelector } from './select/round-robin';
 export { LeastLoadedSelector } from './select/least-loaded';

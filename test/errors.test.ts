@@ -41,6 +41,16 @@ describe('errors', () => {
     });
   }
 
+  it('a connection Node destroyed on a GOAWAY with an error code is UNAVAILABLE, unless a server said those words', () => {
+    const words = 'Received RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2';
+    const local = fromServiceError(serviceError(status.INTERNAL, words));
+    assert.equal(local.code, status.UNAVAILABLE);
+    assert.equal(local.details, words);
+    assert.match(local.message, /^14 UNAVAILABLE: Received RST_STREAM/);
+    assert.equal(fromServiceError(serviceError(status.INTERNAL, words, { 'content-type': 'application/grpc' })).code, status.INTERNAL);
+    assert.equal(fromServiceError(serviceError(status.INTERNAL, 'Received RST_STREAM with code 2 (Internal server error)')).code, status.INTERNAL);
+  });
+
   const thrown: Array<[string, unknown, status, string, string | undefined]> = [
     ['a coded error', Object.assign(new Error('bad'), { code: status.INVALID_ARGUMENT }), status.INVALID_ARGUMENT, 'bad', undefined],
     ['a coded error with details', Object.assign(new Error('m'), { code: status.NOT_FOUND, details: 'd' }), status.NOT_FOUND, 'd', undefined],

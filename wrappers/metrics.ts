@@ -3,6 +3,8 @@ import type { Wrapper } from '../src/call';
 import { knownKeys } from '../src/options';
 import { MethodAttributes, rpcInstruments, type RpcInstruments } from '../src/metrics/rpc-metrics';
 import { rpcNames } from '../src/tracing/rpc-names';
+import { wasSkipped } from '../src/server/gone';
+import { skippedCounter } from '../src/metrics/skipped';
 
 export interface MetricsOptions {
   /**
@@ -29,7 +31,9 @@ function instruments(meter: Meter, side: 'client' | 'server'): RpcInstruments {
  * - Client: `rpc.client.call.duration` (seconds) with `rpc.method`, `rpc.response.status_code`,
  *   `error.type`, `server.address` / `server.port` of the node called, and `keel.reason` when keel refused
  *   the call (`circuit_open`, `rate_limited`, `no_nodes`, `deadline`, `cancelled`…).
- * - Handler: `rpc.server.call.duration`, the same without the server address.
+ * - Handler: `rpc.server.call.duration`, the same without the server address; and `keel.server.skipped`, a
+ *   counter of calls whose handler was never run because their caller had gone before it would start
+ *   (`keel.reason`: `deadline` or `cancelled`), e.g. while they waited in a queue.
  * - Where it sits decides what it counts: above a wrapper that calls `next` again (retry, hedging) it sees
  *   one duration per call; below it, one per attempt (each with its own node). Use two instances to see
  *   both. Above `rateLimit` the wait for a token is included; below it, not.
@@ -59,12 +63,15 @@ export function metrics(options: MetricsOptions = {}): Wrapper {
       };
     },
     handler: (next, method) => {
-      const { current, old } = instruments(given ?? otelMetrics.getMeter('keel'), 'server');
+      const meter = given ?? otelMetrics.getMeter('keel');
+      const { current, old } = instruments(meter, 'server');
+      const skipped = skippedCounter(meter);
       const attributes = new MethodAttributes(rpcNames(method.method), 'server');
       return (request, ctx) => {
         const started = performance.now();
         ctx.onEnd((error) => {
           const ms = performance.now() - started;
+          if (error !== undefined && wasSkipped(error)) skipped.add(1, attributes.current(error, undefined));
           current.record(ms / 1000, attributes.current(error, undefined));
           old?.record(ms, attributes.old(error, undefined));
         });

@@ -7,7 +7,7 @@ import { positiveMs } from '../options';
 export interface CallOptions {
   /** This call's timeout, overriding the client's (`timeoutMs` for unary, `streamTimeoutMs` for streams). */
   timeoutMs?: number;
-  /** An absolute deadline (epoch ms or Date), e.g. a handler's `ctx.deadline` to propagate it. */
+  /** An absolute deadline (epoch ms or Date). The earlier of it and `timeoutMs` applies. */
   deadline?: number | Date;
   /** Outgoing metadata. */
   metadata?: Metadata | Record<string, string>;
@@ -19,9 +19,16 @@ export interface CallOptions {
   onTrailer?: (metadata: Metadata) => void;
   /** At most this many attempts for this call under `retry()` / `hedge()`; 1 turns both off. Default: the wrapper's. */
   maxAttempts?: number;
+  /**
+   * A call made while a handler serves an inbound call inherits that call's deadline and cancellation (Go's
+   * `ctx`): its deadline is the earliest of its own timeout, `deadline` and the inbound deadline, and it is
+   * cancelled when the inbound caller goes away. `false` detaches this call from both (Go's
+   * `context.WithoutCancel`); `detach(fn)` does the same for everything `fn` calls. Default `true`.
+   */
+  inherit?: boolean;
 }
 
-const KNOWN = new Set(['timeoutMs', 'deadline', 'metadata', 'signal', 'onHeader', 'onTrailer', 'maxAttempts']);
+const KNOWN = new Set(['timeoutMs', 'deadline', 'metadata', 'signal', 'onHeader', 'onTrailer', 'maxAttempts', 'inherit']);
 
 /** The client's defaults a call's options fall back to. */
 export interface CallDefaults {
@@ -37,17 +44,20 @@ export interface ResolvedOptions {
   onHeader: ((metadata: Metadata) => void) | undefined;
   onTrailer: ((metadata: Metadata) => void) | undefined;
   maxAttempts: number | undefined;
+  /** Take the inbound call's deadline and cancellation (see `CallOptions.inherit`). */
+  inherit: boolean;
 }
 
 export function resolveOptions(options: CallOptions | undefined, kind: CallKind, defaults: CallDefaults): ResolvedOptions {
   if (options === undefined) {
-    return { deadline: deadlineOf(undefined, kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs), metadata: new Metadata(), signal: undefined, onHeader: undefined, onTrailer: undefined, maxAttempts: undefined };
+    return { deadline: deadlineOf(undefined, kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs), metadata: new Metadata(), signal: undefined, onHeader: undefined, onTrailer: undefined, maxAttempts: undefined, inherit: true };
   }
   if (typeof options !== 'object' || options === null) throw new TypeError(`call options must be an object, got ${describe(options)}`);
   for (const key in options) {
     if (!KNOWN.has(key)) throw new TypeError(`unknown call option "${key}" (known: ${[...KNOWN].join(', ')})`);
   }
-  const { signal, onHeader, onTrailer, maxAttempts } = options;
+  const { signal, onHeader, onTrailer, maxAttempts, inherit = true } = options;
+  if (typeof inherit !== 'boolean') throw new TypeError(`inherit must be a boolean, got ${describe(inherit)}`);
   if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
     throw new RangeError(`maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
   }
@@ -58,7 +68,7 @@ export function resolveOptions(options: CallOptions | undefined, kind: CallKind,
     ? (kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs)
     : positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });
   const deadline = deadlineOf(options.deadline, timeoutMs);
-  return { deadline, metadata: metadataOf(options.metadata), signal, onHeader, onTrailer, maxAttempts };
+  return { deadline, metadata: metadataOf(options.metadata), signal, onHeader, onTrailer, maxAttempts, inherit };
 }
 
 function deadlineOf(given: number | Date | undefined, timeoutMs: number): number | undefined {

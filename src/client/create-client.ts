@@ -13,6 +13,8 @@ import { resolveOptions, type CallDefaults, type CallOptions } from './call-opti
 import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
 import { Attempt, CallState, ClientContext, runCall } from './context';
+import { currentInbound } from '../inbound';
+import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
 import { isRequests } from './request-pump';
@@ -96,14 +98,21 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
     const run = (request: unknown, callOptions: CallOptions | undefined): Promise<any> => {
       if (closed) return Promise.reject(keelError('closed', `the ${serviceName} client was closed`));
       let ctx: ClientContext;
+      let release: (() => void) | undefined;
       try {
         checkShape(info, request);
         const resolved = resolveOptions(callOptions, info.kind, defaults);
-        ctx = new ClientContext(new CallState(info, resolved.signal, resolved, resolved.maxAttempts), new Attempt(1, resolved.metadata),
-          resolved.deadline, selector, undefined, undefined);
+        let { deadline, signal } = resolved;
+        // Made while serving a call: inherit its deadline and cancellation. Outside a handler: one getStore().
+        const inbound = resolved.inherit ? currentInbound() : undefined;
+        if (inbound !== undefined) ({ deadline, signal, release } = inherit(deadline, signal, inbound));
+        ctx = new ClientContext(new CallState(info, signal, resolved, resolved.maxAttempts), new Attempt(1, resolved.metadata),
+          deadline, selector, undefined, undefined);
       } catch (err) {
+        release?.();
         return Promise.reject(keelError('bad_option', `${info.method}: ${(err as Error).message}`));
       }
+      if (release !== undefined) ctx.onEnd(release);
       return runCall(pipeline, request, ctx);
     };
     const method = info.kind === 'server_stream' || info.kind === 'bidi'

@@ -12,6 +12,8 @@ import { advertiseHost } from './advertise';
 import { eagerServerStreams } from './eager-server-stream';
 import { endpointsOf } from './endpoints';
 import { goMicroPath } from './go-micro-paths';
+import { startUnlessGone } from './gone';
+import { applyStreamResetLimit, streamResetLimit, type StreamResetLimit } from './stream-resets';
 import { nodeMetadata } from './node-metadata';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
@@ -61,6 +63,12 @@ export interface ServerOptions extends SurfaceOptions {
    * grpc-go and Envoy: no limit).
    */
   maxConcurrentStreams?: number;
+  /**
+   * Streams a client may reset (cancel) per connection before the server closes the connection with
+   * GOAWAY(INTERNAL_ERROR): nghttp2's rapid-reset mitigation, see `StreamResetLimit`. Node >= 22 (Node 20
+   * keeps nghttp2's 1000 then 33/s). Default `{ burst: 10000, perSecond: 1000 }`.
+   */
+  streamResetLimit?: StreamResetLimit;
   /** Background failures (registration refresh). Default: logged with `logger`. */
   onError?: (err: Error) => void;
 }
@@ -85,7 +93,8 @@ export interface KeelServer {
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'maxConcurrentStreams', 'onError', ...SURFACE_OPTIONS];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'maxConcurrentStreams', 'streamResetLimit', 'onError',
+  ...SURFACE_OPTIONS];
 
 /** `maxConcurrentStreams` unless given. */
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
@@ -128,12 +137,16 @@ export function createServer(options: ServerOptions): KeelServer {
   if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 2 ** 31 - 1)) {
     throw new RangeError(`createServer: maxConcurrentStreams must be an integer from 1 to 2^31-1, got ${String(maxStreams)}`);
   }
+  const resets = streamResetLimit(options.streamResetLimit, 'createServer: streamResetLimit');
   const grpcServer = new Server({
     ...SERVER_KEEPALIVE,
     'grpc.max_concurrent_streams': DEFAULT_MAX_CONCURRENT_STREAMS,
     ...options.serverOptions,
     ...(maxStreams !== undefined ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
   });
+  if (!applyStreamResetLimit(grpcServer, resets)) {
+    surface.log('warn', `keel: ${name}: this grpc-js does not take the stream reset limit; nghttp2's default applies (see streamResetLimit)`);
+  }
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;
@@ -231,7 +244,8 @@ function adapt(server: { name: string; id: string }, def: ServiceDef, implementa
     const fn = names.map((n) => implementation[n]).find((f) => f !== undefined);
     if (fn === undefined) continue; // grpc-js answers UNIMPLEMENTED
     const info: MethodInfo = { service: server.name, method: definition.path, kind: kindOf(definition), definition };
-    const base: Handler = async (request, ctx) => fn(request, ctx);
+    // Innermost, under the wrappers: a call whose caller went while a wrapper held it is not started.
+    const base: Handler = startUnlessGone(fn);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
     out[key] = serve(server, info.method, info.kind, handler, surface.fail) as never;

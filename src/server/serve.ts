@@ -2,6 +2,8 @@ import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerW
 import { status } from '@grpc/grpc-js';
 import type { CallKind, Handler } from '../call';
 import { cancelled } from '../errors';
+import { runInbound } from '../inbound';
+import { wasSkipped } from './gone';
 import { onFirstRequest } from './eager-server-stream';
 import { ServerCallContext } from './handler-context';
 import { RequestStream } from './request-stream';
@@ -82,7 +84,8 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
   }
   if (ctx.cancelled) {
     Promise.resolve(it?.return?.()).catch(() => undefined);
-    ctx.end(cancelled('the caller cancelled the call or its deadline passed'));
+    // A handler never started (see gone.ts) ends with the error that says so, for metrics() to count.
+    ctx.end(wasSkipped(failure) ? failure : cancelled('the caller cancelled the call or its deadline passed'));
     return;
   }
   flushHeader(call, ctx);
@@ -103,26 +106,29 @@ const plain: Failures = (err, trailer) => toStatus(err, trailer);
  * `fail`: how a failure becomes a status (and whether it is logged), see `failures()`.
  */
 export function serve(server: { readonly name: string; readonly id: string }, path: string, kind: CallKind, handler: Handler, fail: Failures = plain): GrpcHandler {
+  // Each call is served inside its context's store (src/inbound.ts): calls the handler makes, however deep in
+  // its async code, inherit its deadline and cancellation. Streams run their whole pump inside, since the
+  // generator's body runs in the context of whoever calls its next().
   switch (kind) {
     case 'unary':
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        answer(call, callback, run(handler, call.request, ctx), ctx, fail, path);
+        answer(call, callback, runInbound(ctx, run, handler, call.request, ctx), ctx, fail, path);
       };
     case 'client_stream':
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        answer(call, callback, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, fail, path);
+        answer(call, callback, runInbound(ctx, run, handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, fail, path);
       };
     case 'server_stream': // registered as bidi: see eagerServerStreams
       return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        void stream(call, run(handler, request, ctx), ctx, path, fail);
+        void runInbound(ctx, () => stream(call, run(handler, request, ctx), ctx, path, fail));
       });
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        void stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path, fail);
+        void runInbound(ctx, () => stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path, fail));
       };
   }
 }
