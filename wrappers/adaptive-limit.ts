@@ -7,6 +7,7 @@ import { Throttle } from '../src/limit/throttle';
 import { VegasLimit, type VegasPolicy } from '../src/limit/vegas';
 import { knownKeys, nonNegativeMs, positiveMs } from '../src/options';
 import { monotonicClock, type Clock } from '../src/registry/registry';
+import { wasSkipped } from '../src/server/gone';
 
 export interface AdaptiveLimitOptions {
   /** The limit before any latency was measured. Default 20. */
@@ -147,6 +148,8 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
         }
         const done = (error: unknown): void => {
           const now = clock.now();
+          // A call whose caller had gone before the handler started ended at once: no latency to learn from.
+          if (error !== undefined && wasSkipped(error)) return own.ended(undefined, inFlight, false, startedAt);
           const late = ctx.deadline !== undefined && Date.now() > ctx.deadline;
           own.ended(now - startedAt, inFlight, late || (error !== undefined && hasStatusCode(error) &&
             (error.code === status.DEADLINE_EXCEEDED || error.code === status.CANCELLED)), startedAt);

@@ -1,5 +1,5 @@
 import type { HandlerContext } from '../call';
-import { cancelled, deadlineExceeded } from '../errors';
+import { gone, notStarted } from '../server/gone';
 import type { Clock } from '../registry/registry';
 import { VegasLimit, type VegasPolicy } from './vegas';
 
@@ -50,18 +50,22 @@ export class Admission {
     }
     const waiter: Waiter = { ctx, start, refuse, timer: undefined, onAbort: undefined, done: false };
     waiter.timer = setTimeout(() => this.leave(waiter, tooLong()), this.queueMs);
-    waiter.onAbort = () => this.leave(waiter, cancelled('the caller went away while the call waited for a slot'));
+    waiter.onAbort = () => this.leave(waiter, notStarted(ctx));
     ctx.signal.addEventListener('abort', waiter.onAbort, { once: true });
     this.waiting.push(waiter);
     return true;
   }
 
-  /** A call that held a slot ended: its latency feeds the limit, and the oldest waiting call may start. */
-  ended(rttMs: number, inFlightAtStart: number, dropped: boolean, startedAt: number): void {
+  /**
+   * A call that held a slot ended: its latency (undefined: none worth learning from) feeds the limit, and the
+   * oldest waiting call may start.
+   */
+  ended(rttMs: number | undefined, inFlightAtStart: number, dropped: boolean, startedAt: number): void {
     this.inFlight--;
-    const now = this.clock.now();
-    this.limiter.sample(rttMs, inFlightAtStart, dropped, startedAt, now);
-    if (!dropped) this.recentMs = this.recentMs === 0 ? rttMs : this.recentMs * 0.9 + rttMs * 0.1;
+    if (rttMs !== undefined) {
+      this.limiter.sample(rttMs, inFlightAtStart, dropped, startedAt, this.clock.now());
+      if (!dropped) this.recentMs = this.recentMs === 0 ? rttMs : this.recentMs * 0.9 + rttMs * 0.1;
+    }
     this.admit();
   }
 
@@ -69,10 +73,8 @@ export class Admission {
     while (this.waiting.length > 0 && this.inFlight < this.limiter.limit) {
       const waiter = this.waiting.shift() as Waiter;
       this.settle(waiter);
-      if (waiter.ctx.signal.aborted) waiter.refuse(cancelled('the caller went away while the call waited for a slot'));
-      else if (waiter.ctx.deadline !== undefined && waiter.ctx.deadline <= Date.now()) {
-        waiter.refuse(deadlineExceeded('the deadline passed while the call waited for a slot'));
-      } else waiter.start();
+      if (gone(waiter.ctx)) waiter.refuse(notStarted(waiter.ctx));
+      else waiter.start();
     }
   }
 

@@ -76,8 +76,10 @@ describe(`issue 19's scenarios (${FULL ? 'full' : 'short'}), stack ${STACK}: ${c
     // Warm-up included: a stack may eject the node early and send it nothing in the measured run.
     const served = f.badWithWarmUp;
     const rate = served.failedOnPurpose / served.completed;
-    assert.ok(served.completed >= 20, `the flaky node served ${served.completed} calls`);
-    assert.ok(rate >= 0.1 && rate <= 0.5, `the flaky node failed ${(100 * rate).toFixed(1)} % of ${served.completed}`);
+    assert.ok(served.failedOnPurpose >= 1, `the flaky node failed none of its ${served.completed} calls`);
+    // A stack that steers away from a failing node (leastLoaded) may leave it too few calls for a rate to mean anything.
+    if (served.completed >= 50) assert.ok(rate >= 0.1 && rate <= 0.5, `the flaky node failed ${(100 * rate).toFixed(1)} % of ${served.completed}`);
+    else report(`flaky node: ${served.completed} calls reached it, ${served.failedOnPurpose} failed on purpose (a rate is judged from 50 calls)`);
     judgedUnlessStarved(f, f.successPct >= 80, `flaky node: ${f.successPct} % ok`);
   });
   if (ran('degraded-node')) it('degraded node: every call succeeded and the 12 ms node took part', () => {
