@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Sdk } from './sdk';
+
+interface Session { transport: StreamableHTTPServerTransport; server: Server; open: number; lastSeen: number }
+
+export interface HttpSettings {
+  maxSessions: number;
+  sessionIdleMs: number;
+  maxBodyBytes: number;
+  authenticate: ((req: IncomingMessage) => boolean | Promise<boolean>) | undefined;
+}
+
+/** The path the Streamable HTTP transport is served at. */
+export const MCP_PATH = '/mcp';
+
+/**
+ * MCP's Streamable HTTP transport at `/mcp`, one SDK server per session (`Mcp-Session-Id`): the
+ * authentication hook first, then the DNS-rebinding check the MCP spec asks for (a browser page's `Origin`
+ * must be this very host), then the session's transport. Sessions are bounded in number and closed when idle.
+ */
+export class HttpSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly sdk: Sdk, private readonly newServer: () => Server, private readonly settings: HttpSettings) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, settings.sessionIdleMs));
+    this.sweeper.unref();
+  }
+
+  /** Every session's server, for notifications. */
+  servers(): Server[] {
+    return [...this.sessions.values()].map((s) => s.server);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Who asks comes first: an unauthenticated client learns nothing, not even which paths exist.
+    if (this.settings.authenticate !== undefined && !(await this.settings.authenticate(req))) {
+      return reply(res, 401, -32001, 'unauthenticated');
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== MCP_PATH) return reply(res, 404, -32601, `not found: MCP is served at ${MCP_PATH}`);
+    if (!sameOrigin(req)) return reply(res, 403, -32001, 'forbidden: the Origin is not this server');
+    const id = req.headers['mcp-session-id'];
+    if (typeof id === 'string') {
+      const session = this.sessions.get(id);
+      if (session === undefined) return reply(res, 404, -32001, 'session not found: initialize again');
+      return this.serve(session, req, res);
+    }
+    if (req.method !== 'POST') return reply(res, 400, -32000, 'no Mcp-Session-Id: initialize with a POST first');
+    if (this.closed) return reply(res, 503, -32000, 'closing');
+    if (this.sessions.size >= this.settings.maxSessions) return reply(res, 503, -32000, 'too many sessions: try again later');
+    const server = this.newServer();
+    const transport = new this.sdk.StreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      maxRequestBodySize: this.settings.maxBodyBytes,
+    });
+    const session: Session = { transport, server, open: 0, lastSeen: performance.now() };
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined && this.sessions.get(transport.sessionId) === session) this.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await this.serve(session, req, res);
+    // Anything but an initialize request made no session: nothing keeps this pair.
+    if (transport.sessionId === undefined || this.closed) await server.close().catch(() => {});
+    else if (this.sessions.size < this.settings.maxSessions) this.sessions.set(transport.sessionId, session);
+    else await server.close().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.server.close().catch(() => {})));
+  }
+
+  private async serve(session: Session, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    session.open++;
+    session.lastSeen = performance.now();
+    try {
+      await session.transport.handleRequest(req, res);
+    } finally {
+      session.open--;
+      session.lastSeen = performance.now();
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, s] of this.sessions) {
+      if (s.open === 0 && now - s.lastSeen > this.settings.sessionIdleMs) {
+        this.sessions.delete(id);
+        void s.server.close().catch(() => {});
+      }
+    }
+  }
+}
+
+/**
+ * A request a browser sent from another site's page carries that page's `Origin`: refused, so a page cannot
+ * reach a gateway on this machine by DNS rebinding. Tools (curl, the SDK's client) send none.
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function reply(res: ServerResponse, httpStatus: number, code: number, message: string): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(httpStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
