@@ -58,6 +58,7 @@ export { createGateway } from './toolkit/gateway/gateway';
 export type { Gateway } from './toolkit/gateway/gateway';
 export type { GatewayOptions } from './toolkit/gateway/options';
 export type { GatewayStats, EndpointStats } from './toolkit/gateway/stats';
+export type { EndpointSeries } from './toolkit/gateway/series';
 export type { ErrorBody } from './toolkit/gateway/status';
 export { createMcpGateway } from './toolkit/mcp/gateway';
 export type { McpGateway } from './toolkit/mcp/gateway';

@@ -7,6 +7,7 @@ import type { ClientTlsOptions } from '../../tls';
 import { ServiceBoard } from './board';
 import type { WebGateway } from './gateway';
 import { HealthProbes } from './health-probes';
+import { NodeHistory, type NodeLoad } from './node-history';
 import { renderPage } from './page';
 import { renderSections } from './render';
 import { APP_JS } from './script';
@@ -28,6 +29,11 @@ export interface WebOptions {
   healthIntervalMs?: number;
   /** How often the resilience panel is refreshed. Default 500. */
   refreshMs?: number;
+  /**
+   * What a load-aware balancer knows of each node — the `leastLoaded()` wrapper's `nodes()` — shown beside each
+   * node (latency, calls in flight, cost). Default: none (each node shows its recent health only).
+   */
+  loads?: () => readonly NodeLoad[];
 }
 
 export interface Web {
@@ -46,7 +52,7 @@ export interface Web {
  * @example const web = await startWeb({ registry, gateway: createGateway({ registry }) });
  */
 export async function startWeb(options: WebOptions): Promise<Web> {
-  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs'], 'startWeb');
+  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs', 'loads'], 'startWeb');
   const { registry, gateway } = options;
   if (registry === null || typeof registry !== 'object') throw new TypeError('startWeb: registry is required');
   if (gateway === null || typeof gateway !== 'object' || typeof gateway.handle !== 'function') throw new TypeError('startWeb: gateway must have handle()');
@@ -61,15 +67,23 @@ export async function startWeb(options: WebOptions): Promise<Web> {
     return v;
   };
   const refreshMs = ms('refreshMs', 500);
+  const healthIntervalMs = ms('healthIntervalMs', 2000);
+  if (options.loads !== undefined && typeof options.loads !== 'function') throw new TypeError('startWeb: loads must be a function returning the nodes\' loads');
+  const history = new NodeHistory(healthIntervalMs);
 
   const stream = new SectionStream();
   const probes = new HealthProbes(options.tls);
-  const sections = (): Record<string, string> => renderSections({
-    services: board.views(),
-    circuits: gateway.breaker.circuits(),
-    limiter: gateway.limiter?.stats(),
-    stats: gateway.stats(),
-  });
+  const sections = (): Record<string, string> => {
+    const services = board.views();
+    return renderSections({
+      services,
+      circuits: gateway.breaker.circuits(),
+      limiter: gateway.limiter?.stats(),
+      stats: gateway.stats(),
+      history: history.record(services, performance.now()),
+      ...(options.loads ? { loads: readLoads(options.loads) } : {}),
+    });
+  };
   let queued = false;
   const refresh = (): void => {
     if (queued) return;
@@ -80,7 +94,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
       stream.publish(sections());
     });
   };
-  const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs: ms('healthIntervalMs', 2000) }, refresh);
+  const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs }, refresh);
 
   const server = createServer((req, res) => route(req, res));
   const route = (req: IncomingMessage, res: ServerResponse): void => {
@@ -124,6 +138,16 @@ export async function startWeb(options: WebOptions): Promise<Web> {
       stream.close();
     }),
   };
+}
+
+/** The loads, or none when the source fails: a broken source must not take the dashboard down. */
+function readLoads(source: () => readonly NodeLoad[]): readonly NodeLoad[] {
+  try {
+    const loads = source();
+    return Array.isArray(loads) ? loads.slice(0, 1000) : [];
+  } catch {
+    return [];
+  }
 }
 
 function send(res: ServerResponse, type: string, body: string): void {
