@@ -7,7 +7,7 @@ import { esc } from './html';
  * a `<title>`, for screen readers, tooltips and the tests that check what is drawn against what was served.
  */
 
-const SPARK_W = 120;
+const SPARK_W = 64;
 const SPARK_H = 24;
 
 /**

@@ -108,10 +108,11 @@ ${s.circuits.map((c) => `<tr data-circuit-node="${esc(c.node ?? '')}" data-circu
     : `<dl class="limiter"><dt>admitted</dt><dd>${l.admitted}</dd><dt>refused</dt><dd>${l.refused}</dd><dt>waiting</dt><dd>${l.waiting}</dd>`
       + `<dt>waited</dt><dd>${Math.round(l.waitedMs)} ms</dd></dl>`;
   const stats = s.stats.endpoints.length === 0 ? '<p class="empty">No calls in the window.</p>'
-    : `<table class="latency"><thead><tr><th>service</th><th>endpoint</th><th>calls</th><th>error rate</th><th>p50</th><th>p90</th><th>p99</th><th>calls/s, last ${minutes(s.stats)}</th><th>p99, last ${minutes(s.stats)}</th></tr></thead><tbody>
+    : `<table class="latency"><thead><tr><th>service</th><th>endpoint</th><th>calls</th><th>error rate</th><th>p50</th><th>p90</th><th>p99</th><th>last ${minutes(s.stats)}</th></tr></thead><tbody>
 ${s.stats.endpoints.map((e) => `<tr data-stats="${esc(`${e.service} ${e.endpoint}`)}"><td>${esc(e.service)}</td><td>${esc(e.endpoint)}</td><td>${e.requests}</td>`
     + `<td class="${e.errors > 0 ? 'bad' : ''}">${(e.errorRate * 100).toFixed(1)} %</td><td>${ms(e.p50Ms)}</td><td>${ms(e.p90Ms)}</td><td>${ms(e.p99Ms)}</td>`
-    + `<td>${sparkline(e.series.calls.map((c) => c / (e.series.bucketMs / 1000)), 'calls', 'calls/s')}</td><td>${sparkline(e.series.p99Ms, 'p99', 'ms')}</td></tr>`).join('\n')}
+    + `<td class="sparks"><span>calls/s</span>${sparkline(e.series.calls.map((c) => c / (e.series.bucketMs / 1000)), 'calls', 'calls/s')}`
+    + `<br><span>p99</span>${sparkline(e.series.p99Ms, 'p99', 'ms')}</td></tr>`).join('\n')}
 </tbody></table>`;
   return `<h3>Circuits</h3>${circuits}<h3>Rate limiter</h3>${limiter}<h3>Last ${Math.round(s.stats.windowMs / 1000)} s</h3>${stats}`;
 }

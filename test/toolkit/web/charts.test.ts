@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { memoryRegistry, type Registry } from '../../../src/index';
@@ -7,7 +9,8 @@ import { circleRadius, errorColour, sparkY } from '../../../src/toolkit/web/char
 import type { NodeLoad } from '../../../src/toolkit/web/node-history';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
 import { startBasis, type TestServer } from '../../support/basis';
-import { toolOrSkip } from '../../support/external';
+import { startItems } from '../../support/items';
+import { repoRoot, toolOrSkip } from '../../support/external';
 
 const executablePath = toolOrSkip('chromium', 'web dashboard charts (browser)');
 
@@ -112,6 +115,57 @@ describe('keel web draws what it serves: sparklines, circuit circles, node strip
       const drawn = await page.$eval(`tr[data-node="${l.node}"] .load`, (el) => [el.getAttribute('data-latency-ms'), el.getAttribute('data-in-flight'), el.getAttribute('data-cost'), el.textContent]);
       assert.deepEqual(drawn.slice(0, 3), [String(l.latencyMs), String(l.inFlight), String(l.cost)]);
       assert.match(drawn[3] ?? '', new RegExp(`${l.latencyMs} ms · ${l.inFlight} in flight · cost ${l.cost}`));
+    }
+  });
+});
+
+describe('keel web: the README\'s screenshot (docs/dashboard.png, refreshed with KEEL_UPDATE_DOCS=1)', { skip: executablePath === undefined }, () => {
+  it('shows five minutes of traffic at a glance', async () => {
+    const registry = memoryRegistry();
+    const servers = [
+      await startBasis(registry, { logger: false, hello: async ({ name }: { name: string }) => {
+        await new Promise((r) => setTimeout(r, 1 + (name.length % 4)));
+        return { msg: `Hello ${name}` };
+      } }),
+      // A node that fails one call in three: its circle turns orange, and red once its circuit opens.
+      await startBasis(registry, { logger: false, hello: ({ name }: { name: string }) => {
+        if (Number(name.slice(1)) % 3 === 0) throw Object.assign(new Error('overloaded'), { code: 14 });
+        return { msg: `Hello ${name}` };
+      } }),
+      await startItems(registry, { logger: false }),
+    ];
+    // The stats' clock runs five minutes ahead in 5 s steps between batches: the sparklines fill in seconds.
+    let shift = 0;
+    const gateway = createGateway({ registry, clock: { now: () => performance.now() + shift }, rateLimit: { ratePerSecond: 1000 } });
+    const web = await startWeb({ registry, gateway, address: '127.0.0.1:0', healthIntervalMs: 200, refreshMs: 100 });
+    const browser = await chromium.launch({ executablePath: executablePath as string, headless: true, args: ['--no-sandbox'] });
+    try {
+      const post = (service: string, endpoint: string, request: unknown): Promise<unknown> => fetch(new URL('rpc', web.url), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service, endpoint, request }) }).then((r) => r.arrayBuffer());
+      let n = 0;
+      for (let step = 0; step < 60; step++) {
+        shift += 5000;
+        const batch = 3 + Math.round(4 * (1 + Math.sin(step / 6)));
+        for (let i = 0; i < batch; i++) await post('basis', 'Basis.Hello', { name: `n${n++}` });
+        if (step % 3 === 0) await post('items', 'Items.GetItem', { id: step });
+      }
+      const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+      await page.goto(web.url);
+      await page.waitForSelector('#live.on', { timeout: 5000 });
+      await page.waitForSelector('tr[data-stats="basis Basis.Hello"] svg.spark-calls path', { timeout: 5000 });
+      await page.waitForTimeout(1500); // a few health checks for the strips
+      const served = gateway.stats().endpoints.find((e) => e.endpoint === 'Basis.Hello')!;
+      assert.ok(served.series.calls.filter((c) => c > 0).length >= 55, 'the calls spread over the five minutes');
+      const shots = join(repoRoot, 'test-results', 'web');
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+      if (process.env.KEEL_UPDATE_DOCS === '1') copyFileSync(join(shots, 'dashboard.png'), join(repoRoot, 'docs', 'dashboard.png'));
+    } finally {
+      await browser.close();
+      await web.close();
+      await gateway.close();
+      await Promise.all(servers.map((s) => s.server.stop()));
+      await registry.close();
     }
   });
 });
