@@ -4,7 +4,8 @@ import { jsonName } from './json-names';
 import { wellKnown, wellKnownFromJson, wellKnownToJson } from './well-known';
 
 // `oneofs`: google.protobuf.Value says which of its fields is set (the virtual fields are not copied otherwise).
-const TO_JSON: IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, arrays: true, objects: true, oneofs: true };
+// `json`: NaN and ±Infinity as the strings proto3 JSON uses (JSON has no such numbers).
+const TO_JSON: IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, arrays: true, objects: true, oneofs: true, json: true };
 
 const INTEGER = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 const LONG = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);

@@ -117,13 +117,12 @@ function scalar(t: string, mode: 'input' | 'output'): JsonSchema {
     const pattern = t.startsWith('u') || t === 'fixed64' ? '^[0-9]+$' : '^-?[0-9]+$';
     return mode === 'output' ? { type: 'string', pattern } : { anyOf: [{ type: 'integer' }, { type: 'string', pattern }] };
   }
-  if (t === 'double' || t === 'float') {
-    return mode === 'output' ? { type: 'number' } : { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] };
-  }
+  // proto3 JSON writes NaN and ±Infinity as strings, and reads them so.
+  if (t === 'double' || t === 'float') return { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] };
   return {};
 }
 
-/** Output: a field may be null (an unset message, a NaN that JSON cannot carry). */
+/** Output: a field may be null (an unset message field is). */
 function nullable(schema: JsonSchema): JsonSchema {
   if (Array.isArray(schema.enum)) return { ...schema, type: [schema.type, 'null'], enum: [...schema.enum, null] };
   if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'] };

@@ -2,7 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { loadPeer } from '../../peer';
+import { loadPeer, MissingPeerError } from '../../peer';
 
 /**
  * The parts of the official MCP SDK (`@modelcontextprotocol/sdk`, an optional peer) keel uses, loaded the
@@ -17,9 +17,18 @@ export interface Sdk {
 }
 
 const PACKAGE = '@modelcontextprotocol/sdk';
+const FEATURE = 'the MCP gateway (keel mcp, createMcpGateway)';
 
 export function loadSdk(): Sdk {
-  const load = <T>(path: string): T => loadPeer<T>(`${PACKAGE}/${path}`, 'the MCP gateway (keel mcp, createMcpGateway)', PACKAGE);
+  const load = <T>(path: string): T => {
+    try {
+      return loadPeer<T>(`${PACKAGE}/${path}`, FEATURE, PACKAGE);
+    } catch (err) {
+      // Name the package, not the file of it that was asked for first.
+      if (err instanceof MissingPeerError) throw new MissingPeerError(PACKAGE, FEATURE, PACKAGE, err.cause);
+      throw err;
+    }
+  };
   const server = load<{ Server: Sdk['Server'] }>('server/index.js');
   const types = load<Pick<Sdk, 'ListToolsRequestSchema' | 'CallToolRequestSchema'>>('types.js');
   return {
