@@ -54,20 +54,23 @@ export class HttpSessions {
     if (this.closed) return reply(res, 503, -32000, 'closing');
     if (this.sessions.size >= this.settings.maxSessions) return reply(res, 503, -32000, 'too many sessions: try again later');
     const server = this.newServer();
-    const transport = new this.sdk.StreamableHTTPServerTransport({
+    const session: Session = { transport: undefined as unknown as StreamableHTTPServerTransport, server, open: 0, lastSeen: performance.now() };
+    session.transport = new this.sdk.StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
+      // Kept from the moment the id exists, so the client's very next request finds it (within the bound).
+      onsessioninitialized: (id) => {
+        if (!this.closed && this.sessions.size < this.settings.maxSessions) this.sessions.set(id, session);
+      },
       maxRequestBodySize: this.settings.maxBodyBytes,
     });
-    const session: Session = { transport, server, open: 0, lastSeen: performance.now() };
+    const { transport } = session;
     transport.onclose = () => {
       if (transport.sessionId !== undefined && this.sessions.get(transport.sessionId) === session) this.sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
     await this.serve(session, req, res);
-    // Anything but an initialize request made no session: nothing keeps this pair.
-    if (transport.sessionId === undefined || this.closed) await server.close().catch(() => {});
-    else if (this.sessions.size < this.settings.maxSessions) this.sessions.set(transport.sessionId, session);
-    else await server.close().catch(() => {});
+    // Anything but an initialize request made no session (nor did one over the bound): nothing keeps this pair.
+    if (transport.sessionId === undefined || this.sessions.get(transport.sessionId) !== session) await server.close().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface ToolEntry {
 
 /** MCP's tool name rule (2025-11-25): 1–128 of A–Z a–z 0–9 _ - . */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Tools one service may bring: a peer's descriptors cannot make the list (and every client's copy) unbounded. */
+const MAX_TOOLS_PER_SERVICE = 500;
 
 /**
  * The tools of one registered service: one per method. A method whose name would break MCP's rule (a
@@ -33,7 +35,7 @@ export function toolsOf(service: string, methods: readonly ResolvedMethod[], lim
   const shortNames = new Map<string, number>();
   for (const m of methods) shortNames.set(m.endpoint, (shortNames.get(m.endpoint) ?? 0) + 1);
   const entries: ToolEntry[] = [];
-  for (const m of methods) {
+  for (const m of methods.slice(0, MAX_TOOLS_PER_SERVICE)) {
     const name = `${service}.${(shortNames.get(m.endpoint) ?? 0) > 1 ? `${m.protoService}.${m.name}` : m.endpoint}`;
     if (!TOOL_NAME.test(name)) continue;
     entries.push({ tool: toolOf(name, service, m, limits), service, endpoint: m.path.slice(1), kind: m.kind });

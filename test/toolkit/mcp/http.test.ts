@@ -210,6 +210,25 @@ describe('keel mcp: the gateway\'s safety', () => {
     }
   });
 
+  it('keeps at most maxSessions sessions: one more is answered 503, a closed one makes room', async () => {
+    const mcp = createMcpGateway({ registry, maxSessions: 1 });
+    try {
+      const base = new URL(`http://${await mcp.listen('127.0.0.1:0')}/mcp`);
+      const first = mcpClient().client;
+      const firstTransport = new StreamableHTTPClientTransport(base);
+      await first.connect(firstTransport);
+      const second = mcpClient().client;
+      await assert.rejects(second.connect(new StreamableHTTPClientTransport(base)), /503|too many sessions/);
+      await firstTransport.terminateSession(); // DELETE: the session ends on the server
+      await first.close();
+      const third = mcpClient().client;
+      await third.connect(new StreamableHTTPClientTransport(base));
+      await third.close();
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('refuses bad options at construction, naming the option', () => {
     assert.throws(() => createMcpGateway({ registry, timeoutMs: -1 }), /timeoutMs/);
     assert.throws(() => createMcpGateway({ registry, maxStreamMessages: 0 }), RangeError);
