@@ -2,7 +2,13 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { Socket } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { breaker } from '../../../wrappers/breaker';
+import { rateLimit } from '../../../wrappers/rate-limit';
+import { retry } from '../../../wrappers/retry';
+import { roundRobin } from '../../../wrappers/round-robin';
+import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
+import { wrapClient } from '../../compose';
 import { DynamicCaller } from '../dynamic/caller';
 import { parseListenAddress } from '../gateway/gateway';
 import { callTool, type ToolResult } from './call-tool';
@@ -47,12 +53,16 @@ export interface McpGateway {
 export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const settings = resolveMcpOptions(options);
   const sdk = loadSdk();
+  const tracer = options.tracer ?? trace.getTracer('keel');
+  const limit = options.rateLimit;
+  const limiter = limit === undefined ? undefined
+    : rateLimit(limit.ratePerSecond, { burst: limit.burst ?? Math.max(1, Math.ceil(limit.ratePerSecond / 10)), wait: false });
+  const wrap = options.wrap ?? wrapClient(...(limiter ? [limiter] : []), retry(), roundRobin(), breaker({ scope: 'node' }), tracing({ tracer }));
   const caller = new DynamicCaller({
-    registry: options.registry, timeoutMs: settings.timeoutMs,
-    ...(options.wrap ? { wrap: options.wrap } : {}), ...(options.tls ? { tls: options.tls } : {}),
+    registry: options.registry, timeoutMs: settings.timeoutMs, wrap, ...(options.tls ? { tls: options.tls } : {}),
     ...(options.protoFiles ? { protoFiles: options.protoFiles } : {}), ...(options.protoPaths ? { protoPaths: options.protoPaths } : {}),
   });
-  const env = { caller, tracer: options.tracer ?? trace.getTracer('keel'), timeoutMs: settings.timeoutMs, maxStreamMessages: settings.maxStreamMessages };
+  const env = { caller, tracer, timeoutMs: settings.timeoutMs, maxStreamMessages: settings.maxStreamMessages };
   const live = new Set<Server>();
   const catalog = new ToolCatalog(options.registry as ConstructorParameters<typeof ToolCatalog>[0], caller, settings, () => {
     for (const server of [...live, ...sessions.servers()]) void server.sendToolListChanged().catch(() => {});
@@ -137,6 +147,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
         await done;
       }
       await caller.close();
+      await limiter?.close();
     },
   };
 }

@@ -16,9 +16,16 @@ export interface McpGatewayOptions {
   services?: readonly string[];
   /**
    * The wrappers every tool call goes through. Default: keel's recommended client stack,
-   * `wrapClient(retry(), roundRobin(), breaker({ scope: 'node' }), tracing())`.
+   * `wrapClient(rateLimit (when set), retry(), roundRobin(), breaker({ scope: 'node' }), tracing())` — without a
+   * per-attempt `timeout()`: the tool's deadline (`timeoutMs`) bounds the whole call.
    */
   wrap?: ClientWrapper;
+  /**
+   * A token bucket in front of every tool call (`rateLimit()`), an agent in a loop cannot flood the services:
+   * `burst` defaults to a tenth of a second's calls (at least 1); a call over it is a tool error
+   * (RESOURCE_EXHAUSTED, `rate_limited`) at once. Only with the default stack. Default: none.
+   */
+  rateLimit?: { ratePerSecond: number; burst?: number };
   /** TLS to the services. Default: plaintext. */
   tls?: ClientTlsOptions;
   /** .proto files (and import paths) for services without server reflection. Default: reflection only. */
@@ -47,7 +54,7 @@ export interface McpGatewayOptions {
   tracer?: Tracer;
 }
 
-export const MCP_OPTIONS = ['registry', 'services', 'wrap', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxStreamMessages', 'maxServices',
+export const MCP_OPTIONS = ['registry', 'services', 'wrap', 'rateLimit', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxStreamMessages', 'maxServices',
   'pollMs', 'authenticate', 'maxSessions', 'sessionIdleMs', 'maxBodyBytes', 'tracer'];
 
 export interface McpSettings {
@@ -70,6 +77,12 @@ export function resolveMcpOptions(options: McpGatewayOptions): McpSettings {
   }
   if (typeof (options.registry as { listServices?: unknown }).listServices !== 'function') {
     throw new TypeError(`createMcpGateway: the ${options.registry.kind} registry has no listServices()`);
+  }
+  if (options.rateLimit !== undefined && (typeof options.rateLimit !== 'object' || options.rateLimit === null)) {
+    throw new TypeError('createMcpGateway: rateLimit must be { ratePerSecond, burst? }');
+  }
+  if (options.rateLimit !== undefined && options.wrap !== undefined) {
+    throw new TypeError('createMcpGateway: rateLimit is part of the default stack; with wrap, put rateLimit() first in it');
   }
   if (options.authenticate !== undefined && typeof options.authenticate !== 'function') throw new TypeError('createMcpGateway: authenticate must be a function (req) => boolean');
   const count = (name: keyof McpGatewayOptions, dflt: number): number => {

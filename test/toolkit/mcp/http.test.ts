@@ -229,7 +229,22 @@ describe('keel mcp: the gateway\'s safety', () => {
     }
   });
 
+  it('puts a token bucket in front of every call when asked: a call over it is a rate_limited tool error', async () => {
+    const mcp = createMcpGateway({ registry, services: ['basis'], rateLimit: { ratePerSecond: 0.5, burst: 1 }, pollMs: 100 });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!mcp.tools().some((t) => t.name === 'basis.Basis.Hello') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const first = await mcp.callTool('basis.Basis.Hello', { name: 'a' });
+      assert.equal(first.isError, undefined, JSON.stringify(first));
+      const second = toolError(await mcp.callTool('basis.Basis.Hello', { name: 'b' }));
+      assert.deepEqual([second.status, second.reason], ['RESOURCE_EXHAUSTED', 'rate_limited']);
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('refuses bad options at construction, naming the option', () => {
+    assert.throws(() => createMcpGateway({ registry, rateLimit: { ratePerSecond: 1 }, wrap: (next) => next }), /rateLimit/);
     assert.throws(() => createMcpGateway({ registry, timeoutMs: -1 }), /timeoutMs/);
     assert.throws(() => createMcpGateway({ registry, maxStreamMessages: 0 }), RangeError);
     assert.throws(() => createMcpGateway({ registry, services: [''] }), /services/);

@@ -21,6 +21,7 @@ export const mcp: Command = {
     { name: 'service', help: 'only this service\'s methods (repeatable; a trailing * matches a prefix)', repeated: true },
     { name: 'timeout', help: 'deadline of each tool call, in ms', default: '10000' },
     { name: 'max_stream', help: 'messages collected from a server stream, at most', default: '100' },
+    { name: 'rate', help: 'tool calls per second across the gateway (over it: a rate_limited tool error); default unlimited' },
     ...PROTO_FLAGS,
   ],
   async run({ positional, flags }, io) {
@@ -29,6 +30,7 @@ export const mcp: Command = {
     const services = listFlag(flags, 'service');
     const maxStream = positiveFlag(flags, 'max_stream');
     if (maxStream !== undefined && !Number.isInteger(maxStream)) throw new UsageError(`--max_stream must be a whole number, got ${maxStream}`);
+    const rate = positiveFlag(flags, 'rate');
     const token = io.env.KEEL_MCP_TOKEN;
     const registry = registryFromFlags(flags, io);
     let gateway;
@@ -38,6 +40,7 @@ export const mcp: Command = {
         timeoutMs: msFlag(flags, 'timeout') ?? 10_000,
         ...(maxStream === undefined ? {} : { maxStreamMessages: maxStream }),
         ...(services.length > 0 ? { services } : {}),
+        ...(rate === undefined ? {} : { rateLimit: { ratePerSecond: rate } }),
         ...(address !== undefined && token ? { authenticate: bearer(token) } : {}),
         ...protoOptions(flags),
       });
