@@ -30,7 +30,7 @@ export function decodeJson(type: Type, bytes: Uint8Array): unknown {
 /** A well-known type's JSON form (`"1.5s"`, `"2026-01-02T03:04:05Z"`, a bare wrapped value) as protobufjs takes it. */
 function wellKnownObject(type: Type, json: unknown, path: string): Record<string, unknown> {
   const valueField = type.fields.value?.resolve();
-  const plain = wellKnownFromJson(wellKnown(type)!, type, json, path, (v, at) => (valueField === undefined ? v : single(valueField, v, at)));
+  const plain = wellKnownFromJson(wellKnown(type)!, json, path, (v, at) => (valueField === undefined ? v : single(valueField, v, at)));
   return protoNamed(type, plain as Record<string, unknown>);
 }
 

@@ -26,7 +26,7 @@ export function wellKnown(type: Type): WellKnown | undefined {
  * JSON → the plain object protobufjs's `fromObject` takes. `scalar` converts a wrapper's value as the codec
  * converts any field of that type (the wrapper's `value` field is passed).
  */
-export function wellKnownFromJson(kind: WellKnown, type: Type, json: unknown, path: string, scalar: (value: unknown, path: string) => unknown): unknown {
+export function wellKnownFromJson(kind: WellKnown, json: unknown, path: string, scalar: (value: unknown, path: string) => unknown): unknown {
   switch (kind) {
     case 'Wrapper': return { value: scalar(json, path) };
     case 'Timestamp': return timestampFromJson(json, path);
@@ -45,7 +45,6 @@ export function wellKnownFromJson(kind: WellKnown, type: Type, json: unknown, pa
       return { values: json.map((v, i) => valueFromJson(v, `${path}[${i}]`, 1)) };
     case 'Value': return valueFromJson(json, path, 0);
   }
-  void type;
 }
 
 /** protobufjs's `toObject` output (longs and bytes as strings, defaults set) → the JSON form. */
