@@ -29,6 +29,7 @@ import type { ScaleResult } from './scale/scale';
 import { snapshotDist } from './orchestration/snapshot';
 import { streamSection } from './loads/streams/section';
 import { gatewaySection } from './loads/gateway/section';
+import { resilienceSection } from './scenarios/section';
 import { checkTargets } from './report/targets';
 
 const closedJob = (plan: Plan, target: Target, concurrency: number, durationMs = plan.durationMs): ClosedJob => ({
@@ -137,6 +138,7 @@ async function measureAll(cli: Cli, fleet: Fleet, results: Results, progress: Pr
   }
   if (sections.has('streams')) results.streams = await streamSection(plan, fleet, progress);
   if (sections.has('gateway')) results.gateway = await gatewaySection(plan, fleet, progress);
+  if (sections.has('resilience')) results.resilience = await resilienceSection(plan, progress);
   await fleet.stopClients();
 }
 

@@ -85,6 +85,12 @@ export type Call<Req = any, Res = any> = (request: Req, ctx: CallContext) => Pro
  */
 export interface Selector {
   pick(nodes: readonly ServiceNode[], ctx: CallContext): ServiceNode | undefined;
+  /**
+   * Optional, for selectors that weigh load (`leastLoaded()`): told when the attempt is sent to the node it
+   * chose (after any wait for a connection, which is not the node's latency); the listener it returns is called once when that attempt ends (for a hedged loser or a timed-out
+   * attempt, when it was cancelled), so in-flight counts and latencies stay exact whatever the layers above do.
+   */
+  placed?(node: ServiceNode, ctx: CallContext): EndListener | undefined;
 }
 
 /** A veto on nodes, e.g. a per-node circuit breaker skipping nodes whose circuit is open. */

@@ -12,6 +12,8 @@ export type KeelReason =
   | 'rate_limited'
   | 'circuit_open'
   | 'max_concurrent'
+  | 'concurrency_limit'
+  | 'throttled'
   | 'bad_option'
   | 'closed'
   | 'unknown_method'
@@ -30,6 +32,8 @@ export const REASONS: Readonly<Record<KeelReason, { readonly code: status; reado
   rate_limited: { code: status.RESOURCE_EXHAUSTED, when: 'a rate limiter refused the call' },
   circuit_open: { code: status.UNAVAILABLE, when: 'a circuit breaker refused the call' },
   max_concurrent: { code: status.RESOURCE_EXHAUSTED, when: "a breaker's maxConcurrent was reached" },
+  concurrency_limit: { code: status.RESOURCE_EXHAUSTED, when: "adaptiveLimit() refused the call: this client's limit, or the server's (then its handler never started, and the trailer grpc-retry-pushback-ms says when to try again)" },
+  throttled: { code: status.RESOURCE_EXHAUSTED, when: "adaptiveLimit()'s client-side throttling refused the call: the servers have been refusing much of this client's traffic" },
   bad_option: { code: status.INVALID_ARGUMENT, when: 'a per-call option or the request shape was invalid' },
   closed: { code: status.FAILED_PRECONDITION, when: 'the client was closed' },
   unknown_method: { code: status.UNIMPLEMENTED, when: 'the toolkit (CLI, gateway) was asked for a method the service does not describe' },

@@ -21,6 +21,13 @@ export interface BreakerOptions {
    * survivors. 100 lets every node be ejected, and calls then fail fast. (0, 100]. Default 50.
    */
   maxEjectionPercent?: number;
+  /**
+   * Node scope: a node whose error percentage in the window stands at least this many points above its
+   * peers' (once it has volumeThreshold requests) is ejected, though under errorThresholdPercentage: a node
+   * failing 30 % of its calls beside peers failing none (gRPC A50's success-rate ejection, against the peers
+   * rather than a standard deviation, so that it works in a fleet of three). 0 turns it off. Default 20.
+   */
+  outlierGapPercentage?: number;
   /** …once the rolling window holds at least this many requests. Default 20. */
   volumeThreshold?: number;
   /** How long an open circuit refuses calls before one probe. Default 5000. */
@@ -79,7 +86,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   if (options !== null && typeof options === 'object' && 'timeoutMs' in options) {
     throw new TypeError('breaker: timeoutMs is no longer a breaker option: bound calls with the client\'s timeoutMs or the timeout(ms) wrapper');
   }
-  knownKeys(options, ['errorThresholdPercentage', 'consecutiveFailures', 'maxEjectionPercent', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
+  knownKeys(options, ['errorThresholdPercentage', 'consecutiveFailures', 'maxEjectionPercent', 'outlierGapPercentage', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
     'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
   const threshold = options.errorThresholdPercentage ?? 50;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
@@ -102,6 +109,10 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   const maxEjectionPercent = options.maxEjectionPercent ?? 50;
   if (typeof maxEjectionPercent !== 'number' || !(maxEjectionPercent > 0 && maxEjectionPercent <= 100)) {
     throw new RangeError(`breaker: maxEjectionPercent must be in (0, 100], got ${describe(maxEjectionPercent)}`);
+  }
+  const outlierGap = options.outlierGapPercentage ?? 20;
+  if (typeof outlierGap !== 'number' || !(outlierGap >= 0 && outlierGap <= 100)) {
+    throw new RangeError(`breaker: outlierGapPercentage must be in [0, 100], got ${describe(outlierGap)}`);
   }
   const isFailure = options.isFailure ?? defaultIsFailure;
   if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
@@ -143,7 +154,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       const created: Entry = { ...info, inFlight: 0, usedAt: now, circuit: undefined as unknown as Circuit };
       // `at` is wall-clock epoch ms for logs, unless a clock was injected (then its time, for tests).
       created.circuit = new Circuit(policy, onStateChange && ((from, to, t) => onStateChange({ ...info, from, to, at: options.clock ? t : Date.now() })),
-        table === byNode ? (t) => mayEject(service, t) : undefined);
+        table === byNode ? (t) => mayEject(service, created, t) : undefined);
       inner.set(key, (found = created));
     }
     found.usedAt = now;
@@ -164,21 +175,48 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   };
 
   /**
-   * Whether one more of the service's nodes may be ejected: at most maxEjectionPercent of its nodes (at least
-   * one) at a time (Envoy's max_ejection_percent). Counted over the nodes asked about within the rolling window
-   * (nodes that left the registry are no longer asked about); run only when a node's circuit would trip.
+   * Whether `node` may be ejected now. Not when its peers fail too (a quarter or more of their calls in the
+   * window): the fault is shared — an overloaded fleet, a bad deploy, this side's network — and ejecting
+   * would only pile the load on the rest. Otherwise while at most maxEjectionPercent of the service's nodes
+   * (at least one) are out (Envoy's max_ejection_percent). Counted over the nodes asked about within the
+   * rolling window (nodes that left the registry are no longer asked about); run only when a node would trip.
    */
-  const mayEject = (service: string, now: number): boolean => {
+  const mayEject = (service: string, node: Entry, now: number): boolean => {
     const nodes = byNode.get(service);
     if (nodes === undefined) return true;
-    let recent = 0;
+    const peers = peersOf(nodes, node, now);
+    if (peers.requests >= policy.volumeThreshold && peers.failures * 4 >= peers.requests) return false;
+    return peers.ejected + 1 <= Math.max(1, Math.floor((peers.recent * maxEjectionPercent) / 100));
+  };
+
+  /** The other recently used nodes of a service: how many, how many ejected, and the closed ones' window counts. */
+  const peersOf = (nodes: Map<string, Entry>, self: Entry, now: number) => {
+    let recent = 1; // self
     let ejected = 0;
+    let requests = 0;
+    let failures = 0;
     for (const e of nodes.values()) {
-      if (now - e.usedAt > policy.rollingWindowMs) continue;
+      if (e === self || now - e.usedAt > policy.rollingWindowMs) continue;
       recent++;
       if (e.circuit.state !== 'closed') ejected++;
+      else {
+        const stats = e.circuit.stats(now);
+        requests += stats.requests;
+        failures += stats.failures;
+      }
     }
-    return ejected + 1 <= Math.max(1, Math.floor((recent * maxEjectionPercent) / 100));
+    return { recent, ejected, requests, failures };
+  };
+
+  /** A50's success-rate ejection, against the peers: `entry` just failed; eject it if it stands out. */
+  const ejectIfOutlier = (service: string, entry: Entry, now: number): void => {
+    const own = entry.circuit.stats(now);
+    if (own.state !== 'closed' || own.requests < policy.volumeThreshold || own.failures * 100 < outlierGap * own.requests) return;
+    const nodes = byNode.get(service);
+    if (nodes === undefined) return;
+    const peers = peersOf(nodes, entry, now);
+    if (peers.requests < policy.volumeThreshold) return; // nothing to compare with
+    if ((own.failures / own.requests - peers.failures / peers.requests) * 100 >= outlierGap) entry.circuit.trip(now);
   };
 
   return {
@@ -202,7 +240,11 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
           const outcome = classify(error, isFailure);
           const at = clock.now();
           if (scope === 'endpoint') endpoint.circuit.record(outcome, at, key);
-          else if (ctx.node !== undefined) nodeOf(ctx, ctx.node, at).circuit.record(outcome, at, key);
+          else if (ctx.node !== undefined) {
+            const node = nodeOf(ctx, ctx.node, at);
+            node.circuit.record(outcome, at, key);
+            if (outcome === 'failure' && outlierGap > 0) ejectIfOutlier(ctx.service, node, at);
+          }
         });
         return next(request, ctx);
       };

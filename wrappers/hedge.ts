@@ -8,6 +8,7 @@ import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
+import { firstInCall } from '../src/client/context';
 import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
 
 /** What `onHedge` is told when a hedged attempt starts. */
@@ -66,7 +67,7 @@ export function hedge(options: HedgeOptions = {}): Wrapper {
       const streamsRequests = method.kind === 'client_stream' || method.kind === 'bidi';
       return (request, ctx) => {
         const limit = ctx.maxAttempts ?? maxAttempts;
-        budget?.deposit(clock.now());
+        if (budget !== undefined && firstInCall(ctx, budget)) budget.deposit(clock.now());
         if (limit === 1) return next(request, ctx);
         const replay = streamsRequests ? new Replay(request as Requests<unknown>, replayLimit) : undefined;
         const parent = ctx.signal;

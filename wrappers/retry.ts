@@ -9,6 +9,7 @@ import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
+import { firstInCall } from '../src/client/context';
 
 /**
  * No retry starts with less of the call's deadline left than this: a loopback attempt's p99 measured here
@@ -100,7 +101,7 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
       const streamsRequests = method.kind === 'client_stream' || method.kind === 'bidi';
       return async (request, ctx) => {
         const limit = ctx.maxAttempts ?? maxAttempts;
-        budget?.deposit(clock.now());
+        if (budget !== undefined && firstInCall(ctx, budget)) budget.deposit(clock.now());
         if (limit === 1) return next(request, ctx);
         const replay = streamsRequests ? new Replay(request as Requests<unknown>, replayLimit) : undefined;
         try {

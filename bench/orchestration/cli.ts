@@ -4,8 +4,9 @@ import { FULL, QUICK, type Plan } from './plan';
 import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
 import { streamSeconds } from '../loads/streams/section';
 import { gatewaySeconds } from '../loads/gateway/section';
+import { resilienceSeconds } from '../scenarios/section';
 
-export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams', 'gateway'] as const;
+export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams', 'gateway', 'resilience'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Cli {
@@ -26,7 +27,7 @@ export interface Cli {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>]
-  --quick    the CI smoke test: every section, short segments, one round (under a minute)
+  --quick    the CI smoke test: every section, short segments, one round (about two minutes)
   --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
              diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
              with those and raw
@@ -90,5 +91,6 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
   if (sections.has('pipeline')) s += (9 * (plan.pipelineMs + 100)) / 1000 + 1;
   if (sections.has('streams')) s += streamSeconds(plan);
   if (sections.has('gateway')) s += gatewaySeconds(plan);
+  if (sections.has('resilience')) s += resilienceSeconds(plan);
   return s;
 }

@@ -1,4 +1,4 @@
-/** How much of everything a run measures: `--quick` (CI smoke test, under a minute) or the full run. */
+/** How much of everything a run measures: `--quick` (CI smoke test, about two minutes) or the full run. */
 export interface Plan {
   mode: 'full' | 'quick';
   /** Rounds of each interleaved closed-loop comparison (1 node); the median round is reported. */
@@ -39,6 +39,8 @@ export interface Plan {
   streams: { rounds: number; maxMs: number; variants: StreamVariant[] };
   /** The API gateway against direct keel calls: closed loop at each concurrency, `rounds` interleaved rounds. */
   gateway: { concurrencies: number[]; rounds: number; warmupMs: number; durationMs: number };
+  /** Issue 19's resilience scenarios (bench/scenarios/): `short` durations (as `npm test` runs them) or the issue's (`full`). */
+  resilience: { mode: 'short' | 'full' };
 }
 
 /** One server-stream shape: `count` messages of `size` payload bytes, after `warmupCount` unmeasured ones. */
@@ -77,6 +79,7 @@ export const FULL: Plan = {
     ],
   },
   gateway: { concurrencies: [1, 16, 64], rounds: 3, warmupMs: 300, durationMs: 1500 },
+  resilience: { mode: 'full' },
 };
 
 export const QUICK: Plan = {
@@ -107,4 +110,5 @@ export const QUICK: Plan = {
     ],
   },
   gateway: { concurrencies: [16], rounds: 1, warmupMs: 100, durationMs: 200 },
+  resilience: { mode: 'short' },
 };

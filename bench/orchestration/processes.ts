@@ -8,6 +8,11 @@ export function useBenchDir(dir: string): void {
   benchDir = dir;
 }
 
+/** The directory child processes' entry points are loaded from (the snapshot's, once a run has set it). */
+export function benchEntryDir(): string {
+  return benchDir;
+}
+
 /**
  * Forks one of the bench's process entry points with an IPC channel, and resolves with its first
  * message. stdout is ignored (a child must not mix into the report); stderr is inherited.

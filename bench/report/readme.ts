@@ -18,7 +18,7 @@ export function readmeSection(results: Results): string {
     '`npm run bench` starts Hello servers in their own processes and drives them from a separate client process per',
     'configuration, on loopback, interleaving the configurations round by round (A B C … A B C …) so that drift on',
     'a shared machine falls on all of them alike; the median of the rounds is shown. `npm run bench -- --quick` is',
-    'the under-a-minute smoke test CI runs; `--only <section|configuration>` runs a part (see `bench/README.md`).',
+    'the smoke test CI runs (about two minutes); `--only <section|configuration>` runs a part (see `bench/README.md`).',
     'Everything is written to `bench/results/`: `latest.md` has every table (concurrency 1/16/64/256, open loop at',
     '50% and 80% of capacity, 3 nodes, a diagnosis of where keel\'s cost goes, the handler side with ghz,',
     `node-selection cost up to ${int(Math.max(...results.plan.scale.sizes))} nodes, memory per node, limiter accuracy, wrapper cost without the network,`,

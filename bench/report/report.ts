@@ -5,6 +5,7 @@ import { growth } from './growth';
 import type { ClosedComparison, Results } from './results';
 import { streamsReport } from './streams';
 import { gatewayReport } from '../loads/gateway/section';
+import { resilienceReport } from '../scenarios/section';
 import { renderSummary } from './summary';
 
 const rawOf = (rows: Row[]) => rows.find((r) => r.config === 'raw')?.median;
@@ -93,6 +94,7 @@ export function renderMarkdown(results: Results): string {
   }
   if (results.streams) out.push(...streamsReport(results.streams, plan), '');
   if (results.gateway) out.push(...gatewayReport(results.gateway), '');
+  if (results.resilience) out.push(...resilienceReport(results.resilience), '');
   if (results.ghz) out.push(...ghzSection(results), '');
   if (results.scale) out.push(...scaleSection(results), '');
   if (results.accuracy) {

@@ -7,6 +7,7 @@ import type { Plan } from '../orchestration/plan';
 import type { ScaleResult } from '../scale/scale';
 import type { StreamComparison } from '../loads/streams/section';
 import type { GatewayResult } from '../loads/gateway/section';
+import type { ResilienceResult } from '../scenarios/section';
 
 export interface ClosedComparison {
   concurrency: number;
@@ -67,6 +68,8 @@ export interface Results {
   streams?: StreamComparison[];
   /** The API gateway against direct keel calls. */
   gateway?: GatewayResult;
+  /** Issue 19's resilience scenarios, every stack of bench/scenarios/stacks.ts side by side. */
+  resilience?: ResilienceResult;
   targets: TargetCheck[];
   wallMs: number;
   /** The configuration whose client process ran under `--cpu-prof` (`--profile`): its figures carry the profiler's cost. */

@@ -3,6 +3,8 @@ import type { Row } from '../orchestration/measure';
 import type { Segment } from '../shared/protocol';
 import type { Results, TargetCheck } from './results';
 import { streamHeadline } from './streams';
+import { RECOMMENDED } from '../scenarios/stacks';
+import { judge } from '../scenarios/targets';
 
 const median = (rows: Row[] | undefined, config: string) => rows?.find((r) => r.config === config)?.median;
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -58,6 +60,11 @@ export function checkTargets(results: Results): TargetCheck[] {
       () => streamHeadline(c) ?? '');
   }
 
+  const rr3 = median(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'roundRobin');
+  const ll3 = median(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'leastLoaded');
+  check('leastLoaded() within 2% of roundRobin() throughput at concurrency 64 (3 healthy nodes)', rr3 && ll3 ? ll3.rps >= 0.98 * rr3.rps : undefined,
+    () => `${int(ll3!.rps)} vs ${int(rr3!.rps)} calls/s = ${pct(ll3!.rps / rr3!.rps)}${perRound(results.nodes3.find((x) => x.concurrency === 64)?.rows, 'leastLoaded', 'roundRobin', (s) => s.rps)}; client CPU ${int(ll3!.cpuUsPerCall)} vs ${int(rr3!.cpuUsPerCall)} µs/call`);
+
   const acc = results.accuracy;
   check('rate limiter within 1% of its rate at 1, 100, 1,000 and 20,000/s', acc ? acc.every((a) => Math.abs(a.rateErrorPct) <= 1) : undefined,
     () => acc!.map((a) => `${int(a.ratePerSecond)}/s: ${a.rateErrorPct >= 0 ? '+' : ''}${a.rateErrorPct.toFixed(2)}%`).join(', '));
@@ -68,5 +75,12 @@ export function checkTargets(results: Results): TargetCheck[] {
   check(`node selection O(1): ns per pick at ${int(last?.nodes)} nodes ≤ 2× at ${int(first?.nodes)} (1 node takes a shortcut)`,
     first && last ? last.roundRobin <= 2 * first.roundRobin && last.random <= 2 * first.random : undefined,
     () => `roundRobin ${first!.roundRobin.toFixed(0)} → ${last!.roundRobin.toFixed(0)} ns, random ${first!.random.toFixed(0)} → ${last!.random.toFixed(0)} ns`);
+  // Issue 19's figures, for the recommended stack (every stack's are in the resilience section).
+  const resilience = results.resilience?.figures;
+  if (resilience !== undefined) {
+    for (const v of judge(resilience, RECOMMENDED)) {
+      checks.push({ target: `${v.scenario} (${results.resilience?.mode} run), stack \`${RECOMMENDED}\`: ${v.target}`, verdict: v.verdict, measured: v.measured });
+    }
+  }
   return checks;
 }

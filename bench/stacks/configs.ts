@@ -1,6 +1,6 @@
 import { createChannel, createClient as createNiceClient } from 'nice-grpc';
 import {
-  breaker, createClient, localRegistry, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
+  breaker, createClient, leastLoaded, localRegistry, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
 } from '../../src/index';
 import { Basis } from '../../examples/basis/proto';
 import { naiveStack } from './naive-stack';
@@ -54,6 +54,7 @@ export const CONFIGS: readonly ClientConfig[] = [
   },
   { name: 'keel', label: 'keel createClient, no wrappers', tracing: false, multiNode: true, make: keel(() => undefined) },
   { name: 'roundRobin', label: 'keel + roundRobin()', tracing: false, multiNode: true, make: keel(() => wrapClient(roundRobin())) },
+  { name: 'leastLoaded', label: 'keel + leastLoaded()', tracing: false, multiNode: true, make: keel(() => wrapClient(leastLoaded())) },
   { name: 'rateLimit', label: `keel + rateLimit(${HIGH_RATE})`, tracing: false, multiNode: false, make: keel(() => wrapClient(rateLimit(HIGH_RATE))) },
   { name: 'breaker', label: 'keel + breaker()', tracing: false, multiNode: false, make: keel(() => wrapClient(breaker())) },
   { name: 'tracing', label: 'keel + tracing()', tracing: true, multiNode: false, make: keel(() => wrapClient(tracing())) },

@@ -95,6 +95,17 @@ export class Circuit {
     }
   }
 
+  /**
+   * Opens a closed circuit now, as a trip rule would (the cap on open circuits still applies): for rules
+   * that look beyond one circuit, such as a node failing well above its peers. True when it opened.
+   */
+  trip(now: number): boolean {
+    if (this.state !== 'closed' || (this.mayOpen !== undefined && !this.mayOpen(now))) return false;
+    this.openedAt = now;
+    this.move('open', now);
+    return true;
+  }
+
   /** The window's requests and failures, for metrics and dashboards. */
   stats(now: number): { state: CircuitState; requests: number; failures: number } {
     return { state: this.state, ...this.counts.totals(now) };

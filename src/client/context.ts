@@ -20,6 +20,9 @@ export class CallState implements MethodInfo {
   /** Made on the first node choice: most calls never ask. */
   tried: ServiceNode[] | undefined = undefined;
   attempts = 1;
+  /** What `firstInCall` was asked about (a retry budget shared by retry() and hedge()): the first, then the rest. */
+  seenFirst: object | undefined = undefined;
+  seen: object[] | undefined = undefined;
   constructor(
     info: MethodInfo,
     readonly signal: AbortSignal | undefined,
@@ -92,6 +95,15 @@ export class ClientContext implements CallContext {
     (this.listeners ??= []).push(listener);
   }
 
+  /** See `firstInCall`. */
+  firstInCall(key: object): boolean {
+    const call = this.call;
+    if (call.seenFirst === undefined) call.seenFirst = key; // no allocation for the usual one key a call
+    else if (call.seenFirst === key || call.seen?.includes(key)) return false;
+    else (call.seen ??= []).push(key);
+    return true;
+  }
+
   /** The context the layer below gets for this `next()`. */
   passOn(): ClientContext {
     let attempt = this.current;
@@ -111,6 +123,16 @@ export class ClientContext implements CallContext {
     const listeners = this.listeners;
     return listeners === undefined ? result : observeEnd(result, this.call.kind, listeners);
   }
+}
+
+/**
+ * True the first time it is asked about `key` during one call, whatever layer or attempt asks: a retry
+ * budget that `retry()` and `hedge()` share is deposited once per call, not once per wrapper or attempt.
+ * A context not made by a keel client (there is no call to remember it in) always answers true.
+ */
+export function firstInCall(ctx: CallContext, key: object): boolean {
+  if (!(ctx instanceof ClientContext)) return true;
+  return ctx.firstInCall(key);
 }
 
 /** Runs `inner` as the layer below `ctx`: the boundary between two wrappers, and above the network. */

@@ -2,9 +2,10 @@ import type { Call, CallContext, MethodInfo, NodeFilter } from '../call';
 import { cancelled, deadlineExceeded, keelError, type KeelError } from '../errors';
 import type { ServiceNode } from '../registry/registry';
 import { pickNode } from '../select/untried';
-import type { ChannelPool } from './channels';
+import type { Channel, ChannelPool } from './channels';
 import type { ClientContext } from './context';
 import { whenConnected } from './connect';
+import { observeEnd } from './end';
 import { INVOKERS } from './invoke';
 import type { NodeCache } from './node-cache';
 
@@ -20,11 +21,17 @@ export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo
     ctx.setNode(node);
     const channel = pool.acquire(node.address);
     const connecting = whenConnected(channel, ctx, pool.connectTimeoutMs);
-    if (connecting === undefined) return invoke(pool, channel, request, ctx);
-    return connecting.then(() => invoke(pool, channel, request, ctx), (err: unknown) => {
+    if (connecting === undefined) return placed(node, request, ctx, channel);
+    return connecting.then(() => placed(node, request, ctx, channel), (err: unknown) => {
       pool.release(channel);
       throw err;
     });
+  };
+  /** Sends the attempt; a selector that weighs load is told now, after any wait for a connection (not the node's latency). */
+  const placed = (node: ServiceNode, request: unknown, ctx: ClientContext, channel: Channel): Promise<unknown> => {
+    const ended = ctx.selector.placed?.(node, ctx);
+    const sent = invoke(pool, channel, request, ctx);
+    return ended === undefined ? sent : observeEnd(sent, method.kind, [ended]);
   };
 
   return (request, ctx) => {

@@ -1,17 +1,18 @@
 import { consulRegistry } from './consul';
 import { etcdRegistry } from './etcd';
+import { kubernetesRegistry } from './kubernetes';
 import { localRegistry } from './local';
 import { mdnsRegistry } from './mdns';
 import { memoryRegistry } from './memory';
 import type { Registry } from './registry';
 
-export const REGISTRY_KINDS = ['local', 'mdns', 'memory', 'consul', 'etcd'] as const;
+export const REGISTRY_KINDS = ['local', 'mdns', 'memory', 'consul', 'etcd', 'kubernetes'] as const;
 
 /** A registry chosen by name, as go-micro's `MICRO_REGISTRY`/`--registry` and `MICRO_REGISTRY_ADDRESS`/`--registry_address` do. */
 export interface RegistryChoice {
   /** One of `REGISTRY_KINDS`; empty or undefined means `local`. */
   kind?: string | undefined;
-  /** local: the directory; consul: `host:port` (else `CONSUL_HTTP_ADDR`); etcd: endpoints. Empty means the default. */
+  /** local: the directory; consul: `host:port` (else `CONSUL_HTTP_ADDR`); etcd: endpoints; kubernetes: a kubeconfig path. Empty means the default. */
   address?: string | undefined;
   /** Names the setting in errors: `MICRO_REGISTRY` for the environment, `--registry` for the CLI. */
   kindName?: string;
@@ -21,8 +22,9 @@ const shared = new Map<string, Registry>();
 
 /**
  * The registry named by go-micro's variables, so mixed Go and TypeScript fleets share configuration:
- * `MICRO_REGISTRY` = `local` (default) | `mdns` | `memory` | `consul` | `etcd`, and
- * `MICRO_REGISTRY_ADDRESS` (local: the directory; consul: `host:port`, else `CONSUL_HTTP_ADDR`; etcd: endpoints).
+ * `MICRO_REGISTRY` = `local` (default) | `mdns` | `memory` | `consul` | `etcd` | `kubernetes`, and
+ * `MICRO_REGISTRY_ADDRESS` (local: the directory; consul: `host:port`, else `CONSUL_HTTP_ADDR`; etcd: endpoints;
+ * kubernetes: a kubeconfig path, else in-cluster, then `KUBECONFIG`).
  * One instance per configuration per process, shared by every client and server that uses the default,
  * so that `memory` connects the servers and clients of one process.
  * @example MICRO_REGISTRY=mdns node server.js
@@ -57,6 +59,8 @@ export function createRegistry(choice: RegistryChoice): Registry {
       return consulRegistry(address === undefined ? {} : { address });
     case 'etcd':
       return etcdRegistry({ endpoints: address ?? '127.0.0.1:2379' });
+    case 'kubernetes':
+      return kubernetesRegistry(address === undefined ? {} : { kubeconfig: address });
     default:
       throw new RangeError(`${choice.kindName ?? 'MICRO_REGISTRY'} must be one of ${REGISTRY_KINDS.join(', ')}; got ${JSON.stringify(kind)}`);
   }

@@ -1,11 +1,12 @@
 import { watch as watchDir, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { describe } from '../address';
 import { knownKeys, positiveMs } from '../options';
 import { NodeFiles } from './local/node-files';
 import { judgeable, ownerIsGone, thisProcess } from './local/owner';
 import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
+import { checkServiceDir, isNodeFileOf, TEMP_FILE } from './local/service-dir';
 import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
 import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
@@ -69,7 +70,9 @@ const decode = (file: string): string | undefined => {
  * Whoever can write in the directory can register nodes (and so receive calls): by default it is this
  * user's own (`0700`), and a directory another user owns or group/others can write is refused unless
  * `allowSharedDirectory`. Only regular files of at most `maxFileBytes` are read (never a FIFO, socket or
- * device), each only when it changed; every other entry is reported once through `onError`.
+ * device), each only when it changed; every other entry is reported once through `onError`. The registry
+ * never follows a symbolic link to a directory (the root or a service's: refused with an error naming it), and
+ * removes only what it writes itself: expired node files named for their node, and its own `.…tmp` files.
  * @example const registry = localRegistry({ dir: '/run/keel' });
  */
 export function localRegistry(options: LocalRegistryOptions = {}): Registry {
@@ -97,15 +100,36 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   const watchers = new Map<string, DirWatcher>();
   let seq = 0;
   let closed = false;
+  /** Refused directories already reported: a watcher's rescans must not repeat the report every second. */
+  const reported = new Set<string>();
+  const report = (err: Error): void => {
+    if (reported.has(err.message) || reported.size >= 1024) return;
+    reported.add(err.message);
+    try {
+      onError(err);
+    } catch {
+      /* a throwing error handler must not stop discovery */
+    }
+  };
 
   const serviceDir = (name: string): string => join(root, encode(name));
+  /** The service's directory, checked (a real directory of ours), created when `create`; undefined when missing. */
+  async function checkedDir(name: string, create: boolean): Promise<string | undefined> {
+    const dir = serviceDir(name);
+    if (await checkServiceDir(dir, allowShared)) return dir;
+    if (!create) return undefined;
+    await mkdir(dir, { recursive: true, mode: dirMode });
+    await checkServiceDir(dir, allowShared); // what is there now, whoever made it
+    return dir;
+  }
 
   /**
    * Reads the live nodes of a service, sweeping long-expired files; also returns the next expiry, and whether
    * a live node's process runs on this host (then watchers look again every LIVENESS_MS, to see it die).
    */
   async function scan(name: string): Promise<{ nodes: ServiceNode[]; nextExpiry: number; local?: boolean }> {
-    const dir = serviceDir(name);
+    const dir = await checkedDir(name, false);
+    if (dir === undefined) return { nodes: [], nextExpiry: Infinity };
     let names: string[];
     try {
       names = await readdir(dir);
@@ -118,7 +142,7 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     let nextExpiry = Infinity;
     const [records] = await Promise.all([
       files.read(dir, names),
-      ...names.filter((file) => file.startsWith('.')).map((file) => sweepTemp(join(dir, file), now)),
+      ...names.filter((file) => TEMP_FILE.test(file)).map((file) => sweepTemp(join(dir, file), now)),
     ]);
     const sweeps: Promise<void>[] = [];
     let local = false;
@@ -128,7 +152,8 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
         nodes.push(node);
         local ||= owner !== undefined && judgeable(owner);
         nextExpiry = Math.min(nextExpiry, expiresAt);
-      } else if (now - expiresAt > sweepAfterMs) {
+      } else if (now - expiresAt > sweepAfterMs && node.name === name && isNodeFileOf(basename(path), node.id, encode)) {
+        // Only a file keel itself would have written for this node: never one that merely looks like a node.
         sweeps.push(unlink(path).catch(() => undefined));
       }
     }
@@ -136,10 +161,11 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     return { nodes, nextExpiry, local };
   }
 
-  // A writer that crashed between write and rename leaves a temp file behind.
+  // A writer that crashed between write and rename leaves a temp file behind (a regular file: lstat, no link followed).
   async function sweepTemp(path: string, now: number): Promise<void> {
     try {
-      if (now - (await stat(path)).mtimeMs > sweepAfterMs) await unlink(path);
+      const st = await lstat(path);
+      if (st.isFile() && now - st.mtimeMs > sweepAfterMs) await unlink(path);
     } catch {
       /* already gone */
     }
@@ -158,11 +184,19 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     }
 
     private async start(): Promise<void> {
+      let dir: string | undefined;
       try {
-        await mkdir(serviceDir(this.name), { recursive: true, mode: dirMode });
+        dir = await checkedDir(this.name, true);
+      } catch (err) {
+        // Refused (a link, another user's): reported, never watched; rescans keep the answer (an empty list).
+        report(err as Error);
+      }
+      try {
         if (this.stopped) return;
-        this.fsWatcher = watchDir(serviceDir(this.name), { persistent: false }, () => this.soon(EVENT_DEBOUNCE_MS));
-        this.fsWatcher.on('error', () => this.withoutEvents());
+        if (dir !== undefined) {
+          this.fsWatcher = watchDir(dir, { persistent: false }, () => this.soon(EVENT_DEBOUNCE_MS));
+          this.fsWatcher.on('error', () => this.withoutEvents());
+        }
       } catch {
         this.withoutEvents();
       }
@@ -197,8 +231,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
         const { nodes, nextExpiry, local } = await scan(this.name);
         if (!this.stopped) hub.publish(this.name, nodes);
         next = Math.min(next, Math.max(1, nextExpiry - clock.now() + 1), local ? LIVENESS_MS : Infinity);
-      } catch {
+      } catch (err) {
         // The directory could not be read: keep the last list (registry contract) and try again later.
+        report(err as Error);
       } finally {
         this.scanning = false;
       }
@@ -218,19 +253,20 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   }
 
   async function write(node: ServiceNode, expiresAt: number): Promise<void> {
-    const dir = serviceDir(node.name);
-    const file = join(dir, `${encode(node.id)}.json`);
-    const temp = join(dir, `.${encode(node.id)}.${process.pid}.${seq++}.tmp`);
+    let dir = (await checkedDir(node.name, true))!;
+    const temp = (): string => join(dir, `.${encode(node.id)}.${process.pid}.${seq++}.tmp`);
     // copyNode: the fields keel reads back (endpoints are for go-micro readers, which have no local registry).
     const body = JSON.stringify({ node: copyNode(node), expiresAt, owner: thisProcess() });
+    // `wx`: never through a link or over a file someone planted under the temp name.
+    let path = temp();
     try {
-      await writeFile(temp, body);
+      await writeFile(path, body, { flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true, mode: dirMode });
-      await writeFile(temp, body);
+      dir = (await checkedDir(node.name, true))!; // removed meanwhile (a sweep of the whole registry): made again
+      await writeFile((path = temp()), body, { flag: 'wx' });
     }
-    await rename(temp, file);
+    await rename(path, join(dir, `${encode(node.id)}.json`));
   }
 
   return {
@@ -241,7 +277,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
     },
     async deregister(node: ServiceNode): Promise<void> {
       validateNode(node, 'localRegistry.deregister');
-      await unlink(join(serviceDir(node.name), `${encode(node.id)}.json`)).catch((err: NodeJS.ErrnoException) => {
+      const dir = await checkedDir(node.name, false);
+      if (dir === undefined) return;
+      await unlink(join(dir, `${encode(node.id)}.json`)).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
       });
     },
@@ -258,7 +296,10 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
         throw err;
       }
       const names = dirs.filter((d) => !d.startsWith('.')).map(decode).filter((n): n is string => n !== undefined);
-      const live = await Promise.all(names.map(async (name) => (await scan(name).catch(() => ({ nodes: [] }))).nodes.length > 0));
+      const live = await Promise.all(names.map(async (name) => (await scan(name).catch((err: Error) => {
+        report(err);
+        return { nodes: [] };
+      })).nodes.length > 0));
       return names.filter((_, i) => live[i]).sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {

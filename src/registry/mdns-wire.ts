@@ -1,124 +1,99 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import * as dns from 'dns-packet';
+import { formatHostPort, parseHostPort } from '../address';
+import { decodeTxt, encodeTxt } from './mdns-txt';
 import type { ServiceNode } from './registry';
-import { copyNode, parseNode } from './validate-node';
+import { parseNode } from './validate-node';
 
 /**
- * The mDNS packet format of `mdnsRegistry`: pure functions, no sockets.
- *
- * Each node is a DNS-SD-like instance of the service type `_keel._tcp`:
- * - PTR `<service>._keel._tcp.<domain>` → `<node id>.<service>._keel._tcp.<domain>` (shared record)
- * - TXT `<node id>.<service>._keel._tcp.<domain>`: `keel=1`, `ttlms=<ms left>`, then the node JSON cut into
- *   ≤255-byte strings (a reader joins them). No SRV/A: the address travels inside the node JSON.
- * The DNS TTL is whole seconds, `ceil(ms / 1000)`, for standard tools and goodbyes; keel readers take the
- * exact `ttlms` (never more than the DNS TTL), so a node leaves every watcher when its owner drops it.
- * Names and ids become labels by escaping: `a-z 0-9 -` stay, every other UTF-8 byte is `_hh`
- * (`go.micro.srv.basis` → `go_2emicro_2esrv_2ebasis`), cut into labels of at most 63 bytes. The result is
- * lower case, so a responder that folds case does no harm, and distinct names stay distinct.
- * A goodbye is the same records with TTL 0 (RFC 6762 §10.1).
- *
- * Listing services is DNS-SD browsing one level up (RFC 6763 §4, with keel services as the "instances"):
- * a PTR query for `_keel._tcp.<domain>` is answered by every process with one PTR
- * `_keel._tcp.<domain>` → `<service>._keel._tcp.<domain>` per service it has a live node of.
+ * The mDNS packet format of `mdnsRegistry`: go-micro v5's (`registry/mdns_registry.go` on `util/mdns`),
+ * pure functions, no sockets. With the domain `micro` (go-micro's):
+ * - a node is the instance `<node id>.<service>.micro`, answered for a PTR query of `<service>.micro` with,
+ *   in this order (go-micro's reader takes them in order): PTR `<service>.micro` → instance; SRV instance
+ *   (priority 10, weight 1, the node's port, target: the instance itself); A (or AAAA) instance → the node's
+ *   IP; TXT instance: go-micro's encoded `{Metadata, Service, Version, Endpoints}` (see `mdns-txt.ts`).
+ *   go-micro's own SRV target is the host name, with the A record under it; keel reads both ways.
+ * - listing: a PTR query of `_services.micro` is answered per service with PTR `_services.micro` →
+ *   `<service>._services.micro`, and that entry's SRV (port 9999), A `0.0.0.0` and an empty TXT, as
+ *   go-micro's wildcard entry does; go-micro's `ListServices` needs all four.
+ * - one node (or listed service) per response packet: go-micro's reader completes only the last instance
+ *   of each packet. A response to a query repeats the query's questions: go-micro's client drops any that
+ *   does not.
+ * - TTL: whole seconds, `ceil(ms left / 1000)` (go-micro always says 120); a goodbye is the same records
+ *   with TTL 0, as go-micro's `Deregister` sends (RFC 6762 §10.1).
+ * Names are go-micro's, not escaped (go-micro compares them byte for byte): the node id and service name
+ * must be dot-separated labels of printable ASCII without the characters DNS text would escape.
  */
-export const SERVICE_TYPE = '_keel._tcp';
-const TXT_MARKER = 'keel=1';
-const MAX_LABEL_BYTES = 63;
+export const LIST_SERVICE = '_services';
+/** The port go-micro's `_services` entries advertise. */
+const LIST_PORT = 9999;
 /** The longest name dns-packet decodes (and RFC 1035 allows) in dotted text form. */
 export const MAX_NAME_BYTES = 253;
-/** Responses are packed up to this size so that they fit an Ethernet frame unfragmented. */
-const PACKET_TARGET_BYTES = 1400;
 /** One node must fit one packet (RFC 6762 §17: at most 9000 bytes). */
 export const MAX_PACKET_BYTES = 9000;
-
-/** Escapes any string into lower-case DNS labels (see the file comment). */
-export function encodeLabels(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    out += /[a-z0-9-]/.test(ch) ? ch : `_${byte.toString(16).padStart(2, '0')}`;
-  }
-  return out.match(new RegExp(`.{1,${MAX_LABEL_BYTES}}`, 'g'))?.join('.') ?? '';
-}
-
-/** The inverse of `encodeLabels`; undefined for anything `encodeLabels` would not have produced. */
-export function decodeLabels(labels: string): string | undefined {
-  const flat = labels.toLowerCase().replace(/\./g, '');
-  if (!/^(?:[a-z0-9-]|_[0-9a-f]{2})+$/.test(flat)) return undefined;
-  const bytes = flat.replace(/_([0-9a-f]{2})|([a-z0-9-])/g, (_, hex: string | undefined, ch: string | undefined) =>
-    hex !== undefined ? String.fromCharCode(parseInt(hex, 16)) : (ch as string),
-  );
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(bytes, 'latin1'));
-    return encodeLabels(text) === labels.toLowerCase() ? text : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const serviceDomain = (service: string, domain: string): string =>
-  `${encodeLabels(service)}.${SERVICE_TYPE}.${domain}`;
-
-export const instanceName = (node: Pick<ServiceNode, 'id' | 'name'>, domain: string): string =>
-  `${encodeLabels(node.id)}.${serviceDomain(node.name, domain)}`;
-
+const LABEL = /^[A-Za-z0-9!#$%&*+,/:<=>?[\]^_`{|}~-]{1,63}$/;
 const MAX_TTL_SEC = 2 ** 31 - 1;
+
+export const serviceName = (service: string, domain: string): string => `${service}.${domain}`;
+export const instanceName = (node: Pick<ServiceNode, 'id' | 'name'>, domain: string): string => `${node.id}.${node.name}.${domain}`;
+export const listName = (domain: string): string => `${LIST_SERVICE}.${domain}`;
+
+/** Why `node` cannot be advertised by name, or undefined when it can. */
+export function nameProblem(node: Pick<ServiceNode, 'id' | 'name'>, domain: string): string | undefined {
+  for (const [what, value] of [['node.id', node.id], ['node.name', node.name]] as const) {
+    if (!value.split('.').every((label) => LABEL.test(label))) {
+      return `${what} ${JSON.stringify(value)} is not a DNS name as go-micro's mDNS writes it: dot-separated labels of ` +
+        '1-63 printable ASCII characters other than space and \'"();@\\';
+    }
+  }
+  const bytes = instanceName(node, domain).length;
+  return bytes > MAX_NAME_BYTES ? `node.id and node.name are too long for a DNS name (${bytes} bytes, max ${MAX_NAME_BYTES})` : undefined;
+}
 
 /** The DNS TTL for `ms` milliseconds left: whole seconds rounded up, 0 only for 0 (a goodbye). */
 export const ttlSeconds = (ms: number): number => (ms <= 0 ? 0 : Math.min(MAX_TTL_SEC, Math.ceil(ms / 1000)));
 
-/** The PTR and TXT records announcing `node` with `ttlMs` left; 0 makes them a goodbye. */
+/** The records announcing `node` with `ttlMs` left (0: a goodbye). Its address must be an IP and port. */
 export function nodeRecords(node: ServiceNode, ttlMs: number, domain: string): dns.Answer[] {
   const instance = instanceName(node, domain);
-  const json = Buffer.from(JSON.stringify(copyNode(node)));
-  const ttlSec = ttlSeconds(ttlMs);
-  const strings = [Buffer.from(TXT_MARKER), Buffer.from(`ttlms=${Math.max(0, Math.ceil(ttlMs))}`)];
-  for (let i = 0; i < json.length; i += 255) strings.push(json.subarray(i, i + 255));
+  const { host, port } = parseHostPort(node.address, 'node.address');
+  const ttl = ttlSeconds(ttlMs);
   return [
-    { type: 'PTR', name: serviceDomain(node.name, domain), ttl: ttlSec, data: instance },
-    { type: 'TXT', name: instance, ttl: ttlSec, flush: true, data: strings },
+    { type: 'PTR', name: serviceName(node.name, domain), ttl, data: instance },
+    { type: 'SRV', name: instance, ttl, data: { priority: 10, weight: 1, port, target: instance } },
+    isIPv4(host) ? { type: 'A', name: instance, ttl, data: host } : { type: 'AAAA', name: instance, ttl, data: host },
+    { type: 'TXT', name: instance, ttl, data: encodeTxt(node) },
   ];
 }
 
-const response = (answers: dns.Answer[]): dns.Packet =>
-  ({ type: 'response', id: 0, flags: dns.AUTHORITATIVE_ANSWER, answers });
-
-/** Packs groups of records (one group per node, never split) into as few response packets as fit. */
-export function encodeResponses(groups: dns.Answer[][]): Buffer[] {
-  const packets: Buffer[] = [];
-  let answers: dns.Answer[] = [];
-  for (const group of groups) {
-    if (answers.length > 0 && dns.encodingLength(response([...answers, ...group])) > PACKET_TARGET_BYTES) {
-      packets.push(dns.encode(response(answers)));
-      answers = [];
-    }
-    answers.push(...group);
-  }
-  if (answers.length > 0) packets.push(dns.encode(response(answers)));
-  return packets;
+/** The records listing `service` (go-micro's `_services` wildcard entry). */
+export function listRecords(service: string, ttlMs: number, domain: string): dns.Answer[] {
+  const entry = `${service}.${listName(domain)}`;
+  const ttl = ttlSeconds(ttlMs);
+  return [
+    { type: 'PTR', name: listName(domain), ttl, data: entry },
+    { type: 'SRV', name: entry, ttl, data: { priority: 10, weight: 1, port: LIST_PORT, target: entry } },
+    { type: 'A', name: entry, ttl, data: '0.0.0.0' },
+    { type: 'TXT', name: entry, ttl, data: [] },
+  ];
 }
+
+/** The query a response answers: its id and questions are repeated in the response. */
+export interface Asked {
+  id: number;
+  questions: dns.Question[];
+}
+
+/** One response packet; `to` is the query it answers (unset: unsolicited, an announcement or goodbye). */
+export const responsePacket = (answers: dns.Answer[], to?: Asked): Buffer =>
+  dns.encode({ type: 'response', id: to?.id ?? 0, flags: dns.AUTHORITATIVE_ANSWER, questions: to?.questions ?? [], answers });
 
 /** The size of the packet announcing `node` alone: must not exceed `MAX_PACKET_BYTES`. */
-export const nodePacketBytes = (node: ServiceNode, domain: string): number =>
-  dns.encodingLength(response(nodeRecords(node, 1, domain)));
+export const nodePacketBytes = (node: ServiceNode, domain: string): number => responsePacket(nodeRecords(node, 1, domain)).length;
 
-export function encodeQuery(services: string[], domain: string): Buffer {
-  return dns.encode({
-    type: 'query',
-    id: 0,
-    flags: 0,
-    questions: services.map((s) => ({ type: 'PTR', class: 'IN', name: serviceDomain(s, domain) })),
-  });
-}
-
-/** The browse query for the names of all services (see the file comment). */
-export function encodeListQuery(domain: string): Buffer {
-  return dns.encode({ type: 'query', id: 0, flags: 0, questions: [{ type: 'PTR', class: 'IN', name: `${SERVICE_TYPE}.${domain}` }] });
-}
-
-/** The answer to a browse query: one PTR per service, with the DNS TTL of its longest-lived node here. */
-export function serviceListRecords(services: ReadonlyMap<string, number>, domain: string): dns.Answer[] {
-  return [...services].map(([service, ttlMs]) => ({ type: 'PTR', name: `${SERVICE_TYPE}.${domain}`, ttl: ttlSeconds(ttlMs), data: serviceDomain(service, domain) }));
-}
+/** A PTR query for one DNS name (`serviceName(…)` or `listName(…)`). */
+export const queryPacket = (name: string): Buffer =>
+  dns.encode({ type: 'query', id: 0, flags: 0, questions: [{ type: 'PTR', class: 'IN', name }] });
 
 /** One instance heard in a response: a node with the time it has left, or a goodbye (no node). */
 export interface Heard {
@@ -129,16 +104,16 @@ export interface Heard {
 }
 
 export interface Parsed {
-  /** Service names asked for by a query (PTR or ANY questions). */
-  queries: string[];
-  /** Whether the packet is a browse query for all service names. */
-  listQuery: boolean;
+  /** Set for a query: what it asked (the names in `domain`, without it) and what to repeat when answering. */
+  query: (Asked & { names: string[] }) | undefined;
   heard: Heard[];
-  /** Service names heard in answers to a browse query. */
+  /** Service names heard in answers to a listing query. */
   listed: string[];
 }
 
-/** Reads a packet; undefined for garbage. Records that are not well-formed keel instances are skipped. */
+const ASKABLE = new Set(['PTR', 'ANY', 'SRV', 'TXT', 'A', 'AAAA']);
+
+/** Reads a packet; undefined for garbage. Records that do not make a node are skipped. */
 export function parsePacket(buf: Buffer, domain: string): Parsed | undefined {
   let packet: dns.DecodedPacket;
   try {
@@ -146,55 +121,53 @@ export function parsePacket(buf: Buffer, domain: string): Parsed | undefined {
   } catch {
     return undefined;
   }
-  const suffix = `.${SERVICE_TYPE}.${domain}`;
-  const serviceOf = (name: string): string | undefined =>
-    name.toLowerCase().endsWith(suffix) ? decodeLabels(name.slice(0, -suffix.length)) : undefined;
-  const parsed: Parsed = { queries: [], listQuery: false, heard: [], listed: [] };
-  const typeDomain = `${SERVICE_TYPE}.${domain}`;
+  const suffix = `.${domain}`;
   if (!packet.flag_qr) {
-    for (const q of packet.questions ?? []) {
-      if ((q.type === 'PTR' || (q.type as string) === 'ANY') && q.name.toLowerCase() === typeDomain) parsed.listQuery = true;
-      const service = q.type === 'PTR' || (q.type as string) === 'ANY' ? serviceOf(q.name) : undefined;
-      if (service !== undefined) parsed.queries.push(service);
-    }
-    return parsed;
+    const questions = (packet.questions ?? []).filter((q) => ASKABLE.has(q.type) && q.name.endsWith(suffix))
+      .map((q) => ({ type: q.type, class: 'IN' as const, name: q.name }));
+    return { query: { id: packet.id ?? 0, questions, names: questions.map((q) => q.name.slice(0, -suffix.length)) }, heard: [], listed: [] };
   }
   const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])];
-  const txt = new Map<string, unknown>();
-  for (const r of records) if (r.type === 'TXT') txt.set(r.name.toLowerCase(), r.data);
+  const srv = new Map<string, { port: number; target: string; ttl: number }>();
+  const ipv4 = new Map<string, string>();
+  const ipv6 = new Map<string, string>();
   for (const r of records) {
-    if (r.type !== 'PTR' || typeof r.data !== 'string') continue;
-    if (r.name.toLowerCase() === typeDomain) {
-      const listed = serviceOf(r.data);
-      if (listed !== undefined && (r.ttl ?? 0) > 0) parsed.listed.push(listed);
-      continue;
+    if (r.type === 'SRV' && typeof r.data === 'object') srv.set(r.name, { port: r.data.port, target: r.data.target, ttl: r.ttl ?? 0 });
+    else if (r.type === 'A' && isIPv4(r.data)) ipv4.set(r.name, r.data);
+    else if (r.type === 'AAAA' && isIPv6(r.data)) ipv6.set(r.name, r.data);
+  }
+  const parsed: Parsed = { query: undefined, heard: [], listed: [] };
+  const said = new Set<string>();
+  const listSuffix = `.${listName(domain)}`;
+  for (const r of records) {
+    if (r.type === 'TXT' && r.name.endsWith(suffix) && Array.isArray(r.data)) {
+      const fields = decodeTxt(r.data);
+      const instanceSuffix = `.${fields?.service}${suffix}`;
+      if (fields === undefined || !r.name.endsWith(instanceSuffix) || r.name.length === instanceSuffix.length) continue;
+      const heard: Heard = { service: fields.service, instance: r.name, ttlMs: 0, node: undefined };
+      const location = srv.get(r.name);
+      if ((r.ttl ?? 0) > 0) {
+        const ip = location && (ipv4.get(location.target) ?? ipv6.get(location.target));
+        if (location === undefined || ip === undefined || location.ttl === 0) continue; // incomplete: asked again later
+        const node = parseNode({ id: r.name.slice(0, -instanceSuffix.length), name: fields.service, version: fields.version,
+          address: formatHostPort(ip, location.port), metadata: fields.metadata });
+        if (node === undefined) continue;
+        heard.node = fields.endpoints === undefined ? node : { ...node, endpoints: fields.endpoints };
+        heard.ttlMs = Math.min(r.ttl ?? 0, location.ttl) * 1000;
+      }
+      said.add(r.name);
+      parsed.heard.push(heard);
     }
-    const service = serviceOf(r.name);
-    const instance = r.data.toLowerCase();
-    if (service === undefined || !instance.endsWith(`.${r.name.toLowerCase()}`)) continue;
-    const ttlSec = r.ttl ?? 0;
-    if (ttlSec === 0) {
-      parsed.heard.push({ service, instance, ttlMs: 0, node: undefined });
-      continue;
+  }
+  for (const r of records) {
+    if (r.type === 'PTR' && typeof r.data === 'string') {
+      if (r.name === listName(domain)) {
+        if (r.data.endsWith(listSuffix) && r.data.length > listSuffix.length && (r.ttl ?? 0) > 0) parsed.listed.push(r.data.slice(0, -listSuffix.length));
+      } else if ((r.ttl ?? 0) === 0 && r.name.endsWith(suffix) && r.data.endsWith(`.${r.name}`) && !said.has(r.data)) {
+        said.add(r.data); // a goodbye by PTR alone
+        parsed.heard.push({ service: r.name.slice(0, -suffix.length), instance: r.data, ttlMs: 0, node: undefined });
+      }
     }
-    const found = parseTxt(txt.get(instance));
-    if (found === undefined || found.node.name !== service || instanceName(found.node, domain) !== instance) continue;
-    const ttlMs = Math.min(ttlSec * 1000, found.ttlMs ?? Infinity);
-    parsed.heard.push({ service, instance, ttlMs, node: found.node });
   }
   return parsed;
-}
-
-function parseTxt(data: unknown): { node: ServiceNode; ttlMs: number | undefined } | undefined {
-  if (!Array.isArray(data) || !data.every((s) => Buffer.isBuffer(s))) return undefined;
-  const [marker, ...rest] = data as Buffer[];
-  if (marker?.toString() !== TXT_MARKER) return undefined;
-  const ttl = /^ttlms=(\d{1,15})$/.exec(rest[0]?.toString() ?? '');
-  if (ttl !== null) rest.shift();
-  try {
-    const node = parseNode(JSON.parse(Buffer.concat(rest).toString('utf8')));
-    return node && { node, ttlMs: ttl === null ? undefined : Number(ttl[1]) };
-  } catch {
-    return undefined;
-  }
 }

@@ -34,6 +34,14 @@ function fromServer(err: object): boolean {
   return typeof metadata?.get === 'function' && metadata.get('content-type').length > 0;
 }
 
+/**
+ * A server's `adaptiveLimit()` refused the call before its handler started (RESOURCE_EXHAUSTED with the
+ * `concurrency_limit` reason in its trailer): safe to retry for any method, after its pushback.
+ */
+export function notStarted(err: unknown): boolean {
+  return isKeelError(err, 'concurrency_limit') && err.origin === 'remote';
+}
+
 /** Codes retried for idempotent methods by default (gRPC's A6 suggests UNAVAILABLE; one attempt's deadline and a server limiter are safe to repeat too). */
 export const IDEMPOTENT_CODES: ReadonlySet<number> = new Set([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED]);
 
@@ -44,7 +52,7 @@ export const IDEMPOTENT_CODES: ReadonlySet<number> = new Set([status.UNAVAILABLE
  */
 export function retryable(err: unknown, idempotent: boolean, codes: ReadonlySet<number>): boolean {
   if (isLocalRefusal(err)) return false;
-  if (neverSent(err)) return true;
+  if (neverSent(err) || notStarted(err)) return true;
   return idempotent && hasStatusCode(err) && codes.has(err.code);
 }
 

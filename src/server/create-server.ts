@@ -53,6 +53,14 @@ export interface ServerOptions extends SurfaceOptions {
   credentials?: ServerCredentials;
   /** grpc-js server options, over keel's keepalive defaults (`SERVER_KEEPALIVE`). */
   serverOptions?: ChannelOptions;
+  /**
+   * Streams (calls) one client connection may have open at once: HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS,
+   * grpc-js's `grpc.max_concurrent_streams`. One connection opening 10,000 streams cost 130 MB; past this cap
+   * a client's further calls wait in its own queue until one ends (grpc-js and Go clients both queue), so keep
+   * it above the long-lived streams one client holds open to one node. Default 1000 (Go's net/http: 250;
+   * grpc-go and Envoy: no limit).
+   */
+  maxConcurrentStreams?: number;
   /** Background failures (registration refresh). Default: logged with `logger`. */
   onError?: (err: Error) => void;
 }
@@ -77,7 +85,10 @@ export interface KeelServer {
 }
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
-  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'onError', ...SURFACE_OPTIONS];
+  'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'maxConcurrentStreams', 'onError', ...SURFACE_OPTIONS];
+
+/** `maxConcurrentStreams` unless given. */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
 
 /**
  * Creates a gRPC server that registers itself under `name`.
@@ -113,7 +124,16 @@ export function createServer(options: ServerOptions): KeelServer {
   const credentials = serverCredentials(options.tls, options.credentials);
 
   const id = `${name}-${randomUUID()}`;
-  const grpcServer = new Server({ ...SERVER_KEEPALIVE, ...options.serverOptions });
+  const maxStreams = options.maxConcurrentStreams;
+  if (maxStreams !== undefined && (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 2 ** 31 - 1)) {
+    throw new RangeError(`createServer: maxConcurrentStreams must be an integer from 1 to 2^31-1, got ${String(maxStreams)}`);
+  }
+  const grpcServer = new Server({
+    ...SERVER_KEEPALIVE,
+    'grpc.max_concurrent_streams': DEFAULT_MAX_CONCURRENT_STREAMS,
+    ...options.serverOptions,
+    ...(maxStreams !== undefined ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
+  });
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
   let stopping: Promise<void> | undefined;

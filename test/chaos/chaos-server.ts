@@ -2,12 +2,13 @@
 // Counts the calls that reach its handler (IPC `{ cmd: 'count' }`); `{ cmd: 'fail', value }` makes Hello answer
 // UNAVAILABLE (a failing node that is up). SIGTERM stops it gracefully (deregister, drain).
 import { status } from '@grpc/grpc-js';
-import { createServer, localRegistry } from '../../src/index';
+import { adaptiveLimit, createServer, localRegistry, wrapHandler } from '../../src/index';
 import { Basis } from '../../examples/basis/proto';
 
 let fail = process.env.CHAOS_FAIL === '1';
 let calls = 0;
-const server = createServer({ name: 'basis', registry: localRegistry({ dir: process.env.CHAOS_REGISTRY_DIR as string }) });
+// The README's recommended server stack.
+const server = createServer({ name: 'basis', registry: localRegistry({ dir: process.env.CHAOS_REGISTRY_DIR as string }), wrap: wrapHandler(adaptiveLimit()) });
 server.addService(Basis, {
   Hello: () => {
     calls++;

@@ -4,7 +4,7 @@ import { consulRegistry, createClient, createServer, roundRobin, wrapClient, typ
 import { Basis, eventually, replier, type HelloRequest } from '../support/basis';
 import { startConsul, type ConsulAgent } from '../support/consul-agent';
 import { toolOrSkip } from '../support/external';
-import { goMicroPeers, PeerBasis, runGoMicroClient, startGoMicroServer, type GoMicroPeers, type GoMicroServer, type StreamRequest } from '../support/go-micro-peers';
+import { chatInTurns, goMicroPeers, PeerBasis, runGoMicroClient, startGoMicroServer, type GoMicroPeers, type GoMicroServer, type StreamRequest } from '../support/go-micro-peers';
 
 const consulBinary = toolOrSkip('consul', 'go-micro streaming interoperability');
 
@@ -28,9 +28,11 @@ it('the peers\' basis.proto keeps examples/basis\'s Hello: same path, same messa
   assert.deepEqual(ours.responseDeserialize(peers.responseSerialize({ msg: 'back' })), { msg: 'back' });
   assert.equal(PeerBasis.service.Stream.path, '/basis.Basis/Stream');
   assert.equal(PeerBasis.service.Stream.responseStream, true);
+  assert.deepEqual([PeerBasis.service.Collect.requestStream, PeerBasis.service.Collect.responseStream], [true, false]);
+  assert.deepEqual([PeerBasis.service.Chat.requestStream, PeerBasis.service.Chat.responseStream], [true, true]);
 });
 
-describe('server streaming between keel and go-micro v5 through Consul', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
+describe('streams (server, client, bidi) between keel and go-micro v5 through Consul', { skip: consulBinary === undefined && 'consul missing (KEEL_SKIP_E2E=1)' }, () => {
   let consul: ConsulAgent;
   let peers: GoMicroPeers | undefined;
   let registry: Registry;
@@ -56,6 +58,14 @@ describe('server streaming between keel and go-micro v5 through Consul', { skip:
         } finally {
           probe.finallyRan++;
         }
+      },
+      Collect: async (requests: AsyncIterable<HelloRequest>) => {
+        const names: string[] = [];
+        for await (const r of requests) names.push(r.name);
+        return { msg: `Collected ${names.length}: ${names.join(',')} from ${server.id}` };
+      },
+      Chat: async function* (requests: AsyncIterable<HelloRequest>) {
+        for await (const r of requests) yield { msg: `Echo ${r.name} from ${server.id}` };
       },
     });
     keelServers.push(server);
@@ -127,6 +137,19 @@ describe('server streaming between keel and go-micro v5 through Consul', { skip:
       });
       assert.equal(msgs.length, 2);
     });
+
+    it('client streaming: the go-micro handler gets every request and its one reply comes back', async (t) => {
+      if (!peers) return t.skip('KEEL_SKIP_E2E=1 and the go-micro peers could not be built');
+      const names = Array.from({ length: 50 }, (_, i) => `c${i}`);
+      const { msg } = await client.collect(names.map((name) => ({ name })));
+      assert.equal(msg, `Collected 50: ${names.join(',')} from ${go.id} (${go.address})`);
+    });
+
+    it('bidi: the go-micro handler answers each request while the call is open', async (t) => {
+      if (!peers) return t.skip('KEEL_SKIP_E2E=1 and the go-micro peers could not be built');
+      const replies = await chatInTurns((requests) => client.chat(requests), ['x', 'y', 'z']);
+      assert.deepEqual(replies, ['x', 'y', 'z'].map((n) => `Echo ${n} from ${go.id} (${go.address})`));
+    });
   });
 
   describe('a go-micro client calling keel servers', () => {
@@ -173,6 +196,20 @@ describe('server streaming between keel and go-micro v5 through Consul', { skip:
       const run = await goClient(['--service', 'keel-streams', '--stream', '5', '--no_close_send', '--timeout', '3s', '--request_name', 'open']);
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(run.stdout.map((line) => line.split(' from ')[0]), ['open 1/5', 'open 2/5', 'open 3/5', 'open 4/5', 'open 5/5']);
+    });
+
+    it('client streaming and bidi: a go-micro client streams to keel both ways, across both keel nodes', async (t) => {
+      if (!peers) return t.skip('KEEL_SKIP_E2E=1 and the go-micro peers could not be built');
+      const collect = await goClient(['--service', 'keel-streams', '--collect', '20', '--count', '2', '--strategy', 'rotate', '--request_name', 'up']);
+      assert.equal(collect.code, 0, collect.stderr);
+      const sent = Array.from({ length: 20 }, (_, i) => `up-${i + 1}`).join(',');
+      assert.deepEqual(collect.stdout.map((line) => line.split(' from ')[0]), [`Collected 20: ${sent}`, `Collected 20: ${sent}`]);
+      assert.deepEqual(new Set(collect.stdout.map(replier)), new Set(keel.map((k) => k.id)), 'one call to each keel node');
+      // --chat sends a request only once the previous reply came back: keel's handler answers mid-call.
+      const chat = await goClient(['--service', 'keel-streams', '--chat', '4', '--request_name', 'ping']);
+      assert.equal(chat.code, 0, chat.stderr);
+      const node = replier(chat.stdout[0] as string);
+      assert.deepEqual(chat.stdout, [1, 2, 3, 4].map((i) => `Echo ping-${i} from ${node}`));
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registryFromEnv } from '../../src/index';
@@ -34,10 +34,22 @@ describe('registryFromEnv', () => {
     assert.equal(registryFromEnv({ MICRO_REGISTRY: 'mdns' }).kind, 'mdns');
   });
 
+  it('picks kubernetes by name, with MICRO_REGISTRY_ADDRESS as the kubeconfig path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keel-from-env-k8s-'));
+    const file = join(dir, 'config');
+    writeFileSync(file, 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:1\n  name: c\ncontexts:\n- context:\n    cluster: c\n  name: x\ncurrent-context: x\n');
+    try {
+      assert.equal(registryFromEnv({ MICRO_REGISTRY: 'kubernetes', MICRO_REGISTRY_ADDRESS: file }).kind, 'kubernetes');
+      assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'kubernetes', MICRO_REGISTRY_ADDRESS: join(dir, 'missing') }), /kubernetesRegistry: kubeconfig: cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('explains unknown names, naming the variable and the choices', () => {
     assert.throws(() => registryFromEnv({ MICRO_REGISTRY: 'zookeeper' }), {
       name: 'RangeError',
-      message: /MICRO_REGISTRY must be one of local, mdns, memory, consul, etcd; got "zookeeper"/,
+      message: /MICRO_REGISTRY must be one of local, mdns, memory, consul, etcd, kubernetes; got "zookeeper"/,
     });
   });
 });

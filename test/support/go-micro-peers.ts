@@ -15,10 +15,12 @@ export interface StreamRequest {
   fail_at?: number;
 }
 
-/** The Basis service as the go-micro peers speak it: examples/basis's Hello plus the server-streaming Stream. */
+/** The Basis service as the go-micro peers speak it: examples/basis's Hello plus Stream, Collect (client stream) and Chat (bidi). */
 export type PeerBasisService = {
   Hello: MethodDefinition<HelloRequest, HelloResponse>;
   Stream: MethodDefinition<StreamRequest, HelloResponse> & { requestStream: false; responseStream: true };
+  Collect: MethodDefinition<HelloRequest, HelloResponse> & { requestStream: true; responseStream: false };
+  Chat: MethodDefinition<HelloRequest, HelloResponse> & { requestStream: true; responseStream: true };
 };
 
 /** Loaded from test/interop/basis/basis.proto (copied next to the compiled tests by the build), as the peers' Go code was generated. */
@@ -61,9 +63,13 @@ export interface GoMicroServer {
   stop(): Promise<void>;
 }
 
-/** Starts the go-micro Basis server registered as `name` in Consul at `consulAddress`; resolves once Consul lists it. */
-export async function startGoMicroServer(binary: string, consulAddress: string, name = 'basis', extraArgs: string[] = []): Promise<GoMicroServer> {
-  const child = spawn(binary, ['--name', name, '--registry_address', consulAddress, '--register_ttl', '10s', '--register_interval', '3s',
+/**
+ * Starts the go-micro Basis server registered as `name` in Consul at `consulAddress`; resolves once Consul lists it.
+ * `via` is a command prefix to start it with (the mDNS suite's `nsenter` into its network namespace).
+ */
+export async function startGoMicroServer(binary: string, consulAddress: string, name = 'basis', extraArgs: string[] = [], via: string[] = []): Promise<GoMicroServer> {
+  const [command, ...prefix] = [...via, binary];
+  const child = spawn(command as string, [...prefix, '--name', name, '--registry_address', consulAddress, '--register_ttl', '10s', '--register_interval', '3s',
     '--exit_on_stdin_close', ...extraArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d));
@@ -97,13 +103,35 @@ export interface ClientRun {
 }
 
 /** Runs the go-micro Basis client against Consul at `consulAddress`; never rejects on a non-zero exit (the test asserts on it). */
-export async function runGoMicroClient(binary: string, consulAddress: string, args: string[]): Promise<ClientRun> {
+export async function runGoMicroClient(binary: string, consulAddress: string, args: string[], via: string[] = []): Promise<ClientRun> {
+  const [command, ...prefix] = [...via, binary];
   try {
-    const { stdout, stderr } = await run(binary, ['--registry_address', consulAddress, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(command as string, [...prefix, '--registry_address', consulAddress, ...args], { timeout: 30_000 });
     return { code: 0, stdout: stdout.trim().split('\n').filter(Boolean), stderr };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string };
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, stdout: (e.stdout ?? '').trim().split('\n').filter(Boolean), stderr: e.stderr ?? '' };
   }
+}
+
+/**
+ * A bidi call made in turns: each request goes out only once the previous one's reply came back, which
+ * shows that replies flow while the call is open (not only after the half-close). Resolves to the replies.
+ */
+export async function chatInTurns(chat: (requests: AsyncIterable<HelloRequest>) => AsyncIterable<HelloResponse>, names: string[]): Promise<string[]> {
+  const replies: string[] = [];
+  let replied: () => void = () => undefined;
+  async function* requests(): AsyncGenerator<HelloRequest> {
+    for (const name of names) {
+      const next = new Promise<void>((resolve) => (replied = resolve));
+      yield { name };
+      await next;
+    }
+  }
+  for await (const { msg } of chat(requests())) {
+    replies.push(msg);
+    replied();
+  }
+  return replies;
 }

@@ -11,11 +11,11 @@ export interface InfraServer<T> {
 }
 
 /** Starts a real server with `scripts/infra start <tool>` (free loopback ports, throwaway data dir). */
-export async function startInfra<T extends object>(tool: 'consul' | 'etcd' | 'redis' | 'jaeger'): Promise<InfraServer<T>> {
+export async function startInfra<T extends object>(tool: 'consul' | 'etcd' | 'redis' | 'jaeger' | 'kubernetes'): Promise<InfraServer<T>> {
   const script = join(repoRoot, 'scripts', 'infra');
   let stdout: string;
   try {
-    ({ stdout } = await run(script, ['start', tool], { timeout: 90_000 }));
+    ({ stdout } = await run(script, ['start', tool], { timeout: tool === 'kubernetes' ? 240_000 : 90_000 }));
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`scripts/infra start ${tool} failed: ${e.stderr?.trim() || e.message}`);

@@ -12,10 +12,16 @@ import type { Endpoint } from '../registry';
 
 const encode = (text: string): string => deflateSync(Buffer.from(text, 'utf8')).toString('hex');
 
+/**
+ * Largest payload a tag may inflate to. Deflate packs 1000:1: a 32 KB tag another Consul writer registered
+ * inflated to 32 MB on every read of the service. go-micro's own tags are a few hundred bytes.
+ */
+export const MAX_TAG_PAYLOAD_BYTES = 256 * 1024;
+
 function decode(hex: string): string | undefined {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return undefined;
   try {
-    return inflateSync(Buffer.from(hex, 'hex')).toString('utf8');
+    return inflateSync(Buffer.from(hex, 'hex'), { maxOutputLength: MAX_TAG_PAYLOAD_BYTES }).toString('utf8');
   } catch {
     return undefined;
   }

@@ -15,11 +15,19 @@ export interface Owner {
   readonly start: string;
 }
 
+/**
+ * Field 22 of `/proc/<pid>/stat` (the start time), or undefined when the pid is gone — or is a zombie: a
+ * killed process stays in the table until its parent reaps it (1–2 s for a child of a busy test runner, for
+ * ever under a parent that never waits), and it serves nothing meanwhile.
+ */
 function procStart(pid: number | 'self'): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Field 3, the state: Z (zombie) and X (dead) are processes that exited.
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }
@@ -62,7 +70,7 @@ export function judgeable(owner: Owner): boolean {
 
 /**
  * True only when `owner` certainly no longer runs: same host and pid namespace as this process, and its pid
- * is gone or now belongs to a process that started at another time (pid reuse). Anything unknown — another
+ * is gone, a zombie (exited, not yet reaped) or now belongs to a process that started at another time (pid reuse). Anything unknown — another
  * host or namespace, no /proc — is not judged: the TTL decides, as before.
  */
 export function ownerIsGone(owner: Owner): boolean {

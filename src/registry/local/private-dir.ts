@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,8 +16,10 @@ export function defaultRegistryDir(env: NodeJS.ProcessEnv = process.env): string
 /**
  * Creates `dir` (`0700`) if it is missing, then refuses it — as ssh refuses its files — when another user
  * owns it or group/others may write in it: whoever can write there can register nodes and receive this
- * process's calls. `allowShared` skips both checks for a directory shared on purpose. Synchronous: it runs
- * once, when the registry is created, so a bad directory fails there with its path.
+ * process's calls. `allowShared` skips both checks for a directory shared on purpose. A symbolic link is
+ * refused whatever `allowShared` says: its target's owner and mode passed the checks (a link planted in a
+ * shared tmp at this user's default path, pointing at the home directory, turned the sweeps on it).
+ * Synchronous: it runs once, when the registry is created, so a bad directory fails there with its path.
  */
 export function ensurePrivateDir(dir: string, allowShared: boolean): void {
   try {
@@ -25,7 +27,11 @@ export function ensurePrivateDir(dir: string, allowShared: boolean): void {
   } catch (err) {
     throw new Error(`localRegistry: cannot create the registry directory ${dir}: ${(err as Error).message}`);
   }
-  const st = statSync(dir);
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) {
+    throw new Error(`localRegistry: refusing the registry directory ${dir}: it is a symbolic link, and keel removes files ` +
+      'in the registry, so a link could point it at any directory. Give the real path of the directory instead.');
+  }
   if (!st.isDirectory()) throw new Error(`localRegistry: ${dir} is not a directory`);
   const uid = process.getuid?.();
   if (allowShared || uid === undefined) return; // no owners or modes to check (Windows)

@@ -18,7 +18,7 @@ export type Flags = Readonly<Record<string, string | boolean | string[] | undefi
  * `--registry_address`), over `MICRO_REGISTRY` / `MICRO_REGISTRY_ADDRESS` like the library.
  */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
-  { name: 'registry', help: 'registry kind: local | mdns | memory | consul | etcd (MICRO_REGISTRY)', default: 'local' },
+  { name: 'registry', help: 'registry kind: local | mdns | memory | consul | etcd | kubernetes (MICRO_REGISTRY)', default: 'local' },
   { name: 'registry_address', help: 'registry address (MICRO_REGISTRY_ADDRESS)' },
   { name: 'json', help: 'machine-readable output', boolean: true },
   { name: 'verbose', help: 'print stacks and details of failures', boolean: true },

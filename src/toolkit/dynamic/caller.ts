@@ -27,6 +27,12 @@ const CATALOG_TTL_MS = 30_000;
 const REFLECTION_TIMEOUT_MS = 5_000;
 /** Nodes asked before giving up: a node that does not answer should not hide the others. */
 const NODES_TRIED = 3;
+/**
+ * How long a failed describe is remembered (its error answered again): a node whose reflection fails or
+ * overflows is asked again at most this often, however many requests name it. Also the least age of a
+ * catalog read again for a method it lacks (a redeploy), so made-up method names cannot force describes.
+ */
+const FAILURE_TTL_MS = 2_000;
 
 
 type AnyClient = Record<string, (request: unknown, options?: object) => unknown>;
@@ -43,7 +49,8 @@ export class DynamicCaller {
   private readonly options: DynamicCallerOptions;
   private readonly timeoutMs: number;
   private readonly protoRoot: Root | undefined;
-  private readonly catalogs = new Map<string, { at: number; methods: Promise<ResolvedMethod[]> }>();
+  private readonly catalogs = new Map<string, { at: number; ttlMs: number; methods: Promise<ResolvedMethod[]> }>();
+  private readonly limits: { files: number; bytes: number };
   private readonly clients = new Map<string, AnyClient>();
   /** The catalog each resolved method came from: the client of its proto service serves all its methods. */
   private readonly catalogOf = new WeakMap<ResolvedMethod, readonly ResolvedMethod[]>();
@@ -53,11 +60,15 @@ export class DynamicCaller {
 
   constructor(options: DynamicCallerOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('DynamicCaller: options must be an object');
-    knownKeys(options, ['registry', 'wrap', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs'], 'DynamicCaller');
+    knownKeys(options, ['registry', 'wrap', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxReflectionFiles', 'maxReflectionBytes'], 'DynamicCaller');
     if (typeof options.registry?.getService !== 'function') throw new TypeError('DynamicCaller: registry must be a keel Registry');
     if (options.wrap !== undefined && typeof options.wrap !== 'function') throw new TypeError('DynamicCaller: wrap must be the result of wrapClient(...)');
     this.options = options;
     this.timeoutMs = positiveMs(options.timeoutMs ?? 5000, 'DynamicCaller: timeoutMs', { allowInfinity: true });
+    this.limits = {
+      files: count(options.maxReflectionFiles ?? 1024, 'maxReflectionFiles'),
+      bytes: count(options.maxReflectionBytes ?? 16 * 1024 * 1024, 'maxReflectionBytes'),
+    };
     this.wrap = options.wrap ?? wrapClient(retry(), roundRobin(), breaker({ scope: 'node' }), tracing());
     const files = options.protoFiles ?? [];
     if (!Array.isArray(files)) throw new TypeError('DynamicCaller: protoFiles must be an array of paths');
@@ -128,8 +139,10 @@ export class DynamicCaller {
     try {
       return findMethod(await this.catalog(service, signal), service, endpoint);
     } catch (err) {
-      // A redeploy may have added the method since the catalog was read: read again once.
+      // A redeploy may have added the method since the catalog was read: read again once (not a fresh one).
       if (!isKeelError(err) || err.reason !== 'unknown_method') throw err;
+      const cached = this.catalogs.get(service);
+      if (cached !== undefined && performance.now() - cached.at < FAILURE_TTL_MS) throw err;
       this.catalogs.delete(service);
       return findMethod(await this.catalog(service, signal), service, endpoint);
     }
@@ -139,14 +152,17 @@ export class DynamicCaller {
     if (this.closed) return Promise.reject(keelError('closed', 'the dynamic caller was closed'));
     if (typeof service !== 'string' || service.trim() === '') return Promise.reject(keelError('bad_request', 'service: expected a registered service name'));
     const cached = this.catalogs.get(service);
-    if (cached !== undefined && performance.now() - cached.at < CATALOG_TTL_MS) return cached.methods;
+    if (cached !== undefined && performance.now() - cached.at < cached.ttlMs) return cached.methods;
     const methods = this.describe(service, signal).then((found) => {
       for (const m of found) this.catalogOf.set(m, found);
       return found;
     });
-    this.catalogs.set(service, { at: performance.now(), methods });
-    methods.catch(() => {
-      if (this.catalogs.get(service)?.methods === methods) this.catalogs.delete(service); // failures are not remembered
+    this.catalogs.set(service, { at: performance.now(), ttlMs: CATALOG_TTL_MS, methods });
+    methods.catch((err: unknown) => {
+      if (this.catalogs.get(service)?.methods !== methods) return;
+      // No nodes yet, or this caller's cancel: asked again at once. A node that failed: briefly remembered.
+      if (isKeelError(err) && (err.reason === 'no_nodes' || err.reason === 'cancelled' || err.reason === 'closed')) this.catalogs.delete(service);
+      else this.catalogs.set(service, { at: performance.now(), ttlMs: FAILURE_TTL_MS, methods });
     });
     return methods;
   }
@@ -156,10 +172,11 @@ export class DynamicCaller {
     if (nodes.length === 0) throw keelError('no_nodes', `no nodes of ${service} are registered`);
     const { credentials, channelOptions } = clientChannel(this.options.tls, undefined, undefined, service);
     let failure: unknown;
+    const budget = { ...this.limits }; // for the whole describe, every node tried
     for (const node of nodes.slice(0, NODES_TRIED)) {
       if (signal?.aborted) throw keelError('cancelled', 'describing the service was cancelled');
       try {
-        const reflected = await reflect(node.address, credentials, channelOptions, Date.now() + REFLECTION_TIMEOUT_MS);
+        const reflected = await reflect(node.address, credentials, channelOptions, Date.now() + REFLECTION_TIMEOUT_MS, budget);
         const root = (Root as unknown as { fromDescriptor(set: object): Root }).fromDescriptor({ file: [...reflected.files] });
         restoreMapFields(root);
         applySourceComments(root, reflected.files);
@@ -170,7 +187,8 @@ export class DynamicCaller {
         return [...found, ...extra];
       } catch (err) {
         failure = err;
-        if ((err as { code?: number }).code === status.UNIMPLEMENTED) break; // no reflection here: the others are alike
+        const code = (err as { code?: number }).code;
+        if (code === status.UNIMPLEMENTED || code === status.RESOURCE_EXHAUSTED) break; // the others are alike, or the budget is spent
       }
     }
     if (this.protoRoot !== undefined) {
@@ -212,6 +230,11 @@ export class DynamicCaller {
     this.clientOf.set(m, client);
     return client;
   }
+}
+
+function count(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`DynamicCaller: ${option} must be an integer >= 1, got ${String(value)}`);
+  return value;
 }
 
 /** go-micro nodes name their endpoints (`Basis.Hello`): only those proto services, when any node says. */

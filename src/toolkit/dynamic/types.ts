@@ -48,6 +48,10 @@ export interface DynamicCallerOptions {
   protoPaths?: readonly string[];
   /** Default deadline of unary calls. Default 5000. */
   timeoutMs?: number;
+  /** Files one describe may fetch by reflection, over the nodes it asks (each ask for a missing import counts too). Default 1024. */
+  maxReflectionFiles?: number;
+  /** Descriptor bytes one describe may fetch by reflection. Default 16 MiB. A describe past either limit fails (RESOURCE_EXHAUSTED) and is remembered for 2 s. */
+  maxReflectionBytes?: number;
 }
 
 export interface DynamicCallOptions {

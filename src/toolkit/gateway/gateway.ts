@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { status } from '@grpc/grpc-js';
 import { trace } from '@opentelemetry/api';
 import { breaker as makeBreaker, type BreakerWrapper } from '../../../wrappers/breaker';
 import { rateLimit as makeRateLimit, type RateLimitWrapper } from '../../../wrappers/rate-limit';
@@ -14,7 +13,8 @@ import { DynamicCaller } from '../dynamic/caller';
 import { serveRequest } from './handle';
 import { resolveOptions, type GatewayOptions } from './options';
 import { RollingStats, type GatewayStats } from './stats';
-import { errorResponse, GatewayError } from './status';
+import { errorResponse } from './status';
+import { createHardenedServer, type HttpTimeouts } from './http-server';
 
 /** The HTTP API gateway: Micro API's `/rpc` and path routing onto keel calls. See `createGateway`. */
 export interface Gateway {
@@ -32,6 +32,8 @@ export interface Gateway {
   readonly limiter?: RateLimitWrapper;
   /** Recent traffic per endpoint (latency percentiles, error rates) over the stats window. */
   stats(): GatewayStats;
+  /** The header and body timeouts `listen()` enforces: the dashboard serves with the same. */
+  readonly timeouts: HttpTimeouts;
 }
 
 /**
@@ -41,8 +43,14 @@ export interface Gateway {
  * resolved by server reflection (or `protoFiles`); server-streaming answers are newline-delimited JSON. Every
  * call goes through `wrapClient(rateLimit (when set), retry(), roundRobin(), breaker({ scope: 'node' }), tracing())`,
  * with the caller's `traceparent` continued. gRPC statuses map to HTTP statuses as Google's API guidelines do;
- * failures answer `{ code, status, message, reason }`.
- * @example const gateway = createGateway({ registry: localRegistry() }); await gateway.listen('127.0.0.1:8080');
+ * failures answer `{ code, status, message, reason }` (a failure whose detail is internal — a node's address,
+ * a handler's crash — answers a generic message and an `errorId`; the detail goes to `onError`).
+ *
+ * Safe to leave running: give `listen` a loopback address unless it must be reached from elsewhere, and then
+ * an `authorize` hook; pages of other sites cannot call through it (`allowedOrigins` lets named ones).
+ * @example
+ * const gateway = createGateway({ registry: localRegistry(), authorize: bearerToken(process.env.API_TOKEN!) });
+ * await gateway.listen('127.0.0.1:8080');
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const settings = resolveOptions(options);
@@ -65,7 +73,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     serveRequest(env, req, res).catch((err: unknown) => {
       // serveRequest answers its own failures; this is the last guard, so one request can never take the process down.
       try {
-        const { httpStatus, body } = errorResponse(err);
+        const { httpStatus, body } = errorResponse(err, settings.log);
         if (!res.headersSent && !res.destroyed) res.writeHead(httpStatus, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         else res.destroy();
       } catch {
@@ -74,8 +82,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   };
 
+  const timeouts: HttpTimeouts = { headersTimeoutMs: settings.headersTimeoutMs, bodyTimeoutMs: settings.bodyTimeoutMs };
   return {
     handle,
+    timeouts,
     caller,
     breaker,
     ...(limiter ? { limiter } : {}),
@@ -83,19 +93,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     listen(address) {
       if (server !== undefined) return Promise.reject(new Error('gateway: already listening'));
       const { host, port } = parseListenAddress(address);
-      const s = createServer({
-        headersTimeout: settings.headersTimeoutMs,
-        // A backstop behind bodyTimeoutMs, which answers first (with a JSON body).
-        requestTimeout: settings.headersTimeoutMs + settings.bodyTimeoutMs + 5000,
-        // How often node checks those two timeouts (default 30 s): often enough that they mean what they say.
-        connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs / 2),
-      }, handle);
+      const s = createHardenedServer(timeouts, handle);
       server = s;
       s.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));
       });
-      s.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
       return new Promise((resolve, reject) => {
         s.once('error', reject);
         s.listen(port, host === '' ? undefined : host, () => {
@@ -125,22 +128,3 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   if (!match || port > 65535) throw new RangeError(`gateway: the address must be "host:port" or ":port", got ${JSON.stringify(address)}`);
   return { host: match[1] ?? match[2] ?? '', port };
 }
-
-/**
- * A request node's parser refused (headers too slow, too large, malformed): answered like every other
- * failure, with a JSON body, then the connection is closed.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  const [code, text] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
-    : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-  if (!socket.writable || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const reason = code === 408 ? 'headers_timeout' : code === 431 ? 'headers_too_large' : 'bad_request';
-  const { body } = errorResponse(new GatewayError(code, code === 408 ? status.DEADLINE_EXCEEDED : status.INVALID_ARGUMENT, reason,
-    code === 408 ? 'the request headers did not arrive in time' : `the request could not be parsed (${err.code ?? 'unknown'})`));
-  const json = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${code} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`);
-}
-

@@ -3,12 +3,13 @@ import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
 import type { Clock } from '../../registry/registry';
 import { isAborted, readBody } from './body';
+import { checkAuthorized, refuseCrossSite, type Authorize } from './guard';
 import { metadataFrom } from './metadata';
 import type { DynamicCaller } from '../dynamic/caller';
 import { sendError, sendJson, sendStream } from './respond';
 import { matchRoute, pathRequest, rpcTarget, type Target } from './route';
 import type { RollingStats } from './stats';
-import { GatewayError } from './status';
+import { GatewayError, type ErrorLog } from './status';
 import { endRequestSpan, startRequestSpan, traceHeaders } from './trace';
 
 export interface ServeEnv {
@@ -16,13 +17,17 @@ export interface ServeEnv {
   stats: RollingStats;
   tracer: Tracer;
   clock: Clock;
-  settings: { timeoutMs: number; maxBodyBytes: number; bodyTimeoutMs: number };
+  settings: {
+    timeoutMs: number; maxBodyBytes: number; bodyTimeoutMs: number;
+    allowedOrigins: ReadonlySet<string>; authorize?: Authorize; forwardAuthorization: boolean; services?: ReadonlySet<string>; log: ErrorLog;
+  };
 }
 
 /**
- * One HTTP request, start to end: route, body, target, method kind, the call (in the request's span), the
- * answer. Every failure is answered here with its mapped status; a client that went away is not answered,
- * and its call is cancelled.
+ * One HTTP request, start to end: route, cross-site check, authorization, body, target, method kind, the call
+ * (in the request's span), the answer. Every failure is answered here with its mapped status; a client that
+ * went away is not answered, and its call is cancelled. Stats are kept only for methods the caller resolved
+ * (named as the service describes them), so names a caller makes up never become entries.
  */
 export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = env.clock.now();
@@ -34,18 +39,25 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
   });
   const path = (req.url ?? '/').split('?')[0]!;
   const { span, active, traceparent } = startRequestSpan(env.tracer, req.headers, path === '/rpc' ? 'POST /rpc' : 'POST /{service}/{Service}/{Method}', path);
+  let resolved: { service: string; endpoint: string } | undefined;
   let target: Target | undefined;
   let httpStatus = 500;
   let ok = false;
   try {
     traceHeaders(span, res);
     const route = matchRoute(req.method, req.url);
+    refuseCrossSite(req.headers, env.settings.allowedOrigins);
+    if (env.settings.authorize !== undefined) await checkAuthorized(env.settings.authorize, req);
     const body = await readBody(req, env.settings.maxBodyBytes, env.settings.bodyTimeoutMs);
     const contentType = req.headers['content-type'];
     target = route.kind === 'rpc' ? rpcTarget(body, contentType) : { service: route.service, endpoint: route.endpoint, request: pathRequest(body, contentType) };
     const { service, endpoint, request } = target;
+    if (env.settings.services !== undefined && !env.settings.services.has(service)) {
+      throw new GatewayError(404, status.NOT_FOUND, 'unknown_service', `this gateway serves ${[...env.settings.services].join(', ')} only`);
+    }
     const timeoutMs = requestTimeout(req.headers.timeout, env.settings.timeoutMs);
     const method = await context.with(active, () => env.caller.method(service, endpoint, abort.signal));
+    resolved = method;
     const streamsIn = method.kind === 'client_stream' || method.kind === 'bidi';
     if (streamsIn !== Array.isArray(request)) {
       throw new GatewayError(400, status.INVALID_ARGUMENT, 'bad_request', streamsIn
@@ -53,6 +65,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
         : `${method.endpoint} takes one request message: a JSON object, not an array`);
     }
     const metadata = metadataFrom(req.headers);
+    if (!env.settings.forwardAuthorization) delete metadata.authorization;
     if (traceparent !== undefined) metadata.traceparent = traceparent;
     if (method.kind === 'unary' || method.kind === 'client_stream') {
       const response = await context.with(active, () => env.caller.call(service, endpoint, request, { timeoutMs: timeoutMs ?? env.settings.timeoutMs, metadata, signal: abort.signal }));
@@ -61,7 +74,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
     } else {
       // Streams run as long as they last (the client may hang up), unless the request asked for a Timeout.
       const messages = context.with(active, () => env.caller.stream(service, endpoint, request, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), metadata, signal: abort.signal }));
-      ({ httpStatus, ok } = await sendStream(res, messages));
+      ({ httpStatus, ok } = await sendStream(res, messages, env.settings.log));
     }
   } catch (err) {
     if (isAborted(err) || abort.signal.aborted) {
@@ -70,13 +83,13 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
     } else {
       // A refusal before the body was read leaves it unread: close the connection instead of reading it.
       const close = !req.complete;
-      httpStatus = sendError(res, err, close);
+      httpStatus = sendError(res, err, close, env.settings.log);
       if (close) res.once('finish', () => req.destroy());
     }
   } finally {
     env.stats.inFlight--;
     env.stats.answer(httpStatus);
-    if (target !== undefined) env.stats.record(target.service, target.endpoint, env.clock.now() - started, ok);
+    if (resolved !== undefined) env.stats.record(resolved.service, resolved.endpoint, env.clock.now() - started, ok);
     endRequestSpan(span, httpStatus, target?.service, target?.endpoint);
   }
 }

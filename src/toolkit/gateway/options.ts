@@ -1,4 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { Authorize } from './guard';
+import { originSet } from './guard';
+import { logToStderr, type ErrorLog } from './status';
 import type { BreakerOptions } from '../../../wrappers/breaker';
 import type { RetryOptions } from '../../../wrappers/retry';
 import { describe } from '../../address';
@@ -40,10 +43,35 @@ export interface GatewayOptions {
   statsWindowMs?: number;
   /** Time source of `stats()`. Default: monotonic `performance.now()`. */
   clock?: Clock;
+  /**
+   * Decides, before the body is read, whether a request may call: false answers 401. Default: every request
+   * (bind to loopback, or put a token in front: `bearerToken(token)`, which `keel api --token` uses).
+   * @example createGateway({ registry, authorize: (req) => req.headers['x-api-key'] === process.env.API_KEY })
+   */
+  authorize?: Authorize;
+  /**
+   * Origins whose pages may call through the gateway (`["https://app.example.com"]`). A browser request from
+   * any other site (`Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` that is not the gateway's own
+   * host) is answered 403. Requests without those headers (curl, programs) are not affected. Default: none.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Forward the caller's `Authorization` header to the services as metadata. Default true; false when that
+   * header holds the gateway's own credential (`keel api --token` sets it false: a service must not learn the
+   * gateway's token).
+   */
+  forwardAuthorization?: boolean;
+  /** Only these services may be called (others: 404, without asking the registry). Default: every registered service. */
+  services?: readonly string[];
+  /**
+   * Where the detail of a failure kept from the caller goes (an internal error, a node's address): the caller
+   * gets its `errorId`. Default: one line on stderr.
+   */
+  onError?: ErrorLog;
 }
 
 export const GATEWAY_OPTIONS = ['registry', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxBodyBytes', 'bodyTimeoutMs', 'headersTimeoutMs',
-  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock'];
+  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock', 'authorize', 'allowedOrigins', 'services', 'onError', 'forwardAuthorization'];
 
 /** The options with defaults applied, validated once: a bad value throws here, naming the option. */
 export function resolveOptions(options: GatewayOptions) {
@@ -55,7 +83,21 @@ export function resolveOptions(options: GatewayOptions) {
   if (options.rateLimit !== undefined && (typeof options.rateLimit !== 'object' || options.rateLimit === null)) {
     throw new TypeError('createGateway: rateLimit must be { ratePerSecond, burst?, wait? }');
   }
+  for (const fn of ['authorize', 'onError'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new TypeError(`createGateway: ${fn} must be a function`);
+  }
+  const services = options.services;
+  if (services !== undefined && (!Array.isArray(services) || services.some((s) => typeof s !== 'string' || s === ''))) {
+    throw new TypeError('createGateway: services must be an array of service names');
+  }
+  const forwardAuthorization = options.forwardAuthorization ?? true;
+  if (typeof forwardAuthorization !== 'boolean') throw new TypeError('createGateway: forwardAuthorization must be a boolean');
   return {
+    forwardAuthorization,
+    allowedOrigins: originSet(options.allowedOrigins),
+    ...(options.authorize ? { authorize: options.authorize } : {}),
+    ...(services ? { services: new Set(services) } : {}),
+    log: options.onError ?? logToStderr,
     timeoutMs: positiveMs(options.timeoutMs ?? 5000, 'createGateway: timeoutMs'),
     maxBodyBytes,
     bodyTimeoutMs: positiveMs(options.bodyTimeoutMs ?? 10_000, 'createGateway: bodyTimeoutMs'),

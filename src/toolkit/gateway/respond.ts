@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { errorResponse } from './status';
+import { errorResponse, type ErrorLog } from './status';
 
 /** Writes a JSON answer; a response already sent or a socket gone is left alone. Returns the HTTP status sent. */
 export function sendJson(res: ServerResponse, httpStatus: number, value: unknown, close = false): number {
@@ -14,9 +14,9 @@ export function sendJson(res: ServerResponse, httpStatus: number, value: unknown
   return httpStatus;
 }
 
-/** Answers `err` as the gateway's error body, with its mapped HTTP status. */
-export function sendError(res: ServerResponse, err: unknown, close = false): number {
-  const { httpStatus, body } = errorResponse(err);
+/** Answers `err` as the gateway's error body, with its mapped HTTP status (a kept-back detail goes to `log`). */
+export function sendError(res: ServerResponse, err: unknown, close: boolean, log: ErrorLog): number {
+  const { httpStatus, body } = errorResponse(err, log);
   if (httpStatus === 405) res.setHeader('allow', 'POST');
   return sendJson(res, httpStatus, body, close);
 }
@@ -27,7 +27,7 @@ export function sendError(res: ServerResponse, err: unknown, close = false): num
  * answered like a unary one (its own HTTP status); after it the status is already 200, so the stream ends
  * with one last line `{"error": {code, status, message, reason}}`. Resolves to the HTTP status and whether it failed.
  */
-export async function sendStream(res: ServerResponse, messages: AsyncIterable<unknown>): Promise<{ httpStatus: number; ok: boolean }> {
+export async function sendStream(res: ServerResponse, messages: AsyncIterable<unknown>, log: ErrorLog): Promise<{ httpStatus: number; ok: boolean }> {
   let started = false;
   try {
     for await (const message of messages) {
@@ -42,8 +42,8 @@ export async function sendStream(res: ServerResponse, messages: AsyncIterable<un
       if (!res.write(`${JSON.stringify(message)}\n`)) await drained(res);
     }
   } catch (err) {
-    if (!started) return { httpStatus: sendError(res, err), ok: false };
-    if (!res.destroyed) res.end(`${JSON.stringify({ error: errorResponse(err).body })}\n`);
+    if (!started) return { httpStatus: sendError(res, err, false, log), ok: false };
+    if (!res.destroyed) res.end(`${JSON.stringify({ error: errorResponse(err, log).body })}\n`);
     return { httpStatus: 200, ok: false };
   }
   if (!started && !res.headersSent && !res.destroyed) {

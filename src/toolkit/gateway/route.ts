@@ -12,6 +12,13 @@ export interface Target {
 /** `POST /rpc` (service and endpoint in the body) or `POST /<service>/<Service>/<Method>` (in the path). */
 export type Route = { readonly kind: 'rpc' } | { readonly kind: 'path'; readonly service: string; readonly endpoint: string };
 
+/**
+ * Longest service or endpoint name a request may name, in characters: the local registry keeps a service in a
+ * directory named after it, and file names stop at 255 bytes (Linux's NAME_MAX); no registry has a longer one
+ * to find. Longer names are answered 400 before any registry is asked.
+ */
+export const MAX_NAME_LENGTH = 255;
+
 /** JSON deeper than this is refused before it is parsed: no request type nests that deep, and deep input costs stack. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -25,6 +32,7 @@ export function matchRoute(method: string | undefined, url: string | undefined):
     if (parts.length === 3 && parts.every((p) => p !== '')) {
       const [service, svc, name] = parts.map(decode) as [string, string, string];
       route = { kind: 'path', service, endpoint: `${svc}.${name}` };
+      boundedNames(service, route.endpoint);
     }
   }
   if (route === undefined) throw new GatewayError(404, status.NOT_FOUND, 'unknown_route', `no route for ${path.slice(0, 200)}: POST /rpc or POST /<service>/<Service>/<Method>`);
@@ -74,7 +82,13 @@ function checked(service: unknown, endpoint: unknown, request: unknown): Target 
   if (typeof service !== 'string' || service === '') throw badRequest('service must be a non-empty string');
   if (typeof endpoint !== 'string' || endpoint === '') throw badRequest('endpoint (or method) must be a non-empty string, e.g. "Basis.Hello"');
   if (typeof request !== 'object' || request === null) throw badRequest('request must be a JSON object (an array for client-streaming methods)');
+  boundedNames(service, endpoint);
   return { service, endpoint, request };
+}
+
+function boundedNames(service: string, endpoint: string): void {
+  if (service.length > MAX_NAME_LENGTH) throw badRequest(`the service name is longer than ${MAX_NAME_LENGTH} characters: no registry holds such a name`);
+  if (endpoint.length > MAX_NAME_LENGTH) throw badRequest(`the endpoint name is longer than ${MAX_NAME_LENGTH} characters`);
 }
 
 function isForm(contentType: string | undefined): boolean {

@@ -34,8 +34,10 @@ interface Ring { service: string; endpoint: string; at: Float64Array; ms: Float6
 /**
  * A small rolling window per endpoint: the last `samples` calls (a ring), of which those younger than
  * `windowMs` count. Recording is O(1) with no allocation; percentiles are computed when asked (the
- * dashboard polls). At most `maxEndpoints` endpoints are kept — random names from a scanner cannot grow it —
- * the one idle longest giving way.
+ * dashboard polls). At most `maxEndpoints` endpoints are kept, the one idle longest giving way; names are cut
+ * at MAX_STATS_NAME characters, and an endpoint idle for a whole window is dropped (its figures would be
+ * empty): what a flood of made-up names leaves behind is bounded and goes away. The gateway records only
+ * methods it resolved, so a made-up name never gets this far.
  */
 export class RollingStats {
   private readonly rings = new Map<string, Ring>();
@@ -44,11 +46,14 @@ export class RollingStats {
 
   constructor(private readonly clock: Clock, readonly windowMs = 60_000, private readonly samples = 1024, private readonly maxEndpoints = 256) {}
 
-  record(service: string, endpoint: string, ms: number, ok: boolean): void {
+  record(serviceName: string, endpointName: string, ms: number, ok: boolean): void {
     const now = this.clock.now();
+    const service = serviceName.slice(0, MAX_STATS_NAME);
+    const endpoint = endpointName.slice(0, MAX_STATS_NAME);
     const key = `${service}\u0000${endpoint}`;
     let ring = this.rings.get(key);
     if (ring === undefined) {
+      this.expire(now);
       if (this.rings.size >= this.maxEndpoints) this.evict();
       ring = { service, endpoint, at: new Float64Array(this.samples), ms: new Float64Array(this.samples), ok: new Uint8Array(this.samples), next: 0, size: 0, lastAt: now, series: new SeriesRing() };
       this.rings.set(key, ring);
@@ -70,6 +75,7 @@ export class RollingStats {
 
   snapshot(): GatewayStats {
     const now = this.clock.now();
+    this.expire(now);
     const endpoints: EndpointStats[] = [];
     for (const ring of this.rings.values()) {
       const latencies: number[] = [];
@@ -88,6 +94,11 @@ export class RollingStats {
     return { windowMs: this.windowMs, inFlight: this.inFlight, answered: { ...this.answered }, endpoints };
   }
 
+  /** Drops the endpoints idle for longer than the window. */
+  private expire(now: number): void {
+    for (const [key, ring] of this.rings) if (now - ring.lastAt > this.windowMs) this.rings.delete(key);
+  }
+
   private evict(): void {
     let oldest: string | undefined;
     let at = Infinity;
@@ -95,5 +106,8 @@ export class RollingStats {
     if (oldest !== undefined) this.rings.delete(oldest);
   }
 }
+
+/** Longest service or endpoint name kept, in characters. */
+export const MAX_STATS_NAME = 256;
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;

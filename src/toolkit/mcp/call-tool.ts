@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
 import { hasStatusCode, keelError } from '../../errors';
 import type { DynamicCaller } from '../dynamic/caller';
-import { errorResponse, HTTP_STATUS, type ErrorBody } from '../gateway/status';
+import { errorResponse, HTTP_STATUS, type ErrorBody, type ErrorLog } from '../gateway/status';
 import { endRequestSpan, startRequestSpan } from '../gateway/trace';
 import type { ToolEntry } from './tools';
 
@@ -24,14 +24,16 @@ export interface CallEnv {
   tracer: Tracer;
   timeoutMs: number;
   maxStreamMessages: number;
+  /** Where details kept from the agent go (default: stderr). */
+  onError?: ErrorLog;
 }
 
 /**
  * Runs one tool call: the arguments are the request (or `{ messages: [...] }` for a client or bidi stream),
  * the call goes through the caller's wrappers with the gateway's deadline and the MCP request's
  * cancellation, in a span continuing the `traceparent` the client sent in `_meta`. Never throws: a failure
- * is a tool error (`isError`) with the code, the reason and the trace id; nothing but what the gateway
- * would show (a fault inside keel is UNKNOWN, without its message).
+ * is a tool error (`isError`) with the code, the reason and the trace id; nothing but what the API gateway
+ * would show (internals — a fault, a node's address — are kept back: an `errorId` points to them in `onError`'s log).
  */
 export async function callTool(env: CallEnv, entry: ToolEntry, args: Record<string, unknown> | undefined, signal: AbortSignal, traceparent: unknown): Promise<ToolResult> {
   const headers = typeof traceparent === 'string' ? { traceparent } : {};
@@ -51,7 +53,7 @@ export async function callTool(env: CallEnv, entry: ToolEntry, args: Record<stri
     code = status.OK;
     return result;
   } catch (err) {
-    const body: ToolError = errorResponse(err).body;
+    const body: ToolError = errorResponse(err, env.onError).body;
     code = body.code;
     if (traceId !== undefined && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId)) body.traceId = traceId;
     return { isError: true, content: [{ type: 'text', text: JSON.stringify({ error: body }) }] };

@@ -5,7 +5,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { breaker } from '../../../wrappers/breaker';
 import { rateLimit } from '../../../wrappers/rate-limit';
 import { retry } from '../../../wrappers/retry';
-import { roundRobin } from '../../../wrappers/round-robin';
+import { leastLoaded } from '../../../wrappers/least-loaded';
 import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
 import { wrapClient } from '../../compose';
@@ -57,12 +57,12 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const limit = options.rateLimit;
   const limiter = limit === undefined ? undefined
     : rateLimit(limit.ratePerSecond, { burst: limit.burst ?? Math.max(1, Math.ceil(limit.ratePerSecond / 10)), wait: false });
-  const wrap = options.wrap ?? wrapClient(...(limiter ? [limiter] : []), retry(), roundRobin(), breaker({ scope: 'node' }), tracing({ tracer }));
+  const wrap = options.wrap ?? wrapClient(...(limiter ? [limiter] : []), retry(), leastLoaded(), breaker({ scope: 'node' }), tracing({ tracer }));
   const caller = new DynamicCaller({
     registry: options.registry, timeoutMs: settings.timeoutMs, wrap, ...(options.tls ? { tls: options.tls } : {}),
     ...(options.protoFiles ? { protoFiles: options.protoFiles } : {}), ...(options.protoPaths ? { protoPaths: options.protoPaths } : {}),
   });
-  const env = { caller, tracer, timeoutMs: settings.timeoutMs, maxStreamMessages: settings.maxStreamMessages };
+  const env = { caller, tracer, ...(options.onError ? { onError: options.onError } : {}), timeoutMs: settings.timeoutMs, maxStreamMessages: settings.maxStreamMessages };
   const live = new Set<Server>();
   const catalog = new ToolCatalog(options.registry as ConstructorParameters<typeof ToolCatalog>[0], caller, settings, () => {
     for (const server of [...live, ...sessions.servers()]) void server.sendToolListChanged().catch(() => {});
@@ -83,7 +83,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       run(request.params.name, request.params.arguments, extra.signal, request.params._meta?.traceparent));
     return server;
   };
-  const sessions = new HttpSessions(sdk, newServer, { ...settings, authenticate: options.authenticate });
+  const sessions = new HttpSessions(sdk, newServer, { ...settings, authorize: options.authorize });
 
   let http: HttpServer | undefined;
   const sockets = new Set<Socket>();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { refuseCrossSite, type Authorize } from '../gateway/guard';
 import type { Sdk } from './sdk';
 
 interface Session { transport: StreamableHTTPServerTransport; server: Server; open: number; lastSeen: number }
@@ -10,7 +11,7 @@ export interface HttpSettings {
   maxSessions: number;
   sessionIdleMs: number;
   maxBodyBytes: number;
-  authenticate: ((req: IncomingMessage) => boolean | Promise<boolean>) | undefined;
+  authorize: Authorize | undefined;
 }
 
 /** The path the Streamable HTTP transport is served at. */
@@ -18,8 +19,8 @@ export const MCP_PATH = '/mcp';
 
 /**
  * MCP's Streamable HTTP transport at `/mcp`, one SDK server per session (`Mcp-Session-Id`): the
- * authentication hook first, then the DNS-rebinding check the MCP spec asks for (a browser page's `Origin`
- * must be this very host), then the session's transport. Sessions are bounded in number and closed when idle.
+ * `authorize` hook first, then the API gateway's cross-site check (a browser page of another site — MCP's
+ * DNS-rebinding concern — is refused by its `Sec-Fetch-Site` or `Origin`), then the session's transport. Sessions are bounded in number and closed when idle.
  */
 export class HttpSessions {
   private readonly sessions = new Map<string, Session>();
@@ -38,12 +39,17 @@ export class HttpSessions {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Who asks comes first: an unauthenticated client learns nothing, not even which paths exist.
-    if (this.settings.authenticate !== undefined && !(await this.settings.authenticate(req))) {
+    if (this.settings.authorize !== undefined && !(await authorized(this.settings.authorize, req))) {
+      res.setHeader('www-authenticate', 'Bearer');
       return reply(res, 401, -32001, 'unauthenticated');
     }
     const path = (req.url ?? '/').split('?')[0];
     if (path !== MCP_PATH) return reply(res, 404, -32601, `not found: MCP is served at ${MCP_PATH}`);
-    if (!sameOrigin(req)) return reply(res, 403, -32001, 'forbidden: the Origin is not this server');
+    try {
+      refuseCrossSite(req.headers, NO_ORIGINS);
+    } catch {
+      return reply(res, 403, -32001, 'forbidden: a request from another site\'s page');
+    }
     const id = req.headers['mcp-session-id'];
     if (typeof id === 'string') {
       const session = this.sessions.get(id);
@@ -103,15 +109,12 @@ export class HttpSessions {
   }
 }
 
-/**
- * A request a browser sent from another site's page carries that page's `Origin`: refused, so a page cannot
- * reach a gateway on this machine by DNS rebinding. Tools (curl, the SDK's client) send none.
- */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
+const NO_ORIGINS: ReadonlySet<string> = new Set();
+
+/** The hook's answer; a hook that throws lets nobody in. */
+async function authorized(authorize: Authorize, req: IncomingMessage): Promise<boolean> {
   try {
-    return new URL(origin).host === req.headers.host;
+    return (await authorize(req)) === true;
   } catch {
     return false;
   }

@@ -1,10 +1,11 @@
-import type { IncomingMessage } from 'node:http';
 import type { Tracer } from '@opentelemetry/api';
 import type { ClientWrapper } from '../../call';
 import { describe } from '../../address';
 import { knownKeys, positiveMs } from '../../options';
 import type { Registry } from '../../registry/registry';
 import type { ClientTlsOptions } from '../../tls';
+import type { Authorize } from '../gateway/guard';
+import type { ErrorLog } from '../gateway/status';
 
 export interface McpGatewayOptions {
   /** Where services are found; every method of every service (or of `services`) becomes a tool. */
@@ -16,8 +17,8 @@ export interface McpGatewayOptions {
   services?: readonly string[];
   /**
    * The wrappers every tool call goes through. Default: keel's recommended client stack,
-   * `wrapClient(rateLimit (when set), retry(), roundRobin(), breaker({ scope: 'node' }), tracing())` — without a
-   * per-attempt `timeout()`: the tool's deadline (`timeoutMs`) bounds the whole call.
+   * `wrapClient(rateLimit (when set), retry(), leastLoaded(), breaker({ scope: 'node' }), tracing())` — without a
+   * per-attempt `timeout()`, which is chosen per method (above its p99): the tool's deadline (`timeoutMs`) bounds the call.
    */
   wrap?: ClientWrapper;
   /**
@@ -40,10 +41,16 @@ export interface McpGatewayOptions {
   /** How often the registry's service list is read; nodes of known services update at once. Default 1000. */
   pollMs?: number;
   /**
-   * HTTP only: decides whether a request may use the gateway (a bearer token, a client certificate…); false
-   * answers 401 before anything is read. Default: every request (listen on loopback, the default, or set one).
+   * HTTP only: decides, before anything is read, whether a request may use the gateway — as the API gateway's
+   * `authorize` (`bearerToken(token)`, which `keel mcp --token` uses); false answers 401. Default: every request
+   * (listen on loopback, or set one).
    */
-  authenticate?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  authorize?: Authorize;
+  /**
+   * Where the detail of a failure kept from the agent goes (an internal error, a node's address): the tool error
+   * carries its `errorId`, as the API gateway's answers do. Default: one line on stderr (never stdout, the stdio transport).
+   */
+  onError?: ErrorLog;
   /** HTTP only: sessions kept at once; a new one over it is answered 503. Default 64. */
   maxSessions?: number;
   /** HTTP only: a session unused for this long is closed. Default 1800000 (30 minutes). */
@@ -55,7 +62,7 @@ export interface McpGatewayOptions {
 }
 
 export const MCP_OPTIONS = ['registry', 'services', 'wrap', 'rateLimit', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxStreamMessages', 'maxServices',
-  'pollMs', 'authenticate', 'maxSessions', 'sessionIdleMs', 'maxBodyBytes', 'tracer'];
+  'pollMs', 'authorize', 'onError', 'maxSessions', 'sessionIdleMs', 'maxBodyBytes', 'tracer'];
 
 export interface McpSettings {
   allow: (service: string) => boolean;
@@ -84,7 +91,9 @@ export function resolveMcpOptions(options: McpGatewayOptions): McpSettings {
   if (options.rateLimit !== undefined && options.wrap !== undefined) {
     throw new TypeError('createMcpGateway: rateLimit is part of the default stack; with wrap, put rateLimit() first in it');
   }
-  if (options.authenticate !== undefined && typeof options.authenticate !== 'function') throw new TypeError('createMcpGateway: authenticate must be a function (req) => boolean');
+  for (const fn of ['authorize', 'onError'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new TypeError(`createMcpGateway: ${fn} must be a function`);
+  }
   const count = (name: keyof McpGatewayOptions, dflt: number): number => {
     const v = options[name] ?? dflt;
     if (!Number.isInteger(v) || (v as number) < 1) throw new RangeError(`createMcpGateway: ${name} must be an integer >= 1, got ${describe(v)}`);

@@ -20,7 +20,9 @@ export async function reflectEndpoints(address: string, timeoutMs: number): Prom
   let reflected;
   try {
     // Its own subchannel pool: see app-client.ts.
-    reflected = await reflect(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }, Date.now() + timeoutMs);
+    // The dynamic caller's default budget (files, bytes): an app describing without end cannot grow the sidecar.
+    reflected = await reflect(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }, Date.now() + timeoutMs,
+      { files: 1024, bytes: 16 * 1024 * 1024 });
   } catch (err) {
     if ((err as { code?: number }).code === status.UNIMPLEMENTED) return undefined;
     throw err;

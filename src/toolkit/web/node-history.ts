@@ -1,19 +1,8 @@
 import type { ServiceView } from './board';
 import type { NodeHealth } from './health-probes';
 
-/** What a balancer knows of one node (the `leastLoaded()` wrapper's `nodes()`): the dashboard's per-node strip shows it. */
-export interface NodeLoad {
-  service: string;
-  /** The node's id, as registered. */
-  node: string;
-  address: string;
-  /** Its recent latency, as the balancer weighs it. */
-  latencyMs: number;
-  /** Calls to it in flight now. */
-  inFlight: number;
-  /** The cost the balancer picks the cheapest node by. */
-  cost: number;
-}
+/** What a balancer knows of one node: `leastLoaded().nodes()`'s rows, which the per-node strip shows. */
+export type { NodeLoad } from '../../select/least-loaded';
 
 /**
  * Each node's last `size` health answers, one sample every `everyMs` at most (the dashboard renders more

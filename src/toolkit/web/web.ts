@@ -1,11 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { formatHostPort, parseHostPort } from '../../address';
 import { knownKeys } from '../../options';
 import type { Registry } from '../../registry/registry';
 import type { ClientTlsOptions } from '../../tls';
+import { createHardenedServer } from '../gateway/http-server';
 import { ServiceBoard } from './board';
 import type { WebGateway } from './gateway';
+import { hostServed, setSecurityHeaders } from './guard';
 import { HealthProbes } from './health-probes';
 import { NodeHistory, type NodeLoad } from './node-history';
 import { renderPage } from './page';
@@ -34,6 +37,13 @@ export interface WebOptions {
    * node (latency, calls in flight, cost). Default: none (each node shows its recent health only).
    */
   loads?: () => readonly NodeLoad[];
+  /**
+   * Host names the dashboard answers to besides IP literals, `localhost` and this machine's host name (`dash.internal`): a request for
+   * any other `Host` is refused 421 (DNS rebinding). Default: none.
+   */
+  allowedHosts?: readonly string[];
+  /** Live pages (`/events` streams) at once; more are answered 503. Default 64. */
+  maxLivePages?: number;
 }
 
 export interface Web {
@@ -48,11 +58,13 @@ export interface Web {
  * `keel web`: a dashboard in the browser — the registry's services and nodes (live), each node's health,
  * the endpoints, a form that calls a method through the gateway and shows the reply and its trace id, and
  * the gateway's circuits, limiter, latency percentiles and error rates (the Hystrix dashboard view).
- * Server-rendered HTML; live updates over Server-Sent Events (`/events`).
+ * Server-rendered HTML; live updates over Server-Sent Events (`/events`). It answers only requests whose `Host`
+ * it serves (`allowedHosts`), sends a Content-Security-Policy and refuses framing, and holds slow clients no
+ * longer than the gateway does (its header and body timeouts).
  * @example const web = await startWeb({ registry, gateway: createGateway({ registry }) });
  */
 export async function startWeb(options: WebOptions): Promise<Web> {
-  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs', 'loads'], 'startWeb');
+  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs', 'allowedHosts', 'maxLivePages', 'loads'], 'startWeb');
   const { registry, gateway } = options;
   if (registry === null || typeof registry !== 'object') throw new TypeError('startWeb: registry is required');
   if (gateway === null || typeof gateway !== 'object' || typeof gateway.handle !== 'function') throw new TypeError('startWeb: gateway must have handle()');
@@ -70,8 +82,14 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   const healthIntervalMs = ms('healthIntervalMs', 2000);
   if (options.loads !== undefined && typeof options.loads !== 'function') throw new TypeError('startWeb: loads must be a function returning the nodes\' loads');
   const history = new NodeHistory(healthIntervalMs);
+  const hosts = options.allowedHosts ?? [];
+  if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h === '')) throw new TypeError('startWeb: allowedHosts must be an array of host names');
+  // This machine's own name too: a rebinding attacker's name is never it, and people open the page by it.
+  const allowedHosts = new Set([...hosts, hostname()].map((h) => h.toLowerCase()));
+  const maxLivePages = options.maxLivePages ?? 64;
+  if (!Number.isInteger(maxLivePages) || maxLivePages < 1) throw new RangeError(`startWeb: maxLivePages must be an integer >= 1, got ${String(maxLivePages)}`);
 
-  const stream = new SectionStream();
+  const stream = new SectionStream(maxLivePages);
   const probes = new HealthProbes(options.tls);
   const sections = (): Record<string, string> => {
     const services = board.views();
@@ -96,9 +114,15 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   };
   const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs }, refresh);
 
-  const server = createServer((req, res) => route(req, res));
+  const server = createHardenedServer(gateway.timeouts ?? { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 }, (req, res) => route(req, res));
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
+    setSecurityHeaders(res);
+    if (!hostServed(req.headers, allowedHosts)) {
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+        .end('this dashboard does not serve that host name (startWeb allowedHosts)\n');
+      return;
+    }
     if (path === '/rpc') {
       // JSON only: a browser cannot send it cross-site without a CORS preflight (which is never answered),
       // so another site's page cannot make calls through a dashboard open on this machine.

@@ -31,6 +31,11 @@ type BasisService interface {
 	Hello(ctx context.Context, in *Request, opts ...client.CallOption) (*Response, error)
 	// count responses, "<name> <i>/<count> from <node id> (<address>)", interval_ms apart.
 	Stream(ctx context.Context, in *StreamRequest, opts ...client.CallOption) (Basis_StreamService, error)
+	// Client streaming: one reply once the caller half-closes,
+	// "Collected <n>: <name>,<name>,... from <node id> (<address>)".
+	Collect(ctx context.Context, opts ...client.CallOption) (Basis_CollectService, error)
+	// Bidi streaming: one reply per request, as it arrives, "Echo <name> from <node id> (<address>)".
+	Chat(ctx context.Context, opts ...client.CallOption) (Basis_ChatService, error)
 }
 
 type basisService struct {
@@ -109,18 +114,127 @@ func (x *basisServiceStream) Recv() (*Response, error) {
 	return m, nil
 }
 
+func (c *basisService) Collect(ctx context.Context, opts ...client.CallOption) (Basis_CollectService, error) {
+	req := c.c.NewRequest(c.name, "Basis.Collect", &Request{})
+	stream, err := c.c.Stream(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &basisServiceCollect{stream}, nil
+}
+
+type Basis_CollectService interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	CloseSend() error
+	Close() error
+	Send(*Request) error
+}
+
+type basisServiceCollect struct {
+	stream client.Stream
+}
+
+func (x *basisServiceCollect) CloseSend() error {
+	return x.stream.CloseSend()
+}
+
+func (x *basisServiceCollect) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisServiceCollect) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisServiceCollect) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisServiceCollect) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisServiceCollect) Send(m *Request) error {
+	return x.stream.Send(m)
+}
+
+func (c *basisService) Chat(ctx context.Context, opts ...client.CallOption) (Basis_ChatService, error) {
+	req := c.c.NewRequest(c.name, "Basis.Chat", &Request{})
+	stream, err := c.c.Stream(ctx, req, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &basisServiceChat{stream}, nil
+}
+
+type Basis_ChatService interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	CloseSend() error
+	Close() error
+	Send(*Request) error
+	Recv() (*Response, error)
+}
+
+type basisServiceChat struct {
+	stream client.Stream
+}
+
+func (x *basisServiceChat) CloseSend() error {
+	return x.stream.CloseSend()
+}
+
+func (x *basisServiceChat) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisServiceChat) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisServiceChat) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisServiceChat) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisServiceChat) Send(m *Request) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisServiceChat) Recv() (*Response, error) {
+	m := new(Response)
+	err := x.stream.Recv(m)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // Server API for Basis service
 
 type BasisHandler interface {
 	Hello(context.Context, *Request, *Response) error
 	// count responses, "<name> <i>/<count> from <node id> (<address>)", interval_ms apart.
 	Stream(context.Context, *StreamRequest, Basis_StreamStream) error
+	// Client streaming: one reply once the caller half-closes,
+	// "Collected <n>: <name>,<name>,... from <node id> (<address>)".
+	Collect(context.Context, Basis_CollectStream) error
+	// Bidi streaming: one reply per request, as it arrives, "Echo <name> from <node id> (<address>)".
+	Chat(context.Context, Basis_ChatStream) error
 }
 
 func RegisterBasisHandler(s server.Server, hdlr BasisHandler, opts ...server.HandlerOption) error {
 	type basis interface {
 		Hello(ctx context.Context, in *Request, out *Response) error
 		Stream(ctx context.Context, stream server.Stream) error
+		Collect(ctx context.Context, stream server.Stream) error
+		Chat(ctx context.Context, stream server.Stream) error
 	}
 	type Basis struct {
 		basis
@@ -175,4 +289,89 @@ func (x *basisStreamStream) RecvMsg(m interface{}) error {
 
 func (x *basisStreamStream) Send(m *Response) error {
 	return x.stream.Send(m)
+}
+
+func (h *basisHandler) Collect(ctx context.Context, stream server.Stream) error {
+	return h.BasisHandler.Collect(ctx, &basisCollectStream{stream})
+}
+
+type Basis_CollectStream interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	Close() error
+	Recv() (*Request, error)
+}
+
+type basisCollectStream struct {
+	stream server.Stream
+}
+
+func (x *basisCollectStream) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisCollectStream) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisCollectStream) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisCollectStream) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisCollectStream) Recv() (*Request, error) {
+	m := new(Request)
+	if err := x.stream.Recv(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (h *basisHandler) Chat(ctx context.Context, stream server.Stream) error {
+	return h.BasisHandler.Chat(ctx, &basisChatStream{stream})
+}
+
+type Basis_ChatStream interface {
+	Context() context.Context
+	SendMsg(interface{}) error
+	RecvMsg(interface{}) error
+	Close() error
+	Send(*Response) error
+	Recv() (*Request, error)
+}
+
+type basisChatStream struct {
+	stream server.Stream
+}
+
+func (x *basisChatStream) Close() error {
+	return x.stream.Close()
+}
+
+func (x *basisChatStream) Context() context.Context {
+	return x.stream.Context()
+}
+
+func (x *basisChatStream) SendMsg(m interface{}) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisChatStream) RecvMsg(m interface{}) error {
+	return x.stream.Recv(m)
+}
+
+func (x *basisChatStream) Send(m *Response) error {
+	return x.stream.Send(m)
+}
+
+func (x *basisChatStream) Recv() (*Request, error) {
+	m := new(Request)
+	if err := x.stream.Recv(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

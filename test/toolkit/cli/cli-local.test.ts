@@ -190,10 +190,11 @@ describe('keel CLI usage: help, and every bad flag value is exit 2 with one clea
     const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?]> = [
       [['nope'], /^keel: unknown command "nope"; the commands are services, describe, call, health, watch\b/],
       [['services', '--colour'], /^keel: unknown flag --colour$/],
-      [['services', '--registry', 'zookeeper'], /^keel: --registry must be one of local, mdns, memory, consul, etcd; got "zookeeper"$/],
+      [['services', '--registry', 'zookeeper'], /^keel: --registry must be one of local, mdns, memory, consul, etcd, kubernetes; got "zookeeper"$/],
       [['services'], /^keel: MICRO_REGISTRY must be one of .*; got "zk"$/, { MICRO_REGISTRY: 'zk' }],
       [['services', '--registry', 'consul', '--registry_address', 'a:b:c'], /^keel: --registry_address: consulRegistry: address/],
       [['services', '--registry', 'etcd', '--registry_address', 'ftp://x'], /^keel: --registry_address: etcdRegistry: endpoints/],
+      [['services', '--registry', 'kubernetes', '--registry_address', '/nonexistent/kubeconfig'], /^keel: --registry_address: kubernetesRegistry: kubeconfig: cannot read "\/nonexistent\/kubeconfig"/],
       [['services', '--registry='], /^keel: --registry needs a non-empty value$/],
       [['services', '--registry_address', tmpdir()], /^keel: --registry_address: localRegistry: refusing the registry directory/],
       [['services', '--json=maybe'], /^keel: --json takes true or false, got "maybe"$/],

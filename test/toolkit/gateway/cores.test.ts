@@ -24,7 +24,11 @@ describe('gateway cores', () => {
       httpStatus: 503, body: { code: 14, status: 'UNAVAILABLE', message: 'circuit open for basis', reason: 'circuit_open' } });
     assert.deepEqual(errorResponse(keelError('rate_limited', 'slow down')).httpStatus, 429);
     for (const thrown of [new Error('secret path /etc/x'), undefined, null, 'text', { code: 99 }]) {
-      assert.deepEqual(errorResponse(thrown), { httpStatus: 500, body: { code: 2, status: 'UNKNOWN', message: 'the gateway failed to handle the request' } });
+      const logged: unknown[] = [];
+      const { httpStatus, body } = errorResponse(thrown, (id, err) => logged.push(id, err));
+      assert.match(String(body.errorId), /^[0-9a-f]{12}$/);
+      assert.deepEqual({ httpStatus, body }, { httpStatus: 500, body: { code: 2, status: 'UNKNOWN', message: `the gateway failed to handle the request; error id ${body.errorId}`, errorId: body.errorId } });
+      assert.deepEqual(logged, [body.errorId, thrown], 'the detail goes to the log under the same id');
     }
   });
 

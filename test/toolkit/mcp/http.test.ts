@@ -192,7 +192,7 @@ describe('keel mcp: the gateway\'s safety', () => {
   });
 
   it('runs the authentication hook before anything else, and refuses a browser page of another origin', async () => {
-    const mcp = createMcpGateway({ registry, authenticate: (req) => req.headers.authorization === 'Bearer s3cret' });
+    const mcp = createMcpGateway({ registry, authorize: (req) => req.headers.authorization === 'Bearer s3cret' });
     try {
       const base = `http://${await mcp.listen('127.0.0.1:0')}/mcp`;
       const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
@@ -200,6 +200,8 @@ describe('keel mcp: the gateway\'s safety', () => {
       assert.equal((await fetch(base, { method: 'POST', headers, body: init })).status, 401);
       const evil = await fetch(base, { method: 'POST', headers: { ...headers, authorization: 'Bearer s3cret', origin: 'http://evil.example' }, body: init });
       assert.equal(evil.status, 403);
+      const crossSite = await fetch(base, { method: 'POST', headers: { ...headers, authorization: 'Bearer s3cret', 'sec-fetch-site': 'cross-site' }, body: init });
+      assert.equal(crossSite.status, 403, 'a browser\'s Sec-Fetch-Site says so even without an Origin');
       const { client } = mcpClient();
       await client.connect(new StreamableHTTPClientTransport(new URL(base), { requestInit: { headers: { authorization: 'Bearer s3cret' } } }));
       assert.ok(Array.isArray((await client.listTools()).tools));
@@ -243,12 +245,34 @@ describe('keel mcp: the gateway\'s safety', () => {
     }
   });
 
+  it('keeps a fault\'s internals from the agent: a generic message and an error id, the detail in onError\'s log', async () => {
+    const own = memoryRegistry();
+    const leaky = await startBasis(own, { logger: false, hello: () => { throw new Error('connect ECONNREFUSED 10.9.8.7:5432 (db password in /etc/secret)'); } });
+    const logged: Array<[string, string]> = [];
+    const mcp = createMcpGateway({ registry: own, pollMs: 100, onError: (id, err) => logged.push([id, String((err as { details?: string }).details ?? err)]) });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!mcp.tools().some((t) => t.name === 'basis.Basis.Hello') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const failed = toolError(await mcp.callTool('basis.Basis.Hello', { name: 'x' }));
+      assert.equal(failed.status, 'UNKNOWN');
+      // The keel server already kept its fault to itself; what the gateway got from it is kept from the agent in turn.
+      assert.doesNotMatch(JSON.stringify(failed), /10\.9\.8\.7|secret|internal error in/);
+      const errorId = (failed as { errorId?: string }).errorId;
+      assert.match(failed.message, new RegExp(`error id ${errorId}`));
+      assert.ok(logged.some(([id, detail]) => id === errorId && detail.includes('internal error in /basis.Basis/Hello')), JSON.stringify(logged));
+    } finally {
+      await mcp.close();
+      await leaky.server.stop();
+      await own.close();
+    }
+  });
+
   it('refuses bad options at construction, naming the option', () => {
     assert.throws(() => createMcpGateway({ registry, rateLimit: { ratePerSecond: 1 }, wrap: (next) => next }), /rateLimit/);
     assert.throws(() => createMcpGateway({ registry, timeoutMs: -1 }), /timeoutMs/);
     assert.throws(() => createMcpGateway({ registry, maxStreamMessages: 0 }), RangeError);
     assert.throws(() => createMcpGateway({ registry, services: [''] }), /services/);
-    assert.throws(() => createMcpGateway({ registry, authenticate: 'yes' as never }), /authenticate/);
+    assert.throws(() => createMcpGateway({ registry, authorize: 'yes' as never }), /authorize/);
     assert.throws(() => createMcpGateway({ registry, bogus: 1 } as never), /bogus/);
   });
 });

@@ -73,6 +73,12 @@ describe('keel mcp over stdio: an agent starts the CLI and talks to it with the 
     const bad = await keel(['mcp', '--max_stream', '2.5'], {});
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--max_stream must be a whole number/);
+    const stdioToken = await keel(['mcp', '--token', 'x'.repeat(20)], {});
+    assert.equal(stdioToken.code, 2);
+    assert.match(stdioToken.stderr, /--token is for the HTTP transport/);
+    const short = await keel(['mcp', '--address', '127.0.0.1:0', '--token', 'short'], {});
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /--token must be a string of at least 16 characters/);
     const help = await keel(['mcp', '--help'], {});
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--address/);

@@ -3,11 +3,12 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { memoryRegistry, type Registry } from '../../../src/index';
+import { createClient, leastLoaded, memoryRegistry, wrapClient, type Registry } from '../../../src/index';
 import { createGateway, type Gateway } from '../../../src/toolkit/gateway/gateway';
 import { circleRadius, errorColour, sparkY } from '../../../src/toolkit/web/charts';
 import type { NodeLoad } from '../../../src/toolkit/web/node-history';
 import { startWeb, type Web } from '../../../src/toolkit/web/web';
+import { Basis } from '../../../examples/basis/proto';
 import { startBasis, type TestServer } from '../../support/basis';
 import { startItems } from '../../support/items';
 import { repoRoot, toolOrSkip } from '../../support/external';
@@ -21,10 +22,7 @@ describe('keel web draws what it serves: sparklines, circuit circles, node strip
   let browser: Browser;
   let page: Page;
   const servers: TestServer[] = [];
-  /**
-   * Stands in for the `leastLoaded()` balancer's `nodes()` (another branch adds it): the dashboard takes any
-   * source of that shape, and what it draws must be what the source said.
-   */
+  /** The dashboard's load source: a real `leastLoaded()` balancer's `nodes()`, once a client has used it. */
   let loads: NodeLoad[] = [];
 
   before(async () => {
@@ -109,13 +107,22 @@ describe('keel web draws what it serves: sparklines, circuit circles, node strip
     const cells = await page.$$eval(`tr[data-node="${healthy!.id}"] svg.strip rect`, (rects) => rects.map((r) => r.getAttribute('fill')));
     assert.ok(cells.filter((c) => c === '#2da44e').length >= 3, 'SERVING cells are green');
     assert.equal(await page.$(`tr[data-node="${healthy!.id}"] .load`), null, 'no load drawn before the source has one');
-    loads = servers.map((s, i) => ({ service: 'basis', node: s.id, address: s.address, latencyMs: 1.25 + i, inFlight: i, cost: 2.5 * (i + 1) }));
+    // A client balancing with leastLoaded() (the failing node's failures count as 100 ms each): its view is drawn.
+    const balancer = leastLoaded();
+    const client = createClient(Basis, 'basis', { registry, wrap: wrapClient(balancer) });
+    for (let i = 0; i < 20; i++) await client.hello({ name: 'load' }).catch(() => undefined);
+    client.close();
+    loads = balancer.nodes();
+    assert.equal(loads.length, 2, 'the balancer saw both nodes');
     await page.waitForSelector(`tr[data-node="${healthy!.id}"] .load`, { timeout: 3000 });
+    const round = (v: number): string => String(Math.round(v * 100) / 100);
     for (const l of loads) {
       const drawn = await page.$eval(`tr[data-node="${l.node}"] .load`, (el) => [el.getAttribute('data-latency-ms'), el.getAttribute('data-in-flight'), el.getAttribute('data-cost'), el.textContent]);
-      assert.deepEqual(drawn.slice(0, 3), [String(l.latencyMs), String(l.inFlight), String(l.cost)]);
-      assert.match(drawn[3] ?? '', new RegExp(`${l.latencyMs} ms · ${l.inFlight} in flight · cost ${l.cost}`));
+      assert.deepEqual(drawn.slice(0, 3), [round(l.latencyMs), String(l.inFlight), round(l.cost)]);
+      assert.ok(drawn[3]?.includes(`${round(l.latencyMs)} ms · ${l.inFlight} in flight · cost ${round(l.cost)}`), drawn[3] ?? '');
     }
+    const failingCost = loads.find((l) => l.node === servers[1]!.id)!.cost;
+    assert.ok(failingCost >= loads.find((l) => l.node === healthy!.id)!.cost, 'the failing node costs more');
   });
 });
 

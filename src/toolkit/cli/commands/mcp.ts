@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { bearerToken } from '../../gateway/guard';
 import { createMcpGateway } from '../../mcp/gateway';
 import { MissingPeerError } from '../../../peer';
 import { listFlag, msFlag, positiveFlag } from '../flag-values';
@@ -9,15 +8,17 @@ import { UsageError, type Command } from '../command';
 
 /**
  * `keel mcp`: the registry's services as MCP tools for AI agents, over stdio (an agent starts `keel mcp`
- * itself) or, with `--address`, over Streamable HTTP at `http://host:port/mcp` — then `KEEL_MCP_TOKEN`, when
- * set, is the bearer token every request must carry. Runs until the input ends or Ctrl-C.
+ * itself) or, with `--address`, over Streamable HTTP at `http://host:port/mcp` — then `--token` (or
+ * `KEEL_MCP_TOKEN`, out of the process list), when set, is the bearer token every request must carry. Runs
+ * until the input ends or Ctrl-C.
  */
 export const mcp: Command = {
   name: 'mcp',
   summary: 'serve the registry\'s services as MCP tools for AI agents: stdio, or Streamable HTTP with --address',
   usage: '',
   flags: [
-    { name: 'address', help: 'serve Streamable HTTP at http://host:port/mcp instead of stdio (KEEL_MCP_TOKEN: a bearer token to require)' },
+    { name: 'address', help: 'serve Streamable HTTP at http://host:port/mcp instead of stdio (see --token)' },
+    { name: 'token', help: 'HTTP: require Authorization: Bearer <token> on every request (or set KEEL_MCP_TOKEN); at least 16 characters' },
     { name: 'service', help: 'only this service\'s methods (repeatable; a trailing * matches a prefix)', repeated: true },
     { name: 'timeout', help: 'deadline of each tool call, in ms', default: '10000' },
     { name: 'max_stream', help: 'messages collected from a server stream, at most', default: '100' },
@@ -31,7 +32,8 @@ export const mcp: Command = {
     const maxStream = positiveFlag(flags, 'max_stream');
     if (maxStream !== undefined && !Number.isInteger(maxStream)) throw new UsageError(`--max_stream must be a whole number, got ${maxStream}`);
     const rate = positiveFlag(flags, 'rate');
-    const token = io.env.KEEL_MCP_TOKEN;
+    const token = stringFlag(flags, 'token') ?? (io.env.KEEL_MCP_TOKEN || undefined);
+    if (token !== undefined && address === undefined) throw new UsageError('--token is for the HTTP transport: give --address too (stdio needs none: only the agent that started keel mcp can talk to it)');
     const registry = registryFromFlags(flags, io);
     let gateway;
     try {
@@ -41,13 +43,13 @@ export const mcp: Command = {
         ...(maxStream === undefined ? {} : { maxStreamMessages: maxStream }),
         ...(services.length > 0 ? { services } : {}),
         ...(rate === undefined ? {} : { rateLimit: { ratePerSecond: rate } }),
-        ...(address !== undefined && token ? { authenticate: bearer(token) } : {}),
+        ...(token !== undefined ? { authorize: bearerToken(token) } : {}),
         ...protoOptions(flags),
       });
     } catch (err) {
       await registry.close();
       if (err instanceof MissingPeerError) throw new UsageError(err.message);
-      if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message.replace(/^createMcpGateway: /, ''));
+      if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message.replace(/^createMcpGateway: /, '').replace(/^bearerToken: the token/, '--token'));
       throw err;
     }
     try {
@@ -79,12 +81,3 @@ export const mcp: Command = {
     }
   },
 };
-
-/** `Authorization: Bearer <token>`, compared in constant time. */
-function bearer(token: string): (req: IncomingMessage) => boolean {
-  const expected = Buffer.from(token);
-  return (req) => {
-    const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
-}

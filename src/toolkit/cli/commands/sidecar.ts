@@ -7,9 +7,10 @@ import type { Flags, FlagSpec } from '../flags';
 
 /**
  * What `--address` serves: keel's API gateway (`keel api`), calling the app through the registry like any
- * service, so it needs the app's server reflection.
+ * service, so it needs the app's server reflection. It routes the app's service only: the sidecar fronts one
+ * app, not the whole registry (any other name is answered 404).
  */
-const GATEWAY: GatewayFactory = ({ registry }) => createGateway({ registry });
+export const sidecarGateway: GatewayFactory = ({ registry, service }) => createGateway({ registry, services: [service] });
 
 const FLAGS: readonly FlagSpec[] = [
   { name: 'name', help: 'the service name to register the app under (required)' },
@@ -139,4 +140,4 @@ export function sidecarCommand(options: { gateway?: GatewayFactory } = {}): Comm
   };
 }
 
-export const sidecar: Command = sidecarCommand({ gateway: GATEWAY });
+export const sidecar: Command = sidecarCommand({ gateway: sidecarGateway });

@@ -17,6 +17,7 @@ export const web: Command = {
   flags: [
     { name: 'address', help: 'host:port to serve the dashboard on (:port for every interface)', default: '127.0.0.1:8082' },
     { name: 'jaeger', help: 'Jaeger UI base URL: trace ids link to <jaeger>/trace/<id>' },
+    { name: 'allowed_host', help: 'a host name the dashboard answers to besides IP addresses, localhost and this host\'s name, repeatable', repeated: true },
     { name: 'rate', help: 'calls/s the call form may make (a token bucket; shown on the page)' },
     { name: 'timeout', help: 'deadline of each call, in ms', default: '5000' },
     ...PROTO_FLAGS,
@@ -37,6 +38,7 @@ export const web: Command = {
         gateway,
         ...(typeof flags.address === 'string' ? { address: flags.address } : {}),
         ...(typeof flags.jaeger === 'string' ? { jaeger: flags.jaeger } : {}),
+        ...(Array.isArray(flags.allowed_host) ? { allowedHosts: flags.allowed_host } : {}),
       });
       io.stdout.write(flags.json ? `${JSON.stringify({ url: dashboard.url, address: dashboard.address, registry: registry.kind })}\n`
         : `keel web: ${dashboard.url} (registry ${registry.kind}); Ctrl-C stops\n`);

@@ -1,6 +1,7 @@
 // Command basis-client is a go-micro v5 Basis client for keel's interoperability
-// tests: go-micro's gRPC client with go-micro's registry selector over Consul, so it
-// finds nodes exactly as a go-micro service in production would.
+// tests: go-micro's gRPC client with go-micro's registry selector over Consul (or, with
+// --registry mdns, over go-micro's default mDNS registry), so it finds nodes exactly as a
+// go-micro service in production would.
 //
 // It calls <service> "Basis.Hello" --count times (gRPC path /basis.Basis/Hello when the
 // service is named "basis") and prints each reply's msg on its own line to stdout. On
@@ -20,6 +21,17 @@
 //	basis-client --registry_address 127.0.0.1:8500 --stream N [--count 1] [--stream_interval 0s]
 //	             [--stream_take K] [--no_close_send] [--service basis] [--strategy …] [--timeout 5s]
 //	basis-client --registry_address 127.0.0.1:8500 --describe [--service basis]
+//	basis-client --registry_address 127.0.0.1:8500 --list
+//	basis-client … --collect N | --chat N [--count 1] [--request_name go-micro]
+//
+// --watch 5s prints, for 5 s, every result go-micro's registry watcher gives for the service, one
+// JSON line each: {"action":"create|update|delete","nodes":["<node id>",…]} (after "WATCHING").
+//
+// Every form takes --registry consul|mdns (default consul; mdns ignores --registry_address).
+// With --list it prints the names go-micro's ListServices returns, sorted, as one JSON line.
+// --collect N calls the client-streaming Basis.Collect with N requests <request_name>-<i> and
+// prints the reply; --chat N calls the bidi Basis.Chat, sending N requests one at a time and
+// printing each reply (collect.go).
 //
 // With --tls_ca it calls over TLS (go-micro's grpcclient.AuthTLS), verifying the
 // service name (or --tls_server_name); with --tls_cert too, mutual TLS.
@@ -45,17 +57,16 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"go-micro.dev/v5/client"
 	grpcclient "go-micro.dev/v5/client/grpc"
 	"go-micro.dev/v5/registry"
-	"go-micro.dev/v5/registry/consul"
 	"go-micro.dev/v5/selector"
 
 	"keel.test/interop/basis"
+	"keel.test/interop/internal/registryflag"
 	"keel.test/interop/internal/stderrlog"
 	"keel.test/interop/internal/tlsflags"
 )
@@ -74,6 +85,9 @@ func main() {
 	filterEndpoint := flag.String("filter_endpoint", "", "select only services with this endpoint (selector.FilterEndpoint), e.g. Basis.Hello")
 	filterProtocol := flag.Bool("filter_protocol", false, "select only nodes with metadata protocol=grpc (selector.FilterLabel)")
 	describe := flag.Bool("describe", false, "print what go-micro's registry decodes for the service, as JSON, and exit")
+	list := flag.Bool("list", false, "print the service names go-micro's ListServices returns, sorted, as JSON, and exit")
+	watchFor := flag.Duration("watch", 0, "print what go-micro's registry watcher reports for the service for this long, one JSON line a result, and exit")
+	regKind := registryflag.Register()
 	tlsFlags := tlsflags.Register(true)
 	flag.Parse()
 
@@ -81,7 +95,29 @@ func main() {
 	if err != nil {
 		fail("%v", err)
 	}
-	reg := consul.NewConsulRegistry(registry.Addrs(strings.TrimPrefix(*regAddr, "http://")), registry.Timeout(5*time.Second))
+	reg, err := registryflag.New(*regKind, *regAddr)
+	if err != nil {
+		fail("%v", err)
+	}
+	if *list {
+		services, err := reg.ListServices()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ERROR list %v\n", err)
+			os.Exit(1)
+		}
+		names := []string{}
+		for _, s := range services {
+			names = append(names, s.Name)
+		}
+		sort.Strings(names)
+		out, _ := json.Marshal(names)
+		fmt.Println(string(out))
+		return
+	}
+	if *watchFor > 0 {
+		watch(reg, *service, *watchFor)
+		return
+	}
 	if *describe {
 		services, err := reg.GetService(*service)
 		if err == nil && len(services) == 0 {
@@ -127,6 +163,14 @@ func main() {
 		streamCalls(basisService, *count, *reqName, *timeout, callOpts)
 		return
 	}
+	if *collectLen > 0 {
+		collectCalls(basisService, *count, *reqName, *timeout, callOpts)
+		return
+	}
+	if *chatLen > 0 {
+		chatCalls(basisService, *count, *reqName, *timeout, callOpts)
+		return
+	}
 	for i := 1; i <= *count; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		rsp, err := basisService.Hello(ctx, &basis.Request{Name: *reqName}, callOpts...)
@@ -139,6 +183,30 @@ func main() {
 		if *interval > 0 && i < *count {
 			time.Sleep(*interval)
 		}
+	}
+}
+
+func watch(reg registry.Registry, service string, d time.Duration) {
+	w, err := reg.Watch(registry.WatchService(service))
+	if err != nil {
+		fail("watch: %v", err)
+	}
+	fmt.Println("WATCHING")
+	go func() {
+		time.Sleep(d)
+		w.Stop()
+	}()
+	for {
+		r, err := w.Next()
+		if err != nil {
+			return // stopped
+		}
+		ids := []string{}
+		for _, n := range r.Service.Nodes {
+			ids = append(ids, n.Id)
+		}
+		out, _ := json.Marshal(map[string]interface{}{"action": r.Action, "nodes": ids})
+		fmt.Println(string(out))
 	}
 }
 

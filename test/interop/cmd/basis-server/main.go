@@ -1,19 +1,21 @@
 // Command basis-server is a go-micro v5 Basis service for keel's interoperability
-// tests: go-micro's gRPC server, registered in Consul by go-micro's Consul registry,
-// exactly as a go-micro service in production would be.
+// tests: go-micro's gRPC server, registered in Consul by go-micro's Consul registry
+// (or, with --registry mdns, by go-micro's default mDNS registry), exactly as a go-micro
+// service in production would be.
 //
 // It replies "Hello <name> from <node id> (<address>)" like keel's examples/basis
 // server, where the node id is the Consul service ID ("<name>-<uuid>"), and serves the
-// server-streaming Basis.Stream (stream.go), reporting how each stream ended on stderr.
+// server-streaming Basis.Stream (stream.go), reporting how each stream ended on stderr,
+// the client-streaming Basis.Collect and the bidi Basis.Chat (collect.go).
 //
-// Once Consul lists the node it prints one line to stdout:
+// Once the registry lists the node it prints one line to stdout:
 //
 //	READY <node id> <host:port>
 //
 // Everything else (go-micro's logs, --log_requests) goes to stderr. SIGTERM or
 // SIGINT deregisters the node, stops the server and exits 0.
 //
-//	basis-server --registry_address 127.0.0.1:8500 [--name basis] [--server_address 127.0.0.1:0]
+//	basis-server [--registry consul|mdns] --registry_address 127.0.0.1:8500 [--name basis] [--server_address 127.0.0.1:0]
 //	             [--register_ttl 10s] [--register_interval 3s] [--server_id UUID] [--log_requests]
 //	             [--exit_on_stdin_close] [--tls_cert F --tls_key F [--tls_ca F]]
 //
@@ -28,18 +30,17 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"go-micro.dev/v5/metadata"
 	"go-micro.dev/v5/registry"
-	"go-micro.dev/v5/registry/consul"
 	"go-micro.dev/v5/server"
 	grpcserver "go-micro.dev/v5/server/grpc"
 	"google.golang.org/grpc"
 
 	"keel.test/interop/basis"
+	"keel.test/interop/internal/registryflag"
 	"keel.test/interop/internal/stderrlog"
 	"keel.test/interop/internal/tlsflags"
 )
@@ -69,6 +70,7 @@ func logRequests(next server.HandlerFunc) server.HandlerFunc {
 func main() {
 	stderrlog.Install() // before any go-micro component copies the default logger
 	name := flag.String("name", "basis", "service name to register")
+	regKind := registryflag.Register()
 	regAddr := flag.String("registry_address", defaultRegistryAddress(), "Consul HTTP address (default $MICRO_REGISTRY_ADDRESS, $CONSUL_HTTP_ADDR, 127.0.0.1:8500)")
 	srvAddr := flag.String("server_address", envOr("MICRO_SERVER_ADDRESS", "127.0.0.1:0"), "gRPC listen address (default $MICRO_SERVER_ADDRESS or 127.0.0.1:0)")
 	ttl := flag.Duration("register_ttl", 10*time.Second, "Consul TTL check (go-micro's RegisterTTL)")
@@ -76,11 +78,14 @@ func main() {
 	id := flag.String("server_id", "", "server id; the node id is <name>-<server_id> (default: a random UUID)")
 	logReq := flag.Bool("log_requests", false, "log each request's gRPC path and metadata to stderr")
 	stdinExit := flag.Bool("exit_on_stdin_close", false, "stop (and deregister) when stdin closes, so a crashed parent leaves no server behind")
-	readyTimeout := flag.Duration("ready_timeout", 15*time.Second, "give up when Consul does not list the node within this time")
+	readyTimeout := flag.Duration("ready_timeout", 15*time.Second, "give up when the registry does not list the node within this time")
 	tlsFlags := tlsflags.Register(false)
 	flag.Parse()
 
-	reg := consul.NewConsulRegistry(registry.Addrs(strings.TrimPrefix(*regAddr, "http://")), registry.Timeout(5*time.Second))
+	reg, err := registryflag.New(*regKind, *regAddr)
+	if err != nil {
+		fail("%v", err)
+	}
 	// Listen first so the handler knows its address before any request can arrive.
 	lis, err := net.Listen("tcp", *srvAddr)
 	if err != nil {
@@ -128,7 +133,7 @@ func main() {
 		fail("start: %v", err)
 	}
 
-	// go-micro only logs a failed registration, so wait until Consul lists the node.
+	// go-micro only logs a failed registration, so wait until the registry lists the node.
 	if err := waitListed(reg, *name, h.nodeID, *readyTimeout, stop); err != nil {
 		_ = srv.Stop()
 		fail("%v", err)
@@ -160,7 +165,7 @@ func waitListed(reg registry.Registry, name, nodeID string, timeout time.Duratio
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("consul did not list %s within %v (last error: %v)", nodeID, timeout, lastErr)
+	return fmt.Errorf("%s did not list %s within %v (last error: %v)", reg, nodeID, timeout, lastErr)
 }
 
 func defaultRegistryAddress() string {

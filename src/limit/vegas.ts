@@ -1,0 +1,87 @@
+export interface VegasPolicy {
+  initialLimit: number;
+  minLimit: number;
+  maxLimit: number;
+  /** How long a measured no-load latency is trusted before it is measured again. */
+  minRttWindowMs: number;
+}
+
+/** Samples taken with the limit held at `minLimit` to measure the no-load latency again. */
+const MEASURE_SAMPLES = 5;
+
+/**
+ * An adaptive concurrency limit after TCP Vegas (Netflix concurrency-limits' `VegasLimit`): the queue a
+ * limit builds is estimated as limit × (1 − noLoadRtt / rtt); while it is below α the limit grows, above β
+ * it shrinks, and a dropped call (timed out, refused by the server) shrinks it at once. α, β and the steps
+ * are logarithmic in the limit (3·log10, 6·log10, log10, each at least 1, 3 and 6 calls' worth).
+ *
+ * Vegas rather than gradient2: gradient2 compares short-term to long-term average latency, and under a
+ * sustained overload the long-term average rises to the overloaded latency, so the limit drifts up (to
+ * `maxLimit` in our 15 s overload runs). Vegas compares against the no-load latency, which stays put; it is
+ * measured again every `minRttWindowMs` as Envoy's adaptive concurrency filter does, by holding the limit at
+ * `minLimit` for a few calls, so that a lasting change of the service's own speed is learnt too.
+ *
+ * Pure: every method takes `now` (ms); no timer.
+ */
+export class VegasLimit {
+  private value: number;
+  private noLoadRtt = Infinity;
+  private noLoadAt = -Infinity;
+  private measuring = 0;
+  private measureFrom = 0;
+  private candidate = Infinity;
+
+  constructor(private readonly policy: VegasPolicy) {
+    this.value = policy.initialLimit;
+  }
+
+  /** Calls allowed in flight now. */
+  get limit(): number {
+    return this.measuring > 0 ? this.policy.minLimit : Math.floor(this.value);
+  }
+
+  /** The no-load latency the limit is measured against (Infinity before the first sample). */
+  get baselineMs(): number {
+    return this.noLoadRtt;
+  }
+
+  /**
+   * One finished call: its latency, the calls in flight when it started (itself included), whether it was
+   * dropped (timed out, refused downstream), and when it started.
+   */
+  sample(rttMs: number, inFlight: number, dropped: boolean, startedAt: number, now: number): void {
+    if (this.measuring > 0) {
+      if (startedAt >= this.measureFrom && !dropped) {
+        this.candidate = Math.min(this.candidate, rttMs);
+        if (--this.measuring === 0) {
+          this.noLoadRtt = this.candidate;
+          this.noLoadAt = now;
+        }
+      }
+      return;
+    }
+    if (!dropped && rttMs < this.noLoadRtt) {
+      this.noLoadRtt = rttMs;
+      if (this.noLoadAt === -Infinity) this.noLoadAt = now;
+    }
+    if (now - this.noLoadAt > this.policy.minRttWindowMs) {
+      this.measuring = MEASURE_SAMPLES;
+      this.measureFrom = now;
+      this.candidate = Infinity;
+      return;
+    }
+    const limit = this.value;
+    const log = Math.max(1, Math.log10(limit));
+    let next: number;
+    if (dropped) next = limit - log;
+    else {
+      if (inFlight * 2 < limit) return; // the caller is not using the limit: no evidence to grow it
+      const queue = Math.ceil(limit * (1 - this.noLoadRtt / Math.max(rttMs, this.noLoadRtt)));
+      if (queue <= log) next = limit + 6 * log;
+      else if (queue < 3 * log) next = limit + log;
+      else if (queue > 6 * log) next = limit - log;
+      else return;
+    }
+    this.value = Math.min(this.policy.maxLimit, Math.max(this.policy.minLimit, next));
+  }
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Throttle, VegasLimit } from '../../src/index';
+
+const policy = { initialLimit: 20, minLimit: 1, maxLimit: 100, minRttWindowMs: 30_000 };
+
+describe('VegasLimit', () => {
+  it('grows while no queue builds (latency at the no-load latency) and the limit is in use', () => {
+    const v = new VegasLimit(policy);
+    v.sample(10, 20, false, 0, 0);
+    const before = v.limit;
+    v.sample(10, 20, false, 1, 1);
+    assert.ok(v.limit > before, `${v.limit} > ${before}`);
+  });
+
+  it('does not grow when the caller uses under half the limit (no evidence)', () => {
+    const v = new VegasLimit(policy);
+    v.sample(10, 2, false, 0, 0);
+    v.sample(10, 2, false, 1, 1);
+    assert.equal(v.limit, 20);
+  });
+
+  it('shrinks when the latency says a queue of more than 6·log10(limit) calls has built up', () => {
+    const v = new VegasLimit(policy);
+    v.sample(10, 1, false, 0, 0); // no-load latency 10 ms (one call in flight: no growth)
+    v.sample(40, 20, false, 1, 1); // queue ≈ 20 × (1 − 10/40) = 15 > 6 × log10(20)
+    assert.ok(v.limit < 20, String(v.limit));
+  });
+
+  it('holds between α and β', () => {
+    const v = new VegasLimit(policy);
+    v.sample(10, 1, false, 0, 0);
+    v.sample(12.5, 20, false, 1, 1); // queue = ceil(20 × 0.2) = 4 (α = 3.9, β = 7.8)
+    assert.equal(v.limit, 20);
+  });
+
+  it('a dropped call shrinks it by log10(limit), down to minLimit at most', () => {
+    const v = new VegasLimit({ ...policy, initialLimit: 3 });
+    for (let i = 0; i < 10; i++) v.sample(10, 3, true, i, i);
+    assert.equal(v.limit, 1);
+  });
+
+  it('measures the no-load latency again after minRttWindowMs, with the limit held at minLimit for a few calls', () => {
+    const v = new VegasLimit({ ...policy, minRttWindowMs: 1000 });
+    v.sample(10, 20, false, 0, 0);
+    v.sample(50, 20, false, 2000, 2000); // the window has passed: measuring
+    assert.equal(v.limit, 1);
+    for (let i = 0; i < 5; i++) v.sample(30, 1, false, 2001 + i, 2001 + i);
+    assert.equal(v.baselineMs, 30); // the service is slower now: its new no-load latency
+    assert.ok(v.limit > 1);
+  });
+});
+
+describe('Throttle (SRE adaptive throttling)', () => {
+  it('refuses nothing while the backends accept', () => {
+    const t = new Throttle(2, 10_000);
+    for (let i = 0; i < 100; i++) t.record(true, i);
+    assert.equal(t.probability(100), 0);
+    assert.equal(t.refuse(100, 0), false);
+  });
+
+  it('when the backends refuse everything, refuses about (requests − 2·accepts) / (requests + 1)', () => {
+    const t = new Throttle(2, 10_000);
+    for (let i = 0; i < 100; i++) t.record(i % 4 === 0, i); // 25 % accepted
+    const p = t.probability(100);
+    assert.ok(Math.abs(p - (100 - 2 * 25) / 101) < 1e-9, String(p));
+    assert.equal(t.refuse(100, p - 0.01), true);
+    assert.equal(t.refuse(100, 0.99), false);
+  });
+
+  it('forgets after its window', () => {
+    const t = new Throttle(2, 1000);
+    for (let i = 0; i < 100; i++) t.record(false, i);
+    assert.ok(t.probability(100) > 0.9);
+    assert.equal(t.probability(5000), 0);
+  });
+});

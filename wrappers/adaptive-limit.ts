@@ -1,0 +1,198 @@
+import { status } from '@grpc/grpc-js';
+import type { CallKind, Wrapper } from '../src/call';
+import { describe } from '../src/address';
+import { hasStatusCode, isKeelError, isLocalRefusal, keelError } from '../src/errors';
+import { Admission } from '../src/limit/admission';
+import { Throttle } from '../src/limit/throttle';
+import { VegasLimit, type VegasPolicy } from '../src/limit/vegas';
+import { knownKeys, nonNegativeMs, positiveMs } from '../src/options';
+import { monotonicClock, type Clock } from '../src/registry/registry';
+
+export interface AdaptiveLimitOptions {
+  /** The limit before any latency was measured. Default 20. */
+  initialLimit?: number;
+  /** The limit never goes below this. Default 1. */
+  minLimit?: number;
+  /** …nor above this. Default 1000. */
+  maxLimit?: number;
+  /** How long the measured no-load latency is trusted before it is measured again (a few calls at `minLimit`). Default 30000. */
+  minRttWindowMs?: number;
+  /**
+   * Handler face: how long a call beyond the limit may wait for a slot (FIFO) before it is refused; it
+   * waits only if its deadline leaves room for the wait and the service's latency. 0: refuse at once. Default 10.
+   */
+  queueMs?: number;
+  /**
+   * Client face: adaptive client-side throttling (Google SRE): refuse locally with probability
+   * max(0, (requests − k × accepts) / (requests + 1)) over `windowMs`. `false` turns it off.
+   * Default `{ k: 2, windowMs: 10000 }`.
+   */
+  throttle?: { k?: number; windowMs?: number } | false;
+  /** Time source. Default: monotonic `performance.now()`. */
+  clock?: Clock;
+  /** Random source in [0, 1), for the throttle. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** One limit's state now, for dashboards and metrics. */
+export interface LimitState {
+  side: 'client' | 'handler';
+  service: string;
+  limit: number;
+  inFlight: number;
+  /** The no-load latency the limit is measured against (ms; Infinity before the first call). */
+  baselineMs: number;
+  /** Handler face: calls waiting for a slot. */
+  queued: number;
+  /** Client face: the throttle's refusal probability now. */
+  throttle: number;
+}
+
+export interface AdaptiveLimitWrapper extends Wrapper {
+  limits(): LimitState[];
+}
+
+const PUSHBACK = 'grpc-retry-pushback-ms';
+
+/** Streams hold a slot for as long as the application keeps them open: they are not limited. */
+const limited = (kind: CallKind): boolean => kind === 'unary' || kind === 'client_stream';
+
+/** How the backends said "too much": a remote overload answer or a deadline that passed. */
+function overloaded(error: unknown): boolean {
+  if (!hasStatusCode(error)) return false;
+  return error.code === status.RESOURCE_EXHAUSTED || error.code === status.DEADLINE_EXCEEDED || (error.code === status.UNAVAILABLE && !isLocalRefusal(error));
+}
+
+/**
+ * Client and handler wrapper: a concurrency limit that adapts to measured latency (TCP Vegas, see
+ * src/limit/vegas.ts for why not gradient2), per service.
+ * - Client: at most `limit` calls in flight; one beyond it fails at once with RESOURCE_EXHAUSTED /
+ *   `concurrency_limit` (a local refusal: never retried, never counted against a node). Adaptive
+ *   client-side throttling (SRE) refuses, with reason `throttled`, the share of calls the servers have been
+ *   refusing beyond `k` × what they accept. Put it outermost, above `retry()`: it limits calls, not attempts.
+ * - Handler: at most `limit` calls in the handler; a call beyond it waits up to `queueMs` in a FIFO (never
+ *   past its deadline; a caller that leaves leaves the queue, its handler never started), else is answered
+ *   RESOURCE_EXHAUSTED / `concurrency_limit` with `grpc-retry-pushback-ms` (the server's recent latency),
+ *   which `retry()` honours, on another node. Put it outermost in `wrapHandler`, so refused calls cost nothing.
+ * Unary and client-streaming calls are limited; server-streaming and bidi calls pass through.
+ * @example wrapClient(adaptiveLimit(), retry(), leastLoaded(), breaker({ scope: 'node' }), timeout(250)); wrapHandler(adaptiveLimit())
+ */
+export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimitWrapper {
+  knownKeys(options, ['initialLimit', 'minLimit', 'maxLimit', 'minRttWindowMs', 'queueMs', 'throttle', 'clock', 'random'], 'adaptiveLimit');
+  const policy = policyOf(options);
+  const queueMs = nonNegativeMs(options.queueMs ?? 10, 'adaptiveLimit: queueMs');
+  const throttleOf = throttleFactory(options.throttle);
+  const clock = options.clock ?? monotonicClock;
+  if (typeof clock?.now !== 'function') throw new TypeError(`adaptiveLimit: clock must have a now() method, got ${describe(clock)}`);
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw new TypeError(`adaptiveLimit: random must be a function, got ${describe(random)}`);
+
+  interface ClientState { limiter: VegasLimit; inFlight: number; throttle: Throttle | undefined }
+  const clients = new Map<string, ClientState>();
+  const handlers = new Map<string, Admission>();
+
+  return {
+    name: 'adaptiveLimit',
+    client: (next, method) => {
+      if (!limited(method.kind)) return next;
+      let state = clients.get(method.service);
+      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit(policy), inFlight: 0, throttle: throttleOf() }));
+      const own = state;
+      return (request, ctx) => {
+        const start = clock.now();
+        if (own.throttle?.refuse(start, random())) {
+          return Promise.reject(keelError('throttled', `${ctx.service}: refused locally, the servers have been refusing much of this client's traffic`));
+        }
+        if (own.inFlight >= own.limiter.limit) {
+          return Promise.reject(keelError('concurrency_limit', `${ctx.service}: ${own.inFlight} calls in flight, at this client's adaptive limit`));
+        }
+        const inFlight = ++own.inFlight;
+        ctx.onEnd((error) => {
+          own.inFlight--;
+          // A refusal from a layer below (rate limit, open circuit) or the caller's cancel says nothing of latency.
+          if (error !== undefined && (isKeelError(error, 'cancelled') || (isLocalRefusal(error) && !isKeelError(error, 'deadline')))) return;
+          const now = clock.now();
+          const dropped = error !== undefined && overloaded(error);
+          own.limiter.sample(now - start, inFlight, dropped, start, now);
+          own.throttle?.record(!dropped, now);
+        });
+        return next(request, ctx);
+      };
+    },
+    handler: (next, method) => {
+      if (!limited(method.kind)) return next;
+      let admission = handlers.get(method.service);
+      if (admission === undefined) handlers.set(method.service, (admission = new Admission(policy, queueMs, clock)));
+      const own = admission;
+      /** The answer to a call refused for the limit: A6's pushback trailer tells the caller's retry when to try again. */
+      const refusal = (ctx: Parameters<typeof next>[1]): unknown => {
+        // The no-load latency: about when a slot frees on a node that is not overloaded. The caller's retry
+        // goes to another node after it, and its budget bounds how many do.
+        const baseline = own.limiter.baselineMs;
+        ctx.trailer.set(PUSHBACK, String(Number.isFinite(baseline) ? Math.max(1, Math.ceil(baseline)) : 1));
+        return keelError('concurrency_limit', `${method.service} is at its concurrency limit (${own.limiter.limit} in flight); not started`);
+      };
+      const run = (request: unknown, ctx: Parameters<typeof next>[1]): Promise<unknown> => {
+        const startedAt = clock.now();
+        const inFlight = ++own.inFlight;
+        let result: Promise<unknown>;
+        try {
+          result = next(request, ctx);
+        } catch (err) {
+          result = Promise.reject(err);
+        }
+        const done = (error: unknown): void => {
+          const now = clock.now();
+          const late = ctx.deadline !== undefined && Date.now() > ctx.deadline;
+          own.ended(now - startedAt, inFlight, late || (error !== undefined && hasStatusCode(error) &&
+            (error.code === status.DEADLINE_EXCEEDED || error.code === status.CANCELLED)), startedAt);
+        };
+        result.then(() => done(undefined), done);
+        return result;
+      };
+      return (request, ctx) => {
+        if (own.free()) return run(request, ctx);
+        return new Promise((resolve, reject) => {
+          const start = (): void => void run(request, ctx).then(resolve, reject);
+          if (!own.wait(ctx, start, reject, () => refusal(ctx))) reject(refusal(ctx));
+        });
+      };
+    },
+    limits() {
+      const now = clock.now();
+      const rows: LimitState[] = [];
+      for (const [service, s] of clients) {
+        rows.push({ side: 'client', service, limit: s.limiter.limit, inFlight: s.inFlight, baselineMs: s.limiter.baselineMs, queued: 0, throttle: s.throttle?.probability(now) ?? 0 });
+      }
+      for (const [service, a] of handlers) {
+        rows.push({ side: 'handler', service, limit: a.limiter.limit, inFlight: a.inFlight, baselineMs: a.limiter.baselineMs, queued: a.queued, throttle: 0 });
+      }
+      return rows;
+    },
+  };
+}
+
+function policyOf(options: AdaptiveLimitOptions): VegasPolicy {
+  const int = (value: unknown, name: string, fallback: number, min: number): number => {
+    const v = value ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`adaptiveLimit: ${name} must be an integer >= ${min}, got ${describe(v)}`);
+    return v;
+  };
+  const minLimit = int(options.minLimit, 'minLimit', 1, 1);
+  const maxLimit = int(options.maxLimit, 'maxLimit', 1000, minLimit);
+  const initialLimit = int(options.initialLimit, 'initialLimit', Math.min(maxLimit, Math.max(minLimit, 20)), minLimit);
+  if (initialLimit > maxLimit) throw new RangeError(`adaptiveLimit: initialLimit (${initialLimit}) must be <= maxLimit (${maxLimit})`);
+  return { initialLimit, minLimit, maxLimit, minRttWindowMs: positiveMs(options.minRttWindowMs ?? 30_000, 'adaptiveLimit: minRttWindowMs') };
+}
+
+function throttleFactory(given: AdaptiveLimitOptions['throttle']): () => Throttle | undefined {
+  if (given === false) return () => undefined;
+  if (given !== undefined && (typeof given !== 'object' || given === null)) {
+    throw new TypeError(`adaptiveLimit: throttle must be { k, windowMs } or false, got ${describe(given)}`);
+  }
+  knownKeys(given, ['k', 'windowMs'], 'adaptiveLimit: throttle');
+  const k = given?.k ?? 2;
+  if (typeof k !== 'number' || !(k >= 1) || !Number.isFinite(k)) throw new RangeError(`adaptiveLimit: throttle.k must be a finite number >= 1, got ${describe(k)}`);
+  const windowMs = positiveMs(given?.windowMs ?? 10_000, 'adaptiveLimit: throttle.windowMs');
+  return () => new Throttle(k, windowMs);
+}
