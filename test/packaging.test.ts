@@ -111,7 +111,8 @@ describe('an application that installs only keel', () => {
     const mb = app.bytes() / 1e6;
     t.diagnostic(`npm i keel: ${installed.length - 1} packages besides keel, ${mb.toFixed(1)} MB of node_modules`);
     for (const name of ['consul', 'etcd3', 'ioredis', 'opossum', 'bottleneck', 'jaeger-client', 'thriftrw', 'nice-grpc', 'hdr-histogram-js',
-      '@opentelemetry/sdk-trace', '@opentelemetry/sdk-trace-base', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger']) {
+      '@opentelemetry/sdk-trace', '@opentelemetry/sdk-trace-base', '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-jaeger',
+      '@modelcontextprotocol/sdk']) {
       assert.ok(!installed.includes(name), `${name} was installed`);
     }
     for (const name of ['keel', '@grpc/grpc-js', '@grpc/reflection', '@opentelemetry/api', 'dns-packet']) assert.ok(installed.includes(name), `${name} is missing`);
@@ -128,9 +129,9 @@ describe('an application that installs only keel', () => {
 
   it("type-checks against keel's declarations without any optional package (skipLibCheck off)", () => {
     writeFileSync(join(app.dir, 'use.ts'), [
-      `import { createClient, initTracing, rateLimit, consulRegistry, type SpanExporterLike, type RedisAddress } from 'keel';`,
-      `export const uses = [createClient, initTracing, rateLimit, consulRegistry];`,
-      `export type T = [SpanExporterLike, RedisAddress];`,
+      `import { createClient, initTracing, rateLimit, consulRegistry, createMcpGateway, type SpanExporterLike, type RedisAddress, type McpGatewayOptions } from 'keel';`,
+      `export const uses = [createClient, initTracing, rateLimit, consulRegistry, createMcpGateway];`,
+      `export type T = [SpanExporterLike, RedisAddress, McpGatewayOptions];`,
     ].join('\n'));
     writeFileSync(join(app.dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', types: ['node'] },
@@ -146,6 +147,7 @@ describe('an application that installs only keel', () => {
     ['etcdRegistry', `k.etcdRegistry()`, 'etcd3'],
     ['rateLimit with redis', `k.rateLimit(10, { redis: 'redis://127.0.0.1:6379', id: 'x' })`, 'ioredis'],
     ['initTracing', `k.initTracing({ serviceName: 'x' })`, '@opentelemetry/sdk-trace'],
+    ['createMcpGateway', `k.createMcpGateway({ registry: k.memoryRegistry() })`, '@modelcontextprotocol/sdk'],
   ];
   for (const [feature, code, pkg] of missing) {
     it(`${feature} fails at once naming '${pkg}' and the npm install command`, () => {

@@ -5,6 +5,7 @@ import { api } from './commands/api';
 import { call } from './commands/call';
 import { describe } from './commands/describe';
 import { health } from './commands/health';
+import { mcp } from './commands/mcp';
 import { services } from './commands/services';
 import { sidecar } from './commands/sidecar';
 import { watch } from './commands/watch';
@@ -14,7 +15,7 @@ import { COMMON_FLAGS, parseFlags } from './flags';
 import { commandHelp, mainHelp } from './help';
 
 /** Every `keel` command, in the order `keel --help` lists them. */
-export const COMMANDS: readonly Command[] = [services, describe, call, health, watch, api, sidecar, web];
+export const COMMANDS: readonly Command[] = [services, describe, call, health, watch, api, sidecar, web, mcp];
 
 /**
  * Runs `keel <argv>` and resolves to the exit code (see exit-codes.ts). Failures are one line on stderr —

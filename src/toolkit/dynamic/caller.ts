@@ -13,6 +13,8 @@ import { retry } from '../../../wrappers/retry';
 import { roundRobin } from '../../../wrappers/round-robin';
 import { tracing } from '../../../wrappers/tracing';
 import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
+import { applySourceComments } from './comments';
+import { restoreMapFields } from './map-fields';
 import { definitionOf } from './definition';
 import { encodeJson } from './json-codec';
 import { loadProtoFiles } from './proto-files';
@@ -76,6 +78,14 @@ export class DynamicCaller {
   /** Every method `service` offers (reflection from one of its nodes, else the proto files). */
   async methods(service: string, signal?: AbortSignal): Promise<DynamicMethod[]> {
     return (await this.catalog(service, signal)).map(publicView);
+  }
+
+  /**
+   * Every method of `service` with its protobufjs types, for tools that derive more from the descriptors than
+   * `methods()` shows (the MCP gateway's JSON Schemas). Cached as `methods()` is.
+   */
+  async resolvedMethods(service: string, signal?: AbortSignal): Promise<readonly ResolvedMethod[]> {
+    return this.catalog(service, signal);
   }
 
   /** One method, by `Basis.Hello`, `keel.basis.Basis.Hello` or `keel.basis.Basis/Hello`. */
@@ -168,6 +178,8 @@ export class DynamicCaller {
       try {
         const reflected = await reflect(node.address, credentials, channelOptions, Date.now() + REFLECTION_TIMEOUT_MS, budget);
         const root = (Root as unknown as { fromDescriptor(set: object): Root }).fromDescriptor({ file: [...reflected.files] });
+        restoreMapFields(root);
+        applySourceComments(root, reflected.files);
         const found = methodsIn(root, service, 'reflection', new Set(reflected.services));
         // Methods only the proto files describe (a service the node serves without reflection) come after.
         const extra = this.protoRoot === undefined ? [] : methodsIn(this.protoRoot, service, 'proto')

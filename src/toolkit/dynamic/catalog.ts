@@ -14,6 +14,8 @@ export interface ResolvedMethod extends DynamicMethod {
   readonly responseType: Type;
   /** The proto's `idempotency_level`, when set. */
   readonly idempotency?: string;
+  /** The method's comment in the .proto, when the descriptor carries it. */
+  readonly comment?: string;
 }
 
 /** Services that every keel server has and nobody calls through the toolkit by accident. */
@@ -50,6 +52,7 @@ function resolved(service: string, protoService: string, shortName: string, m: M
     requestType,
     responseType,
     ...idempotency(m),
+    ...(typeof m.comment === 'string' && m.comment.trim() !== '' ? { comment: m.comment.trim() } : {}),
   };
 }
 

@@ -1,8 +1,11 @@
 import { Enum, MapField, Type, type Field, type IConversionOptions } from 'protobufjs';
 import { keelError } from '../../errors';
 import { jsonName } from './json-names';
+import { wellKnown, wellKnownFromJson, wellKnownToJson } from './well-known';
 
-const TO_JSON: IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, arrays: true, objects: true };
+// `oneofs`: google.protobuf.Value says which of its fields is set (the virtual fields are not copied otherwise).
+// `json`: NaN and ±Infinity as the strings proto3 JSON uses (JSON has no such numbers).
+const TO_JSON: IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, arrays: true, objects: true, oneofs: true, json: true };
 
 const INTEGER = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 const LONG = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
@@ -14,13 +17,39 @@ const FLOAT = new Set(['double', 'float']);
  * `bad_request` naming the field, never a silently coerced value ("[object Object]" for a string field).
  */
 export function encodeJson(type: Type, json: unknown): Buffer {
-  const plain = toProtoNames(type, json, '');
+  const known = wellKnown(type);
+  const plain = known === undefined ? toProtoNames(type, json, '') : wellKnownObject(type, json, '');
   return Buffer.from(type.encode(type.fromObject(plain)).finish());
 }
 
 /** Decodes `bytes` as `type` into JSON: lowerCamelCase names, defaults emitted, int64 as strings, enums by name. */
 export function decodeJson(type: Type, bytes: Uint8Array): unknown {
   return toJsonNames(type, type.toObject(type.decode(bytes), TO_JSON));
+}
+
+/** A well-known type's JSON form (`"1.5s"`, `"2026-01-02T03:04:05Z"`, a bare wrapped value) as protobufjs takes it. */
+function wellKnownObject(type: Type, json: unknown, path: string): Record<string, unknown> {
+  const valueField = type.fields.value?.resolve();
+  const plain = wellKnownFromJson(wellKnown(type)!, json, path, (v, at) => (valueField === undefined ? v : single(valueField, v, at)));
+  return protoNamed(type, plain as Record<string, unknown>);
+}
+
+/**
+ * The well-known types' fields are lowerCamelCase in protobufjs's bundled copies and snake_case in
+ * descriptors from reflection: rename (recursively) to whichever `type` has.
+ */
+function protoNamed(type: Type, plain: Record<string, unknown>): Record<string, unknown> {
+  const byJson = new Map(type.fieldsArray.map((f) => [jsonName(f.name), f.resolve()]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(plain)) {
+    const field = byJson.get(key) ?? byJson.get(jsonName(key));
+    if (field === undefined) continue;
+    const sub = field.resolvedType;
+    const one = (v: unknown): unknown => (sub instanceof Type && v !== null && typeof v === 'object' ? protoNamed(sub, v as Record<string, unknown>) : v);
+    out[field.name] = field instanceof MapField ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, one(v)]))
+      : field.repeated && Array.isArray(value) ? value.map(one) : one(value);
+  }
+  return out;
 }
 
 function bad(path: string, what: string): never {
@@ -61,7 +90,7 @@ function toProtoNames(type: Type, json: unknown, path: string): Record<string, u
 
 function single(field: Field, value: unknown, path: string): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof Type) return toProtoNames(resolved, value, path);
+  if (resolved instanceof Type) return wellKnown(resolved) === undefined ? toProtoNames(resolved, value, path) : wellKnownObject(resolved, value, path);
   if (resolved instanceof Enum) {
     if (typeof value === 'string' && value in resolved.values) return value;
     if (typeof value === 'number' && Number.isInteger(value)) return value;
@@ -97,15 +126,21 @@ function single(field: Field, value: unknown, path: string): unknown {
   return value;
 }
 
-function toJsonNames(type: Type, object: Record<string, unknown>): Record<string, unknown> {
+function toJsonNames(type: Type, object: Record<string, unknown>, plain = false): unknown {
+  const known = plain ? undefined : wellKnown(type);
+  if (known !== undefined) return object === null || object === undefined ? null : wellKnownToJson(known, toJsonNames(type, object, true) as Record<string, unknown>);
   const out: Record<string, unknown> = {};
+  if (plain) {
+    // The oneofs' virtual fields (which member is set), by JSON name: google.protobuf.Value needs its `kind`.
+    for (const oneof of type.oneofsArray) if (typeof object[oneof.name] === 'string') out[oneof.name] = jsonName(object[oneof.name] as string);
+  }
   for (const field of type.fieldsArray) {
     if (!(field.name in object)) continue;
     const value = object[field.name];
     const resolved = field.resolve().resolvedType;
     let converted = value;
     if (resolved instanceof Type && value !== null && value !== undefined) {
-      const one = (v: unknown): unknown => toJsonNames(resolved, v as Record<string, unknown>);
+      const one = (v: unknown): unknown => toJsonNames(resolved, v as Record<string, unknown>, plain);
       if (field instanceof MapField) converted = Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, one(v)]));
       else if (field.repeated) converted = (value as unknown[]).map(one);
       else converted = one(value);

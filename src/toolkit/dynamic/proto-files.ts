@@ -23,7 +23,8 @@ export function loadProtoFiles(files: readonly string[], paths: readonly string[
     const found = root.resolvePath('', file) ?? file;
     if (!existsSync(found)) throw new TypeError(`protoFiles: ${file} not found${paths.length > 0 ? ` (proto paths: ${paths.join(', ')})` : ''}`);
     try {
-      root.loadSync(found, { keepCase: true });
+      // alternateCommentMode: plain `//` comments are kept too (on methods and fields), as protoc keeps them.
+      root.loadSync(found, { keepCase: true, alternateCommentMode: true });
     } catch (err) {
       throw new TypeError(`protoFiles: ${file}: ${(err as Error).message}`);
     }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../registry/registry';
+import { SeriesRing, type EndpointSeries } from './series';
 
 /** One endpoint's recent traffic through the gateway, over the last `windowMs`. */
 export interface EndpointStats {
@@ -14,6 +15,8 @@ export interface EndpointStats {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Calls, errors and p99 bucket by bucket over the last 5 minutes (5 s buckets), oldest first: the dashboard's sparklines. */
+  series: EndpointSeries;
 }
 
 export interface GatewayStats {
@@ -26,7 +29,7 @@ export interface GatewayStats {
   endpoints: EndpointStats[];
 }
 
-interface Ring { service: string; endpoint: string; at: Float64Array; ms: Float64Array; ok: Uint8Array; next: number; size: number; lastAt: number }
+interface Ring { service: string; endpoint: string; at: Float64Array; ms: Float64Array; ok: Uint8Array; next: number; size: number; lastAt: number; series: SeriesRing }
 
 /**
  * A small rolling window per endpoint: the last `samples` calls (a ring), of which those younger than
@@ -52,7 +55,7 @@ export class RollingStats {
     if (ring === undefined) {
       this.expire(now);
       if (this.rings.size >= this.maxEndpoints) this.evict();
-      ring = { service, endpoint, at: new Float64Array(this.samples), ms: new Float64Array(this.samples), ok: new Uint8Array(this.samples), next: 0, size: 0, lastAt: now };
+      ring = { service, endpoint, at: new Float64Array(this.samples), ms: new Float64Array(this.samples), ok: new Uint8Array(this.samples), next: 0, size: 0, lastAt: now, series: new SeriesRing() };
       this.rings.set(key, ring);
     }
     ring.at[ring.next] = now;
@@ -61,6 +64,7 @@ export class RollingStats {
     ring.next = (ring.next + 1) % this.samples;
     ring.size = Math.min(ring.size + 1, this.samples);
     ring.lastAt = now;
+    ring.series.record(now, ms, ok);
   }
 
   answer(httpStatus: number): void {
@@ -85,7 +89,7 @@ export class RollingStats {
       latencies.sort((a, b) => a - b);
       const rank = (p: number): number => round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!);
       endpoints.push({ service: ring.service, endpoint: ring.endpoint, requests: latencies.length, errors, errorRate: errors / latencies.length,
-        p50Ms: rank(50), p90Ms: rank(90), p99Ms: rank(99), maxMs: round(latencies[latencies.length - 1]!) });
+        p50Ms: rank(50), p90Ms: rank(90), p99Ms: rank(99), maxMs: round(latencies[latencies.length - 1]!), series: ring.series.read(now) });
     }
     return { windowMs: this.windowMs, inFlight: this.inFlight, answered: { ...this.answered }, endpoints };
   }

@@ -53,5 +53,10 @@ form label { display: block; margin-bottom: .5em; }
 form input, form textarea { display: block; width: 100%; box-sizing: border-box; font: 13px ui-monospace, monospace; }
 pre { background: #f6f8fa; padding: .6em; overflow: auto; max-height: 20em; white-space: pre-wrap; overflow-wrap: anywhere; }
 .empty, .note { color: #57606a; }
+.circles { display: flex; flex-wrap: wrap; gap: .4em 1em; margin-bottom: .6em; }
+figure.circuit { margin: 0; display: flex; flex-direction: column; align-items: center; max-width: 9em; }
+figure.circuit figcaption { display: flex; flex-direction: column; align-items: center; font-size: .8em; text-align: center; overflow-wrap: anywhere; }
+table.latency { font-size: .9em; } td.sparks { white-space: nowrap; font-size: .75em; color: #57606a; } td.sparks span { display: inline-block; width: 3.9em; }
+td.recent { white-space: nowrap; font-size: .8em; color: #57606a; } svg.spark, svg.strip { vertical-align: middle; }
 dl.limiter { display: grid; grid-template-columns: auto 1fr; gap: .1em 1em; } dl.limiter dd { margin: 0; }
 `;

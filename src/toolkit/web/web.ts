@@ -10,6 +10,7 @@ import { ServiceBoard } from './board';
 import type { WebGateway } from './gateway';
 import { hostServed, setSecurityHeaders } from './guard';
 import { HealthProbes } from './health-probes';
+import { NodeHistory, type NodeLoad } from './node-history';
 import { renderPage } from './page';
 import { renderSections } from './render';
 import { APP_JS } from './script';
@@ -31,6 +32,11 @@ export interface WebOptions {
   healthIntervalMs?: number;
   /** How often the resilience panel is refreshed. Default 500. */
   refreshMs?: number;
+  /**
+   * What a load-aware balancer knows of each node — the `leastLoaded()` wrapper's `nodes()` — shown beside each
+   * node (latency, calls in flight, cost). Default: none (each node shows its recent health only).
+   */
+  loads?: () => readonly NodeLoad[];
   /**
    * Host names the dashboard answers to besides IP literals, `localhost` and this machine's host name (`dash.internal`): a request for
    * any other `Host` is refused 421 (DNS rebinding). Default: none.
@@ -58,7 +64,7 @@ export interface Web {
  * @example const web = await startWeb({ registry, gateway: createGateway({ registry }) });
  */
 export async function startWeb(options: WebOptions): Promise<Web> {
-  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs', 'allowedHosts', 'maxLivePages'], 'startWeb');
+  knownKeys(options, ['registry', 'gateway', 'address', 'jaeger', 'tls', 'pollMs', 'healthIntervalMs', 'refreshMs', 'allowedHosts', 'maxLivePages', 'loads'], 'startWeb');
   const { registry, gateway } = options;
   if (registry === null || typeof registry !== 'object') throw new TypeError('startWeb: registry is required');
   if (gateway === null || typeof gateway !== 'object' || typeof gateway.handle !== 'function') throw new TypeError('startWeb: gateway must have handle()');
@@ -73,6 +79,9 @@ export async function startWeb(options: WebOptions): Promise<Web> {
     return v;
   };
   const refreshMs = ms('refreshMs', 500);
+  const healthIntervalMs = ms('healthIntervalMs', 2000);
+  if (options.loads !== undefined && typeof options.loads !== 'function') throw new TypeError('startWeb: loads must be a function returning the nodes\' loads');
+  const history = new NodeHistory(healthIntervalMs);
   const hosts = options.allowedHosts ?? [];
   if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h === '')) throw new TypeError('startWeb: allowedHosts must be an array of host names');
   // This machine's own name too: a rebinding attacker's name is never it, and people open the page by it.
@@ -82,12 +91,17 @@ export async function startWeb(options: WebOptions): Promise<Web> {
 
   const stream = new SectionStream(maxLivePages);
   const probes = new HealthProbes(options.tls);
-  const sections = (): Record<string, string> => renderSections({
-    services: board.views(),
-    circuits: gateway.breaker.circuits(),
-    limiter: gateway.limiter?.stats(),
-    stats: gateway.stats(),
-  });
+  const sections = (): Record<string, string> => {
+    const services = board.views();
+    return renderSections({
+      services,
+      circuits: gateway.breaker.circuits(),
+      limiter: gateway.limiter?.stats(),
+      stats: gateway.stats(),
+      history: history.record(services, performance.now()),
+      ...(options.loads ? { loads: readLoads(options.loads) } : {}),
+    });
+  };
   let queued = false;
   const refresh = (): void => {
     if (queued) return;
@@ -98,7 +112,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
       stream.publish(sections());
     });
   };
-  const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs: ms('healthIntervalMs', 2000) }, refresh);
+  const board = new ServiceBoard(registry, gateway.caller, probes, { pollMs: ms('pollMs', 500), healthIntervalMs }, refresh);
 
   const server = createHardenedServer(gateway.timeouts ?? { headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000 }, (req, res) => route(req, res));
   const route = (req: IncomingMessage, res: ServerResponse): void => {
@@ -148,6 +162,16 @@ export async function startWeb(options: WebOptions): Promise<Web> {
       stream.close();
     }),
   };
+}
+
+/** The loads, or none when the source fails: a broken source must not take the dashboard down. */
+function readLoads(source: () => readonly NodeLoad[]): readonly NodeLoad[] {
+  try {
+    const loads = source();
+    return Array.isArray(loads) ? loads.slice(0, 1000) : [];
+  } catch {
+    return [];
+  }
 }
 
 function send(res: ServerResponse, type: string, body: string): void {

@@ -73,7 +73,10 @@ describe('gateway cores', () => {
     const stats = new RollingStats(clock, 1000, 100, 2);
     for (let i = 1; i <= 100; i++) stats.record('basis', 'Basis.Hello', i, i % 10 !== 0);
     let [hello] = stats.snapshot().endpoints;
-    assert.deepEqual(hello, { service: 'basis', endpoint: 'Basis.Hello', requests: 100, errors: 10, errorRate: 0.1, p50Ms: 50, p90Ms: 90, p99Ms: 99, maxMs: 100 });
+    const { series, ...figures } = hello!;
+    assert.deepEqual(figures, { service: 'basis', endpoint: 'Basis.Hello', requests: 100, errors: 10, errorRate: 0.1, p50Ms: 50, p90Ms: 90, p99Ms: 99, maxMs: 100 });
+    // The same calls in the sparkline's series: all in the newest 5 s bucket.
+    assert.deepEqual([series.calls.at(-1), series.errors.at(-1), series.calls.slice(0, -1).every((c) => c === 0)], [100, 10, true]);
     clock.advance(600);
     for (let i = 0; i < 50; i++) stats.record('basis', 'Basis.Hello', 1000, true); // the ring keeps the last 100: 50 old, 50 new
     clock.advance(600); // the old ones leave the window

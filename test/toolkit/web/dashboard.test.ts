@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -16,7 +16,7 @@ declare const document: { getElementById(id: string): { textContent: string | nu
 declare const window: { pwned?: number };
 
 const executablePath = toolOrSkip('chromium', 'web dashboard (browser)');
-/** Screenshots of every run (git-ignored); KEEL_UPDATE_DOCS=1 also refreshes the README's docs/dashboard.png. */
+/** Screenshots of every run (git-ignored); the README's docs/dashboard.png comes from charts.test.ts. */
 const shots = join(repoRoot, 'test-results', 'web');
 const JAEGER = 'http://127.0.0.1:16686';
 
@@ -154,7 +154,6 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
     const rate = await page.textContent('#resilience tr[data-stats="basis Basis.Hello"] td:nth-child(4)');
     assert.notEqual(rate, '0.0 %');
     await page.screenshot({ path: join(shots, 'circuit-open.png'), fullPage: true });
-    if (process.env.KEEL_UPDATE_DOCS === '1') copyFileSync(join(shots, 'circuit-open.png'), join(repoRoot, 'docs', 'dashboard.png'));
   });
 
   it('drops a service within a second of its servers stopping', async () => {
