@@ -10,7 +10,7 @@ import { knownKeys, positiveMs } from '../../options';
 import { clientChannel } from '../../tls';
 import { breaker } from '../../../wrappers/breaker';
 import { retry } from '../../../wrappers/retry';
-import { roundRobin } from '../../../wrappers/round-robin';
+import { leastLoaded } from '../../../wrappers/least-loaded';
 import { tracing } from '../../../wrappers/tracing';
 import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
 import { applySourceComments } from './comments';
@@ -69,7 +69,7 @@ export class DynamicCaller {
       files: count(options.maxReflectionFiles ?? 1024, 'maxReflectionFiles'),
       bytes: count(options.maxReflectionBytes ?? 16 * 1024 * 1024, 'maxReflectionBytes'),
     };
-    this.wrap = options.wrap ?? wrapClient(retry(), roundRobin(), breaker({ scope: 'node' }), tracing());
+    this.wrap = options.wrap ?? wrapClient(retry(), leastLoaded(), breaker({ scope: 'node' }), tracing());
     const files = options.protoFiles ?? [];
     if (!Array.isArray(files)) throw new TypeError('DynamicCaller: protoFiles must be an array of paths');
     this.protoRoot = files.length > 0 ? loadProtoFiles(files, options.protoPaths ?? []) : undefined;

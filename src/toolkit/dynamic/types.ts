@@ -40,7 +40,7 @@ export interface DynamicMethod {
 
 export interface DynamicCallerOptions {
   registry: Registry;
-  /** The wrappers every call goes through. Default: `wrapClient(retry(), roundRobin(), breaker({ scope: 'node' }), tracing())`. */
+  /** The wrappers every call goes through. Default: `wrapClient(retry(), leastLoaded(), breaker({ scope: 'node' }), tracing())`. */
   wrap?: ClientWrapper;
   tls?: ClientTlsOptions;
   /** .proto files to use when a service has no reflection (the fallback), and their import paths. */

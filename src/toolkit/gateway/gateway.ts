@@ -4,7 +4,7 @@ import { trace } from '@opentelemetry/api';
 import { breaker as makeBreaker, type BreakerWrapper } from '../../../wrappers/breaker';
 import { rateLimit as makeRateLimit, type RateLimitWrapper } from '../../../wrappers/rate-limit';
 import { retry as makeRetry } from '../../../wrappers/retry';
-import { roundRobin } from '../../../wrappers/round-robin';
+import { leastLoaded, type LeastLoadedWrapper } from '../../../wrappers/least-loaded';
 import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
 import { wrapClient } from '../../compose';
@@ -28,6 +28,8 @@ export interface Gateway {
   readonly caller: DynamicCaller;
   /** The node-scope breaker in the stack: `circuits()` is each node's state, for the dashboard. */
   readonly breaker: BreakerWrapper;
+  /** The load-aware balancer in the stack: `nodes()` is each node's latency, calls in flight and cost, for the dashboard. */
+  readonly balancer: LeastLoadedWrapper;
   /** The rate limiter, when `rateLimit` is set. */
   readonly limiter?: RateLimitWrapper;
   /** Recent traffic per endpoint (latency percentiles, error rates) over the stats window. */
@@ -41,7 +43,7 @@ export interface Gateway {
  * `{ "service": "basis", "endpoint": "Basis.Hello", "request": { "name": "John" } }` (or the form-encoded
  * `service=…&method=…&request=<json>`), and `POST /basis/Basis/Hello` with the request as the body. Methods are
  * resolved by server reflection (or `protoFiles`); server-streaming answers are newline-delimited JSON. Every
- * call goes through `wrapClient(rateLimit (when set), retry(), roundRobin(), breaker({ scope: 'node' }), tracing())`,
+ * call goes through `wrapClient(rateLimit (when set), retry(), leastLoaded(), breaker({ scope: 'node' }), tracing())`,
  * with the caller's `traceparent` continued. gRPC statuses map to HTTP statuses as Google's API guidelines do;
  * failures answer `{ code, status, message, reason }` (a failure whose detail is internal — a node's address,
  * a handler's crash — answers a generic message and an `errorId`; the detail goes to `onError`).
@@ -58,7 +60,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     : makeRateLimit(options.rateLimit.ratePerSecond, { burst: options.rateLimit.burst ?? Math.max(1, Math.ceil(options.rateLimit.ratePerSecond / 10)), wait: options.rateLimit.wait ?? false });
   const breaker = makeBreaker({ ...options.breaker, scope: 'node' });
   const tracer = options.tracer ?? trace.getTracer('keel');
-  const wrap = wrapClient(...(limiter ? [limiter] : []), makeRetry(options.retry), roundRobin(), breaker, tracing({ tracer }));
+  const balancer = leastLoaded();
+  const wrap = wrapClient(...(limiter ? [limiter] : []), makeRetry(options.retry), balancer, breaker, tracing({ tracer }));
   const caller = new DynamicCaller({
     registry: options.registry, wrap, timeoutMs: settings.timeoutMs,
     ...(options.tls ? { tls: options.tls } : {}), ...(options.protoFiles ? { protoFiles: options.protoFiles } : {}),
@@ -88,6 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     timeouts,
     caller,
     breaker,
+    balancer,
     ...(limiter ? { limiter } : {}),
     stats: () => stats.snapshot(),
     listen(address) {

@@ -6,5 +6,5 @@ import type { Gateway } from '../gateway/gateway';
  * `breaker.circuits()`, `limiter.stats()` and `stats()` — the state of the very wrappers the form's calls go
  * through. Its `timeouts` (when it has them) are the dashboard's too.
  */
-export type WebGateway = Pick<Gateway, 'handle' | 'breaker' | 'limiter' | 'stats'> & Partial<Pick<Gateway, 'timeouts'>>
+export type WebGateway = Pick<Gateway, 'handle' | 'breaker' | 'limiter' | 'stats'> & Partial<Pick<Gateway, 'timeouts' | 'balancer'>>
   & { readonly caller: Pick<Gateway['caller'], 'methods'> };

@@ -34,7 +34,7 @@ export interface WebOptions {
   refreshMs?: number;
   /**
    * What a load-aware balancer knows of each node — the `leastLoaded()` wrapper's `nodes()` — shown beside each
-   * node (latency, calls in flight, cost). Default: none (each node shows its recent health only).
+   * node (latency, calls in flight, cost). Default: the gateway's own balancer's.
    */
   loads?: () => readonly NodeLoad[];
   /**
@@ -89,6 +89,9 @@ export async function startWeb(options: WebOptions): Promise<Web> {
   const maxLivePages = options.maxLivePages ?? 64;
   if (!Number.isInteger(maxLivePages) || maxLivePages < 1) throw new RangeError(`startWeb: maxLivePages must be an integer >= 1, got ${String(maxLivePages)}`);
 
+  // The gateway's own balancer when no other source is given: the nodes the form's calls are spread over.
+  const balancer = gateway.balancer;
+  const loads = options.loads ?? (typeof balancer?.nodes === 'function' ? () => balancer.nodes() : undefined);
   const stream = new SectionStream(maxLivePages);
   const probes = new HealthProbes(options.tls);
   const sections = (): Record<string, string> => {
@@ -99,7 +102,7 @@ export async function startWeb(options: WebOptions): Promise<Web> {
       limiter: gateway.limiter?.stats(),
       stats: gateway.stats(),
       history: history.record(services, performance.now()),
-      ...(options.loads ? { loads: readLoads(options.loads) } : {}),
+      ...(loads ? { loads: readLoads(loads) } : {}),
     });
   };
   let queued = false;

@@ -46,7 +46,7 @@ describe('keel sidecar on Consul: a Go gRPC server with no keel and no go-micro 
     assert.deepEqual(s.lastCheck, { passed: true, via: 'health', detail: 'SERVING' });
     assert.deepEqual(await ids(), [s.id]);
     // Reflection describes the service of the .proto (test/interop/basis), Stream included, whatever the app implements.
-    assert.deepEqual(s.node.endpoints?.map((e) => e.name), ['Basis.Hello', 'Basis.Stream']);
+    assert.deepEqual(s.node.endpoints?.map((e) => e.name), ['Basis.Chat', 'Basis.Collect', 'Basis.Hello', 'Basis.Stream']);
     assert.deepEqual(s.node.endpoints?.[1]?.metadata, { stream: 'true' });
     assert.deepEqual(s.node.endpoints?.[0]?.request, { name: 'Request', type: 'Request', values: [{ name: 'name', type: 'string', values: null }] });
 

@@ -7,7 +7,7 @@ import { UsageError, type Command } from '../command';
 
 /**
  * `keel web [--address host:port] [--jaeger URL]`: the dashboard, until Ctrl-C. Its call form goes through
- * `retry, roundRobin, breaker (per node), tracing` — behind `rateLimit(--rate)` when given — and the page
+ * `retry, leastLoaded, breaker (per node), tracing` — behind `rateLimit(--rate)` when given — and the page
  * shows those wrappers' state live.
  */
 export const web: Command = {
