@@ -10,7 +10,7 @@ import { monotonicClock, type Clock } from '../src/registry/registry';
 import { wasSkipped } from '../src/server/gone';
 
 export interface AdaptiveLimitOptions {
-  /** The limit before any latency was measured. Default 20. */
+  /** The limit before any latency was measured. Default 20 on a handler, 100 on a client (see the README). */
   initialLimit?: number;
   /** The limit never goes below this. Default 1. */
   minLimit?: number;
@@ -58,6 +58,12 @@ export interface AdaptiveLimitWrapper extends Wrapper {
 }
 
 const PUSHBACK = 'grpc-retry-pushback-ms';
+/**
+ * A client's limit before it has seen the servers refuse: high, so that a pause of the client's own (a GC, a
+ * busy host) that bunches its calls up is not refused; the servers' refusals bring it down within a fraction
+ * of a second when they are overloaded (each lowers it by log10 of the limit).
+ */
+const CLIENT_INITIAL_LIMIT = 100;
 
 /** Streams hold a slot for as long as the application keeps them open: they are not limited. */
 const limited = (kind: CallKind): boolean => kind === 'unary' || kind === 'client_stream';
@@ -101,7 +107,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     client: (next, method) => {
       if (!limited(method.kind)) return next;
       let state = clients.get(method.service);
-      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit({ ...policy, remeasure: false }), inFlight: 0, throttle: throttleOf() }));
+      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit({ ...policy, initialLimit: options.initialLimit ?? Math.min(policy.maxLimit, Math.max(policy.initialLimit, CLIENT_INITIAL_LIMIT)), remeasure: false, inUse: 1 }), inFlight: 0, throttle: throttleOf() }));
       const own = state;
       return (request, ctx) => {
         const start = clock.now();
@@ -118,8 +124,11 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
           if (error !== undefined && (isKeelError(error, 'cancelled') || (isLocalRefusal(error) && !isKeelError(error, 'deadline')))) return;
           const now = clock.now();
           const dropped = error !== undefined && overloaded(error);
-          own.limiter.sample(now - start, inFlight, dropped, start, now);
           own.throttle?.record(!dropped, now);
+          // A call that took more than one attempt spent its time on a node that failed or hung (the balancer's
+          // and the breaker's business) or waiting a retry's backoff: its latency says nothing of a queue.
+          if (!dropped && ctx.tried.length > 1) return;
+          own.limiter.sample(now - start, inFlight, dropped, start, now);
         });
         return next(request, ctx);
       };
@@ -127,7 +136,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     handler: (next, method) => {
       if (!limited(method.kind)) return next;
       let admission = handlers.get(method.service);
-      if (admission === undefined) handlers.set(method.service, (admission = new Admission({ ...policy, remeasure: true }, queueMs, clock)));
+      if (admission === undefined) handlers.set(method.service, (admission = new Admission({ ...policy, remeasure: true, inUse: 0.5 }, queueMs, clock)));
       const own = admission;
       /** The answer to a call refused for the limit: A6's pushback trailer tells the caller's retry when to try again. */
       const refusal = (ctx: Parameters<typeof next>[1]): unknown => {
@@ -179,7 +188,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
   };
 }
 
-function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure'> {
+function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure' | 'inUse'> {
   const int = (value: unknown, name: string, fallback: number, min: number): number => {
     const v = value ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`adaptiveLimit: ${name} must be an integer >= ${min}, got ${describe(v)}`);

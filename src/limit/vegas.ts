@@ -10,6 +10,13 @@ export interface VegasPolicy {
    * would be failed calls): the lowest latency of the last one or two windows.
    */
   remeasure: boolean;
+  /**
+   * The share of the limit that must be in flight for latency to move it (dropped calls always do). 0.5 (a
+   * server, Netflix's rule): a caller using under half its limit says nothing about it. 1 (a client): only a
+   * limit that is actually holding calls back — a client's latency also holds its own pauses and its slow
+   * nodes, which are no queue it built, so below its limit only dropped calls lower it.
+   */
+  inUse: number;
 }
 
 /** Samples taken with the limit held at `minLimit` to measure the no-load latency again. */
@@ -20,7 +27,7 @@ const MEASURE_SAMPLES = 5;
  * calls in flight build is estimated as inFlight × (1 − noLoadRtt / rtt); while it is below α the limit
  * grows, above β it shrinks, and a dropped call (timed out, refused by the server) shrinks it at once. α, β
  * and the steps are logarithmic in the limit (3·log10, 6·log10, log10, each at least 1, 3 and 6 calls' worth).
- * A caller using under half its limit changes nothing: its latency says nothing about the limit.
+ * A caller using under `inUse` of its limit changes nothing by its latency: it says nothing about the limit.
  *
  * Vegas rather than gradient2: gradient2 compares short-term to long-term average latency, and under a
  * sustained overload the long-term average rises to the overloaded latency, so the limit drifts up (to
@@ -91,7 +98,7 @@ export class VegasLimit {
     let next: number;
     if (dropped) next = limit - log;
     else {
-      if (inFlight * 2 < limit) return; // the caller is not using the limit: no evidence either way
+      if (inFlight < this.policy.inUse * limit) return; // the caller is not using the limit: no evidence either way
       // Vegas's queue estimate, for the calls actually in flight (TCP Vegas uses the window in use): a caller
       // well under its limit whose latency merely varies has built no queue.
       const queue = Math.ceil(Math.min(inFlight, limit) * (1 - this.noLoadRtt / Math.max(rttMs, this.noLoadRtt)));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Throttle, VegasLimit } from '../../src/index';
 
-const policy = { initialLimit: 20, minLimit: 1, maxLimit: 100, minRttWindowMs: 30_000, remeasure: true };
+const policy = { initialLimit: 20, minLimit: 1, maxLimit: 100, minRttWindowMs: 30_000, remeasure: true, inUse: 0.5 };
 
 describe('VegasLimit', () => {
   it('grows while no queue builds (latency at the no-load latency) and the limit is in use', () => {
