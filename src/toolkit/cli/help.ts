@@ -26,7 +26,7 @@ environment: MICRO_REGISTRY, MICRO_REGISTRY_ADDRESS (under the flags), CONSUL_HT
 
 ${EXIT_HELP}
 
-keel <command> --help shows a command's own flags.
+keel <command> --help shows a command's own flags; keel --version (-v) prints keel's version.
 `;
 }
 
