@@ -182,6 +182,7 @@ describe('keel CLI usage: help, and every bad flag value is exit 2 with one clea
     assert.equal(callHelp.code, 0);
     assert.match(callHelp.stdout, /^usage: keel call <service> <Service\.Method> \[json \| -\]/);
     for (const flag of ['--timeout', '--metadata', '--proto', '--proto_path', '--registry', '--json']) assert.ok(callHelp.stdout.includes(flag), flag);
+    assert.match(callHelp.stdout.replace(/\s+/g, ' '), /a JSON array of request objects for client-streaming and bidi methods/);
     const bare = await keel([], env);
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /^keel: the registry/);
