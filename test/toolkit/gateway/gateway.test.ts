@@ -195,6 +195,10 @@ describe('keel api gateway: routes and answers against real servers', () => {
       assert.ok(Date.now() - t0 < 500, 'refused without waiting');
       assert.equal(limited.gateway.limiter?.stats().refused, 1);
       assert.equal(gateway.limiter, undefined, 'no limiter unless asked for');
+      // The gateway's own refusal is not the service failing: the endpoint's figures count the one call made.
+      const hello = limited.gateway.stats().endpoints.find((e) => e.endpoint === 'Basis.Hello');
+      assert.deepEqual([hello?.requests, hello?.errors, hello?.errorRate, hello?.series.errors.at(-1)], [1, 0, 0, 0]);
+      assert.equal(limited.gateway.stats().answered['4xx'], 1, 'the 429 is still an answer');
     } finally {
       await limited.gateway.close();
     }
