@@ -56,7 +56,7 @@ export type { InitTracingOptions, TracingHandle, TracingExporter, SpanExporterLi
 export { metrics } from '../wrappers/metrics';
 export type { MetricsOptions } from '../wrappers/metrics';
 export { initMetrics } from './metrics/init-metrics';
-export type { InitMetricsOptions, MetricsHandle, MetricsExporter } from './metrics/init-metrics';
+export type { InitMetricsOptions, MetricsHandle, MetricsExporter, PrometheusMetricsHandle, PushMetricsHandle } from './metrics/init-metrics';
 export { resilienceMetrics } from './metrics/resilience';
 export type { ResilienceMetricsOptions } from './metrics/resilience';
 export { KeelError, isKeelError, REASONS } from './errors';

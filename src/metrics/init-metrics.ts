@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { describe } from '../address';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { loadPeer } from '../peer';
+import { serveMetrics, type ServedMetrics } from './prometheus-server';
 
 export type MetricsExporter = 'otlp' | 'prometheus' | 'console' | 'none';
 
@@ -17,7 +17,7 @@ export interface InitMetricsOptions {
   exporter?: MetricsExporter;
   /**
    * prometheus: the port to serve on. Default: env `OTEL_EXPORTER_PROMETHEUS_PORT`, else 9464 (Prometheus's
-   * registered port for OpenTelemetry). 0 picks a free port (see the handle's `url`).
+   * registered port for OpenTelemetry). 0 binds a free port the OS picks (the handle's `url` says which).
    */
   port?: number;
   /** prometheus: the interface to bind. Default: env `OTEL_EXPORTER_PROMETHEUS_HOST`, else all interfaces. */
@@ -31,14 +31,31 @@ export interface InitMetricsOptions {
   intervalMs?: number;
 }
 
-export interface MetricsHandle {
-  /** prometheus: where the metrics are served, e.g. `http://127.0.0.1:9464/metrics`. */
-  readonly url: string | undefined;
+interface MetricsHandleBase {
   /** Pushes what was recorded so far (otlp / console). */
   forceFlush(): Promise<void>;
   /** Exports what is left, stops the exporter (and the Prometheus server) and removes the global provider. */
   shutdown(): Promise<void>;
 }
+
+/** What `initMetrics({ exporter: 'prometheus' })` returns: the scrape URL always exists. */
+export interface PrometheusMetricsHandle extends MetricsHandleBase {
+  readonly exporter: 'prometheus';
+  /** Where the metrics are served, with the port actually bound, e.g. `http://127.0.0.1:9464/metrics`. */
+  readonly url: string;
+}
+
+/** What `initMetrics` returns for a pushing (or no) exporter: nothing to scrape. */
+export interface PushMetricsHandle extends MetricsHandleBase {
+  readonly exporter: Exclude<MetricsExporter, 'prometheus'>;
+  readonly url: undefined;
+}
+
+/**
+ * The handle `initMetrics` returns, discriminated on `exporter`: `url` is a `string` for `prometheus`,
+ * `undefined` otherwise. `MetricsHandle<'prometheus'>` is the Prometheus one.
+ */
+export type MetricsHandle<K extends MetricsExporter = MetricsExporter> = K extends 'prometheus' ? PrometheusMetricsHandle : PushMetricsHandle;
 
 /** What to install for metrics (the 2.x / 0.2xx line runs on Node 20; 3.x needs Node ≥ 22.15). */
 export function metricsInstallCommand(version: string = process.versions.node): string {
@@ -56,7 +73,7 @@ export function metricsInstallCommand(version: string = process.versions.node): 
  * creating clients and servers: they look the meter up when they are created.
  * @example const m = await initMetrics({ serviceName: 'basis', exporter: 'prometheus', port: 9464 }); … await m.shutdown();
  */
-export async function initMetrics(options: InitMetricsOptions): Promise<MetricsHandle> {
+export async function initMetrics<K extends MetricsExporter = MetricsExporter>(options: InitMetricsOptions & { exporter?: K }): Promise<MetricsHandle<K>> {
   if (typeof options !== 'object' || options === null) throw new TypeError('initMetrics: options with a serviceName are required');
   knownKeys(options, ['serviceName', 'exporter', 'port', 'host', 'endpoint', 'intervalMs'], 'initMetrics');
   const serviceName = nonEmptyString(options.serviceName, 'initMetrics: serviceName');
@@ -86,21 +103,14 @@ export async function initMetrics(options: InitMetricsOptions): Promise<MetricsH
     new sdk.PeriodicExportingMetricReader({ exporter: exporter as never, exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(30_000, intervalMs) });
 
   let reader: unknown;
-  let url: string | undefined;
+  let served: ServedMetrics | undefined;
   if (kind === 'prometheus') {
     const { PrometheusExporter } = loadPeer<typeof import('@opentelemetry/exporter-prometheus')>(
       '@opentelemetry/exporter-prometheus', "initMetrics' prometheus exporter", install);
-    const exporter = new PrometheusExporter({
-      preventServerStart: true,
-      ...(port !== undefined ? { port } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-    });
-    await exporter.startServer();
-    // The exporter does not say which port 0 became: its server does.
-    const bound = (exporter as unknown as { _server?: { address(): AddressInfo | string | null } })._server?.address();
-    const boundPort = typeof bound === 'object' && bound !== null ? bound.port : port ?? 9464;
-    const host = options.host ?? process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? 'localhost';
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}/metrics`;
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const envPort = Number(process.env.OTEL_EXPORTER_PROMETHEUS_PORT?.trim() || NaN);
+    const chosen = port ?? (Number.isInteger(envPort) && envPort >= 0 && envPort <= 65535 ? envPort : 9464);
+    served = await serveMetrics(exporter, chosen, options.host ?? (process.env.OTEL_EXPORTER_PROMETHEUS_HOST?.trim() || undefined));
     reader = exporter;
   } else if (kind === 'otlp') {
     const { OTLPMetricExporter } = loadPeer<typeof import('@opentelemetry/exporter-metrics-otlp-proto')>(
@@ -116,11 +126,14 @@ export async function initMetrics(options: InitMetricsOptions): Promise<MetricsH
   });
   metrics.setGlobalMeterProvider(provider);
   let done: Promise<void> | undefined;
-  return {
-    url,
+  const base: MetricsHandleBase = {
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => (done ??= provider.shutdown().finally(() => metrics.disable())),
+    shutdown: () => (done ??= provider.shutdown().finally(() => Promise.all([served?.close(), metrics.disable()]).then(() => undefined))),
   };
+  const handle: PrometheusMetricsHandle | PushMetricsHandle = served !== undefined
+    ? { ...base, exporter: 'prometheus', url: served.url }
+    : { ...base, exporter: kind as PushMetricsHandle['exporter'], url: undefined };
+  return handle as MetricsHandle<K>;
 }
 
 const KINDS: readonly unknown[] = ['otlp', 'prometheus', 'console', 'none'];

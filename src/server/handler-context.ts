@@ -1,6 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { CallKind, EndListener, HandlerContext } from '../call';
 import { fire } from '../client/end';
+import type { KeelError } from '../errors';
+import { callerGone } from './caller-gone';
 
 /** The grpc-js server call, whatever its kind: what the context reads from it. */
 interface IncomingCall {
@@ -11,8 +13,6 @@ interface IncomingCall {
   once(event: 'cancelled', listener: () => void): unknown;
 }
 
-const CANCELLED_BY_CALLER = 'the caller cancelled the call or its deadline passed';
-
 /**
  * The context of one incoming call. The abort signal and the header/trailer metadata are made only if a
  * handler asks for them, but the signal reflects a cancellation that happened before that.
@@ -20,6 +20,7 @@ const CANCELLED_BY_CALLER = 'the caller cancelled the call or its deadline passe
 export class ServerCallContext implements HandlerContext {
   private controller: AbortController | undefined;
   private wasCancelled = false;
+  private goneError: KeelError | undefined;
   private headerMetadata: Metadata | undefined;
   private trailerMetadata: Metadata | undefined;
   private listeners: EndListener[] | undefined;
@@ -36,11 +37,20 @@ export class ServerCallContext implements HandlerContext {
     call.once('cancelled', () => this.cancel());
   }
 
-  /** The caller went away: abort the handler's signal (unless the call was over already). */
+  /**
+   * The caller went away: abort the handler's signal (unless the call was over already) with the reason,
+   * a KeelError `deadline` or `cancelled` (see `whyGone`).
+   */
   cancel(): void {
     if (this.ended || this.wasCancelled) return;
     this.wasCancelled = true;
-    this.controller?.abort(new Error(CANCELLED_BY_CALLER));
+    const why = this.whyGone();
+    this.controller?.abort(why);
+  }
+
+  /** Why the caller went away, decided once when it did: DEADLINE_EXCEEDED / `deadline` or CANCELLED / `cancelled`. */
+  whyGone(): KeelError {
+    return (this.goneError ??= callerGone(this.deadline));
   }
 
   get metadata(): Metadata {
@@ -56,7 +66,7 @@ export class ServerCallContext implements HandlerContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.cancelled) this.controller.abort(new Error(CANCELLED_BY_CALLER));
+      if (this.cancelled) this.controller.abort(this.whyGone());
     }
     return this.controller.signal;
   }

@@ -1,7 +1,6 @@
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { CallKind, Handler } from '../call';
-import { cancelled } from '../errors';
 import { runInbound } from '../inbound';
 import { wasSkipped } from './gone';
 import { onFirstRequest } from './eager-server-stream';
@@ -85,7 +84,7 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
   if (ctx.cancelled) {
     Promise.resolve(it?.return?.()).catch(() => undefined);
     // A handler never started (see gone.ts) ends with the error that says so, for metrics() to count.
-    ctx.end(wasSkipped(failure) ? failure : cancelled('the caller cancelled the call or its deadline passed'));
+    ctx.end(wasSkipped(failure) ? failure : ctx.whyGone());
     return;
   }
   flushHeader(call, ctx);
@@ -118,7 +117,7 @@ export function serve(server: { readonly name: string; readonly id: string }, pa
     case 'client_stream':
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        answer(call, callback, runInbound(ctx, run, handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, fail, path);
+        answer(call, callback, runInbound(ctx, run, handler, new RequestStream(call, () => (ctx.cancel(), ctx.whyGone())), ctx), ctx, fail, path);
       };
     case 'server_stream': // registered as bidi: see eagerServerStreams
       return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
@@ -128,7 +127,7 @@ export function serve(server: { readonly name: string; readonly id: string }, pa
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        void runInbound(ctx, () => stream(call, run(handler, new RequestStream(call, () => ctx.cancel()), ctx), ctx, path, fail));
+        void runInbound(ctx, () => stream(call, run(handler, new RequestStream(call, () => (ctx.cancel(), ctx.whyGone())), ctx), ctx, path, fail));
       };
   }
 }

@@ -28,6 +28,32 @@ describe('initMetrics', () => {
     assert.doesNotMatch(metricsInstallCommand('22.15.0'), /@2/);
   });
 
+  it('prometheus with port 0 binds a free port the OS picks, so two of them never collide, and says which', async () => {
+    const first = await initMetrics({ serviceName: 'zero-a', exporter: 'prometheus', host: '127.0.0.1', port: 0 });
+    try {
+      // The exporter itself reads 0 as "unset" and binds 9464: the second handle then failed with EADDRINUSE.
+      const second = await initMetrics({ serviceName: 'zero-b', exporter: 'prometheus', host: '127.0.0.1', port: 0 });
+      try {
+        const ports = [first.url, second.url].map((u) => Number(new URL(u).port));
+        assert.notEqual(ports[0], ports[1]);
+        for (const p of ports) assert.ok(p > 0 && p !== 9464, `bound an ephemeral port, got ${p}`);
+        for (const u of [first.url, second.url]) {
+          const res = await fetch(u);
+          assert.equal(res.status, 200);
+          assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+          await res.text();
+        }
+        assert.equal((await fetch(new URL('/other', first.url))).status, 404);
+      } finally {
+        await second.shutdown();
+      }
+      assert.equal(first.exporter, 'prometheus');
+    } finally {
+      await first.shutdown();
+    }
+    await assert.rejects(fetch(first.url), 'shutdown closed the server it bound');
+  });
+
   it('otlp (from OTEL_METRICS_EXPORTER): pushes the call durations to the collector at <endpoint>/v1/metrics', async () => {
     const posts: Array<{ url: string; type: string; body: Buffer }> = [];
     const collector = createServer(async (req, res) => {

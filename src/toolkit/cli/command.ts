@@ -20,6 +20,8 @@ export interface Command {
   readonly summary: string;
   /** Positional arguments as shown in help, e.g. `<service> <Service.Method> [json]`. */
   readonly usage: string;
+  /** More about the arguments for `keel <command> --help`, under the summary (optional). */
+  readonly details?: string;
   /** The command's own flags; the registry flags and --json/--verbose/--help are shared by all. */
   readonly flags: readonly FlagSpec[];
   run(args: { positional: string[]; flags: Flags }, io: Io): Promise<number>;

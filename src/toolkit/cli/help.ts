@@ -26,7 +26,7 @@ environment: MICRO_REGISTRY, MICRO_REGISTRY_ADDRESS (under the flags), CONSUL_HT
 
 ${EXIT_HELP}
 
-keel <command> --help shows a command's own flags.
+keel <command> --help shows a command's own flags; keel --version (-v) prints keel's version.
 `;
 }
 
@@ -35,7 +35,7 @@ export function commandHelp(command: Command): string {
   return `usage: keel ${command.name}${command.usage ? ` ${command.usage}` : ''} [flags]
 
 ${command.summary}
-${command.flags.length > 0 ? `\nflags:\n${flagLines(command.flags)}\n` : ''}
+${command.details === undefined ? '' : `\n${command.details}\n`}${command.flags.length > 0 ? `\nflags:\n${flagLines(command.flags)}\n` : ''}
 flags every command takes:
 ${flagLines(COMMON_FLAGS)}
 

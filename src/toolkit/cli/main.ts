@@ -13,6 +13,7 @@ import { web } from './commands/web';
 import { describeFailure, EXIT, exitCodeOf } from './exit-codes';
 import { COMMON_FLAGS, parseFlags } from './flags';
 import { commandHelp, mainHelp } from './help';
+import { KEEL_VERSION } from '../version';
 
 /** Every `keel` command, in the order `keel --help` lists them. */
 export const COMMANDS: readonly Command[] = [services, describe, call, health, watch, api, sidecar, web, mcp];
@@ -27,6 +28,10 @@ export async function main(argv: readonly string[], io: Io, commands: readonly C
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(mainHelp(commands));
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`keel ${KEEL_VERSION}\n`);
+    return EXIT.ok;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {

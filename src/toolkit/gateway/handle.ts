@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
+import { isKeelError } from '../../errors';
 import type { Clock } from '../../registry/registry';
 import { isAborted, readBody } from './body';
 import { checkAuthorized, refuseCrossSite, type Authorize } from './guard';
@@ -27,7 +28,8 @@ export interface ServeEnv {
  * One HTTP request, start to end: route, cross-site check, authorization, body, target, method kind, the call
  * (in the request's span), the answer. Every failure is answered here with its mapped status; a client that
  * went away is not answered, and its call is cancelled. Stats are kept only for methods the caller resolved
- * (named as the service describes them), so names a caller makes up never become entries.
+ * (named as the service describes them), so names a caller makes up never become entries, and not for the
+ * gateway's own rate-limit refusals (no call was made; the limiter counts them).
  */
 export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = env.clock.now();
@@ -43,6 +45,8 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
   let target: Target | undefined;
   let httpStatus = 500;
   let ok = false;
+  // The gateway's own rate limit refused the call: no call was made, so it is no sample of the service.
+  let refusedHere = false;
   try {
     traceHeaders(span, res);
     const route = matchRoute(req.method, req.url);
@@ -82,6 +86,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
       res.destroy();
     } else {
       // A refusal before the body was read leaves it unread: close the connection instead of reading it.
+      refusedHere = isKeelError(err, 'rate_limited') && err.origin === 'local';
       const close = !req.complete;
       httpStatus = sendError(res, err, close, env.settings.log);
       if (close) res.once('finish', () => req.destroy());
@@ -89,7 +94,7 @@ export async function serveRequest(env: ServeEnv, req: IncomingMessage, res: Ser
   } finally {
     env.stats.inFlight--;
     env.stats.answer(httpStatus);
-    if (resolved !== undefined) env.stats.record(resolved.service, resolved.endpoint, env.clock.now() - started, ok);
+    if (resolved !== undefined && !refusedHere) env.stats.record(resolved.service, resolved.endpoint, env.clock.now() - started, ok);
     endRequestSpan(span, httpStatus, target?.service, target?.endpoint);
   }
 }

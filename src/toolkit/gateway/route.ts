@@ -51,11 +51,11 @@ function decode(segment: string): string {
 /**
  * The target of a `POST /rpc`: a JSON body `{ service, endpoint | method, request }` (Micro API's; `request`
  * may be JSON text, as Micro accepts), or the form-encoded `service=…&method=…&request=<json>`. A form
- * content type whose body starts with `{` is read as JSON: `curl -d '{…}'` sends JSON under a form type.
+ * content type whose body looks like JSON is read as JSON: `curl -d '{…}'` sends JSON under a form type.
  */
 export function rpcTarget(body: Buffer, contentType: string | undefined): Target {
   const text = body.toString('utf8');
-  if (isForm(contentType) && !text.trimStart().startsWith('{')) {
+  if (isForm(contentType) && !looksLikeJson(text)) {
     const form = new URLSearchParams(text);
     const request = form.get('request');
     return checked(form.get('service'), form.get('endpoint') || form.get('method'), request === null || request.trim() === '' ? {} : parseJson(request, 'request'));
@@ -67,9 +67,12 @@ export function rpcTarget(body: Buffer, contentType: string | undefined): Target
   return checked(service, named, typeof request === 'string' ? parseJson(request, 'request') : request ?? {});
 }
 
-/** The request of a path-routed call: the whole body, `{}` when it is empty. */
+/**
+ * The request of a path-routed call: the whole body, `{}` when it is empty; a JSON array for a client or bidi
+ * stream. Any content type: a form type whose body looks like JSON (`curl -d '[…]'`) is read as JSON.
+ */
 export function pathRequest(body: Buffer, contentType: string | undefined): unknown {
-  if (isForm(contentType) && body.length > 0 && !body.toString('utf8').trimStart().startsWith('{')) {
+  if (isForm(contentType) && body.length > 0 && !looksLikeJson(body.toString('utf8'))) {
     throw new GatewayError(415, status.INVALID_ARGUMENT, 'unsupported_media_type', 'path-routed calls take a JSON body');
   }
   const text = body.toString('utf8');
@@ -89,6 +92,12 @@ function checked(service: unknown, endpoint: unknown, request: unknown): Target 
 function boundedNames(service: string, endpoint: string): void {
   if (service.length > MAX_NAME_LENGTH) throw badRequest(`the service name is longer than ${MAX_NAME_LENGTH} characters: no registry holds such a name`);
   if (endpoint.length > MAX_NAME_LENGTH) throw badRequest(`the endpoint name is longer than ${MAX_NAME_LENGTH} characters`);
+}
+
+/** A JSON object or array (what curl -d sends under a form content type), not `a=1&b=2`. */
+function looksLikeJson(text: string): boolean {
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[';
 }
 
 function isForm(contentType: string | undefined): boolean {

@@ -5,7 +5,10 @@ import { SeriesRing, type EndpointSeries } from './series';
 export interface EndpointStats {
   service: string;
   endpoint: string;
-  /** Calls that ended in the window, and how many failed (any status but OK, gateway refusals included). */
+  /**
+   * Calls that ended in the window, and how many failed (any status but OK, the breaker's refusals included).
+   * The gateway's own rate-limit refusals (429) are no calls and not counted here: the limiter's figures say them.
+   */
   requests: number;
   errors: number;
   /** errors / requests, 0 when there were none. */

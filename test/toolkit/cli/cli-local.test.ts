@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { localRegistry, type Registry } from '../../../src/index';
 import { eventually, startBasis, type TestServer } from '../../support/basis';
 import { startItems, type ItemsProbe } from '../../support/items';
 import { keel, spawnKeel } from './run-keel';
+import { repoRoot } from '../../support/external';
 
 // The real bin as a child process, against real servers on the local registry (a private directory).
 const dir = mkdtempSync(join(tmpdir(), 'keel-cli-'));
@@ -181,9 +182,20 @@ describe('keel CLI usage: help, and every bad flag value is exit 2 with one clea
     assert.equal(callHelp.code, 0);
     assert.match(callHelp.stdout, /^usage: keel call <service> <Service\.Method> \[json \| -\]/);
     for (const flag of ['--timeout', '--metadata', '--proto', '--proto_path', '--registry', '--json']) assert.ok(callHelp.stdout.includes(flag), flag);
+    assert.match(callHelp.stdout.replace(/\s+/g, ' '), /a JSON array of request objects for client-streaming and bidi methods/);
     const bare = await keel([], env);
     assert.equal(bare.code, 2);
     assert.match(bare.stderr, /^keel: the registry/);
+  });
+
+  it("keel --version, -v and version print the package's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v', 'version']) {
+      const run = await keel([flag], env);
+      assert.equal(run.code, 0, `${flag}: ${run.stderr}`);
+      assert.equal(run.stdout, `keel ${version}\n`, flag);
+    }
+    assert.match((await keel(['--help'], env)).stdout, /keel --version/);
   });
 
   it('rejects bad usage, naming what is wrong', async () => {

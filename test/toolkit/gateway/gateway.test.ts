@@ -124,6 +124,18 @@ describe('keel api gateway: routes and answers against real servers', () => {
     assert.match(lines[1].text, /^echo b from items-/);
   });
 
+  it("takes a JSON array under curl -d's form content type, for client and bidi streams alike", async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const upload = await fetch(`${url}/items/Items/Upload`, { method: 'POST', body: ' [{"id":1},{"id":7}]', headers: form });
+    assert.equal(upload.status, 200, await upload.clone().text());
+    assert.deepEqual(await upload.json(), { count: 2, lastId: 7 });
+    const chat = await fetch(`${url}/items/Items/Chat`, { method: 'POST', body: '[{"text":"a","seq":1}]', headers: form });
+    assert.equal(chat.status, 200);
+    assert.deepEqual((await chat.text()).trim().split('\n').map((l) => JSON.parse(l).seq), [1]);
+    const notJson = await fetch(`${url}/items/Items/Upload`, { method: 'POST', body: 'id=1', headers: form });
+    assert.equal(notJson.status, 415, 'a real form body is still refused');
+  });
+
   it('maps gRPC statuses to HTTP statuses with the error body { code, status, message, reason }', async () => {
     const denied = await post(`${url}/basis/Basis/Hello`, { name: 'deny' });
     assert.equal(denied.status, 403);
@@ -183,6 +195,10 @@ describe('keel api gateway: routes and answers against real servers', () => {
       assert.ok(Date.now() - t0 < 500, 'refused without waiting');
       assert.equal(limited.gateway.limiter?.stats().refused, 1);
       assert.equal(gateway.limiter, undefined, 'no limiter unless asked for');
+      // The gateway's own refusal is not the service failing: the endpoint's figures count the one call made.
+      const hello = limited.gateway.stats().endpoints.find((e) => e.endpoint === 'Basis.Hello');
+      assert.deepEqual([hello?.requests, hello?.errors, hello?.errorRate, hello?.series.errors.at(-1)], [1, 0, 0, 0]);
+      assert.equal(limited.gateway.stats().answered['4xx'], 1, 'the 429 is still an answer');
     } finally {
       await limited.gateway.close();
     }

@@ -16,6 +16,10 @@ export const call: Command = {
   name: 'call',
   summary: 'call a method with a JSON request (server reflection, or --proto)',
   usage: '<service> <Service.Method> [json | -]',
+  details: `json is the request: a JSON object for unary and server-streaming methods, a JSON array of request
+objects for client-streaming and bidi methods (each element one message, sent in order). - reads it from
+stdin, as does leaving it out when stdin is a pipe; left out on a terminal it is {}. A server-streaming or
+bidi method prints one JSON line per response message.`,
   flags: [
     { name: 'timeout', help: 'deadline of the call in ms (streams: none unless given)', default: '5000' },
     { name: 'metadata', help: 'request metadata key=value (repeatable)', repeated: true },
