@@ -60,7 +60,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     : makeRateLimit(options.rateLimit.ratePerSecond, { burst: options.rateLimit.burst ?? Math.max(1, Math.ceil(options.rateLimit.ratePerSecond / 10)), wait: options.rateLimit.wait ?? false });
   const breaker = makeBreaker({ ...options.breaker, scope: 'node' });
   const tracer = options.tracer ?? trace.getTracer('keel');
-  const balancer = leastLoaded();
+  const balancer = leastLoaded(options.balancer);
   const wrap = wrapClient(...(limiter ? [limiter] : []), makeRetry(options.retry), balancer, breaker, tracing({ tracer }));
   const caller = new DynamicCaller({
     registry: options.registry, wrap, timeoutMs: settings.timeoutMs,

@@ -3,6 +3,7 @@ import type { Authorize } from './guard';
 import { originSet } from './guard';
 import { logToStderr, type ErrorLog } from './status';
 import type { BreakerOptions } from '../../../wrappers/breaker';
+import type { LeastLoadedOptions } from '../../../wrappers/least-loaded';
 import type { RetryOptions } from '../../../wrappers/retry';
 import { describe } from '../../address';
 import { knownKeys, positiveMs } from '../../options';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   breaker?: Omit<BreakerOptions, 'scope'>;
   /** The retry wrapper's options. Default: retry()'s (3 attempts; only what is safe to retry). */
   retry?: RetryOptions;
+  /** Options of the stack's `leastLoaded()` balancer. Default: its defaults. */
+  balancer?: LeastLoadedOptions;
   /** Tracer of the gateway's SERVER span and the calls' CLIENT spans. Default: `trace.getTracer('keel')`. */
   tracer?: Tracer;
   /** The window `stats()` covers. Default 60000. */
@@ -71,7 +74,7 @@ export interface GatewayOptions {
 }
 
 export const GATEWAY_OPTIONS = ['registry', 'tls', 'protoFiles', 'protoPaths', 'timeoutMs', 'maxBodyBytes', 'bodyTimeoutMs', 'headersTimeoutMs',
-  'rateLimit', 'breaker', 'retry', 'tracer', 'statsWindowMs', 'clock', 'authorize', 'allowedOrigins', 'services', 'onError', 'forwardAuthorization'];
+  'rateLimit', 'breaker', 'retry', 'balancer', 'tracer', 'statsWindowMs', 'clock', 'authorize', 'allowedOrigins', 'services', 'onError', 'forwardAuthorization'];
 
 /** The options with defaults applied, validated once: a bad value throws here, naming the option. */
 export function resolveOptions(options: GatewayOptions) {

@@ -30,7 +30,9 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
 
   before(async () => {
     registry = memoryRegistry();
-    gateway = createGateway({ registry, rateLimit: { ratePerSecond: 100 } });
+    // A failure penalty of a microsecond: the failing node below (it fails fast) keeps being chosen until the
+    // breaker ejects it, so that the page shows an open circuit (leastLoaded's default keeps it out sooner).
+    gateway = createGateway({ registry, rateLimit: { ratePerSecond: 100 }, balancer: { failurePenaltyMs: 0.001 } });
     web = await startWeb({ registry, gateway, address: '127.0.0.1:0', jaeger: JAEGER });
     mkdirSync(shots, { recursive: true });
     const version = execFileSync(executablePath as string, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -133,7 +135,7 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
 
     await page.fill('textarea[name=request]', '{ "name": "Ann" }');
     let calls = 0;
-    // Round robin sends every other call to the failing node first. Hello is NO_SIDE_EFFECTS, so the gateway's
+    // The balancer keeps choosing the fast-failing node now and then. Hello is NO_SIDE_EFFECTS, so the gateway's
     // retry() takes each of those to the healthy node and the form shows OK every time, while the breaker
     // counts the failed attempts: after 5 in a row the failing node's circuit opens.
     for (; calls < 30 && (await page.$(`#resilience tr[data-circuit-node="${failing.id}"] .state-open`)) === null; calls++) {
