@@ -47,8 +47,9 @@ describe('keel sidecar on Consul: a Go gRPC server with no keel and no go-micro 
     assert.deepEqual(await ids(), [s.id]);
     // Reflection describes the service of the .proto (test/interop/basis), Stream included, whatever the app implements.
     assert.deepEqual(s.node.endpoints?.map((e) => e.name), ['Basis.Chat', 'Basis.Collect', 'Basis.Hello', 'Basis.Stream']);
-    assert.deepEqual(s.node.endpoints?.[1]?.metadata, { stream: 'true' });
-    assert.deepEqual(s.node.endpoints?.[0]?.request, { name: 'Request', type: 'Request', values: [{ name: 'name', type: 'string', values: null }] });
+    const endpoint = (name: string) => s.node.endpoints?.find((e) => e.name === name);
+    assert.deepEqual(endpoint('Basis.Stream')?.metadata, { stream: 'true' });
+    assert.deepEqual(endpoint('Basis.Hello')?.request, { name: 'Request', type: 'Request', values: [{ name: 'name', type: 'string', values: null }] });
 
     // The gateway the sidecar serves for it (`--address`): HTTP in, the app's reflection, the app's reply out.
     const gateway = createGateway({ registry });
