@@ -9,6 +9,7 @@ import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
 import { cleanTransportMessage } from '../src/grpc-message';
 import type { ServiceNode } from '../src/registry/registry';
+import { callScope, type CallScope } from '../src/client/context';
 
 export interface TracingOptions {
   /**
@@ -29,6 +30,10 @@ export interface TracingOptions {
  *   name) and an `exception` event; a caller that cancels or stops reading a stream is not a failure.
  *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
  *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
+ *   When the caller has no span open and a second attempt is possible, the attempts are children of one
+ *   INTERNAL call span (gRPC A72's call span, with `keel.attempts`, the gaps between its children being the
+ *   retry delays), so each call is one trace: its trace id is the one in the first attempt's `traceparent`.
+ *   Inside a caller's span the attempts are that span's children (no call span: it would add nothing).
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
@@ -48,10 +53,21 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const okEnd = new WeakMap<ServiceNode, Attributes>();
+      const firstAttempt = Object.freeze({ ...attributes, [PREVIOUS_ATTEMPTS]: 0 });
+      // The key of this wrapper's call span in a call's scope (one per client method: two tracing() layers keep their own).
+      const callKey = {};
       return (request, ctx) => {
-        const parent = context.active();
-        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered.
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : attributes }, parent);
+        let parent = context.active();
+        let numbered = false;
+        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered. With no
+        // span of the caller's open, the attempts hang under one call span, so that the call is one trace.
+        const scope = callScope(ctx);
+        if (scope !== undefined && trace.getSpan(parent) === undefined) {
+          parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, attributes, parent, scope, callKey, mode, okEnd);
+          numbered = true;
+        }
+        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT,
+          attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : numbered ? firstAttempt : attributes }, parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, mode, okEnd));
@@ -82,6 +98,25 @@ export function tracing(options: TracingOptions = {}): Wrapper {
   };
 }
 
+/**
+ * The call span of gRPC A72: an INTERNAL span over all the attempts of one call (its CLIENT children), ended
+ * with the call's outcome and `keel.attempts`. Made by the call's first attempt; the gaps between its
+ * children are the retry delays. Returns the context the attempts start in, kept in the call's scope.
+ */
+function startCall(tracer: Tracer, name: string, attributes: Attributes, parent: Context, scope: CallScope, key: object,
+  mode: SemconvMode, okEnd: WeakMap<ServiceNode, Attributes>): Context {
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+  const active = trace.setSpan(parent, span);
+  scope.set(key, active);
+  if (span.isRecording()) {
+    scope.onEnd((error) => {
+      span.setAttribute(ATTEMPTS, scope.attempts);
+      endClient(span, scope.node, error, mode, okEnd);
+    });
+  }
+  return active;
+}
+
 /** A streaming handler's responses, each pulled with the handler's span context active. */
 function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active: Context): AsyncIterable<unknown> {
   return {
@@ -105,6 +140,9 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
     },
   };
 }
+
+/** On a call span: how many attempts the call made, hedges included. */
+const ATTEMPTS = 'keel.attempts';
 
 /** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
 const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';

@@ -3,9 +3,9 @@ import { after, afterEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createClient, createServer, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type TracingHandle } from '../../src/index';
+import { createClient, createServer, hedge, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper, type TracingHandle } from '../../src/index';
 import { registerDeadNode } from '../support/dead-node';
-import { Basis, startBasis, type TestServer } from '../support/basis';
+import { Basis, eventually, startBasis, type TestServer } from '../support/basis';
 
 const servers: TestServer[] = [];
 const cleanups: Array<() => unknown> = [];
@@ -68,11 +68,102 @@ describe('tracing()', () => {
     for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
     const clients = byKind(await spans(), SpanKind.CLIENT);
     const retries = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 1);
-    const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === undefined);
+    const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 0);
     assert.equal(firsts.length, 4);
     assert.ok(retries.length >= 2, `${retries.length} retry spans`);
     assert.ok(retries.every((x) => x.status.code !== SpanStatusCode.ERROR && x.attributes['server.port'] === Number(s.address.split(':')[1])));
     assert.equal(firsts.filter((x) => x.status.code === SpanStatusCode.ERROR).length, retries.length, 'each failed first attempt has its ERROR span');
+    basis.close();
+  });
+
+  it('with no caller span, a retried call is one trace: an INTERNAL call span over its numbered attempts', async () => {
+    setup();
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    await registerDeadNode(registry);
+    let seen = '';
+    // Outermost, as the demo's: the trace id a caller reads from the first attempt's traceparent.
+    const show: ClientWrapper = (next) => async (request, ctx) => {
+      try {
+        return await next(request, ctx);
+      } finally {
+        seen = String(ctx.metadata.get('traceparent')[0]).split('-')[1] ?? '';
+      }
+    };
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(show, retry({ budget: false }), roundRobin(), tracing()) });
+    const printed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await basis.hello({ name: 'x' });
+      printed.push(seen);
+    }
+    const all = await spans();
+    const calls = byKind(all, SpanKind.INTERNAL);
+    assert.equal(calls.length, 6, 'one call span per call');
+    assert.deepEqual(new Set(all.map((x) => x.spanContext().traceId)), new Set(printed), 'the printed trace ids are the calls\' traces');
+    let retried = 0;
+    for (const call of calls) {
+      const traceId = call.spanContext().traceId;
+      assert.equal(call.parentSpanContext, undefined, 'the call span is the root');
+      assert.equal(call.name, 'basis.Basis/Hello');
+      assert.equal(call.status.code, SpanStatusCode.UNSET);
+      assert.equal(call.attributes['rpc.grpc.status_code'], 0);
+      const attempts = byKind(all, SpanKind.CLIENT).filter((x) => x.spanContext().traceId === traceId)
+        .sort((a, b) => Number(a.attributes['previous-rpc-attempts']) - Number(b.attributes['previous-rpc-attempts']));
+      assert.equal(call.attributes['keel.attempts'], attempts.length);
+      assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId), 'each attempt is a child of the call span');
+      assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']), attempts.map((_, i) => i), 'attempts numbered');
+      const last = attempts.at(-1);
+      assert.equal(last?.status.code, SpanStatusCode.UNSET);
+      if (attempts.length > 1) {
+        retried++;
+        assert.equal(attempts[0]?.status.code, SpanStatusCode.ERROR, 'the failed first attempt, inside the call\'s trace');
+        assert.equal(attempts[0]?.attributes['error.type'], 'UNAVAILABLE');
+      }
+      const server = byKind(all, SpanKind.SERVER).filter((x) => x.spanContext().traceId === traceId);
+      assert.equal(server.length, 1);
+      assert.equal(server[0]?.parentSpanContext?.spanId, last?.spanContext().spanId, 'the server span is the answering attempt\'s child');
+    }
+    assert.ok(retried >= 2, `${retried} calls retried`);
+    basis.close();
+  });
+
+  it('with no caller span, a hedged call is one trace too', async () => {
+    setup();
+    const registry = memoryRegistry();
+    let n = 0;
+    servers.push(await startBasis(registry, { hello: async (req: { name: string }) => {
+      if (n++ === 0) await new Promise((r) => setTimeout(r, 300)); // the first attempt is slow: a hedge starts
+      return { msg: `Hello ${req.name}` };
+    } }));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(hedge({ delayMs: 20, budget: false, idempotent: true }), roundRobin(), tracing()) });
+    await basis.hello({ name: 'x' });
+    let all: ReadableSpan[] = [];
+    // The losing attempt's span ends when its cancellation comes back, just after the call.
+    await eventually(async () => byKind(all = await spans(), SpanKind.CLIENT).length === 2, 'both attempt spans ended');
+    const [call] = byKind(all, SpanKind.INTERNAL);
+    assert.ok(call, `spans: ${all.map((x) => `${x.name}/${SpanKind[x.kind]}`)}`);
+    const attempts = byKind(all, SpanKind.CLIENT);
+    assert.equal(attempts.length, 2);
+    assert.equal(call.attributes['keel.attempts'], 2);
+    assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId));
+    assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']).sort(), [0, 1]);
+    basis.close();
+  });
+
+  it('inside a caller\'s span, a retried call\'s attempts are that span\'s children (no call span)', async () => {
+    setup();
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), tracing()) });
+    const parentId = await trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+      await basis.hello({ name: 'x' });
+      parent.end();
+      return parent.spanContext().spanId;
+    });
+    const all = await spans();
+    assert.deepEqual(all.map((x) => SpanKind[x.kind]).sort(), ['CLIENT', 'INTERNAL']);
+    assert.equal(byKind(all, SpanKind.CLIENT)[0]?.parentSpanContext?.spanId, parentId);
     basis.close();
   });
 
