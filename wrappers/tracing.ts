@@ -7,7 +7,7 @@ import { rpcNames } from '../src/tracing/rpc-names';
 import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
-import { cleanTransportMessage } from '../src/grpc-message';
+import { cleanTransportMessage, stackWithMessage } from '../src/grpc-message';
 import type { ServiceNode } from '../src/registry/registry';
 import { callScope, type CallScope } from '../src/client/context';
 
@@ -205,10 +205,14 @@ function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown,
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
   if (!isErrorStatus(kind, code, mode)) return;
-  const message = cleanTransportMessage(err instanceof Error ? err.message : String(err));
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = cleanTransportMessage(raw);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
-  // The exception event: what Jaeger shows as the span's log, with the error's class and stack.
-  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack } : message);
+  // The exception event: what Jaeger shows as the span's log, with the error's class and stack (whose header
+  // says the clean message: an error that did not come through the client may still carry grpc-js's raw text).
+  if (!(err instanceof Error)) return span.recordException(message);
+  const stack = err.stack !== undefined && raw !== message ? stackWithMessage(err.stack, err.name, message) : err.stack;
+  span.recordException({ name: err.name, message, stack });
 }
 
 function codeOf(err: unknown): number {
