@@ -3,7 +3,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createClient, createServer, hedge, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper, type TracingHandle } from '../../src/index';
+import { createClient, createServer, hedge, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper, type InitTracingOptions, type TracingHandle } from '../../src/index';
 import { registerDeadNode } from '../support/dead-node';
 import { Basis, eventually, startBasis, type TestServer } from '../support/basis';
 
@@ -11,9 +11,9 @@ const servers: TestServer[] = [];
 const cleanups: Array<() => unknown> = [];
 let handle: TracingHandle | undefined;
 let exporter = new InMemorySpanExporter();
-const setup = (sampleRatio = 1): void => {
+const setup = (sampleRatio = 1, more: Partial<InitTracingOptions> = {}): void => {
   exporter = new InMemorySpanExporter(); // shutting a provider down stops its exporter for good
-  handle = initTracing({ serviceName: 'keel-test', exporter, sampleRatio });
+  handle = initTracing({ serviceName: 'keel-test', exporter, sampleRatio, ...more });
 };
 afterEach(async () => {
   await handle?.shutdown();
@@ -54,8 +54,44 @@ describe('tracing()', () => {
     assert.equal(client.resource.attributes['service.name'], 'keel-test');
     const md = s.seen[0]?.ctx.metadata;
     assert.match(String(md?.get('traceparent')[0]), new RegExp(`^00-${client.spanContext().traceId}-${client.spanContext().spanId}-01$`));
-    assert.match(String(md?.get('uber-trace-id')[0]), new RegExp(`^${client.spanContext().traceId}:${client.spanContext().spanId}:0:0?1$`));
+    assert.deepEqual(md?.get('uber-trace-id'), [], 'W3C only by default');
     basis.close();
+  });
+
+  it('sends Jaeger\'s uber-trace-id only where the app asks for it (the option, or OTEL_PROPAGATORS)', async () => {
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    // A client per setup: a tracer is looked up when its client is made, and a shut-down provider's stays dead.
+    const headers = async (): Promise<[unknown, unknown, ReadableSpan | undefined]> => {
+      const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+      await basis.hello({ name: 'x' });
+      basis.close();
+      const md = s.seen.at(-1)?.ctx.metadata;
+      const [client] = byKind(await spans(), SpanKind.CLIENT);
+      await handle?.shutdown();
+      return [md?.get('traceparent')[0], md?.get('uber-trace-id')[0], client];
+    };
+    const jaegerOf = (c: ReadableSpan | undefined): RegExp => new RegExp(`^${c?.spanContext().traceId}:${c?.spanContext().spanId}:0:0?1$`);
+
+    setup(1, { propagators: ['tracecontext', 'jaeger'] });
+    let [w3c, uber, client] = await headers();
+    assert.match(String(w3c), new RegExp(`^00-${client?.spanContext().traceId}-`));
+    assert.match(String(uber), jaegerOf(client));
+
+    process.env.OTEL_PROPAGATORS = 'jaeger';
+    try {
+      setup();
+      [w3c, uber, client] = await headers();
+      assert.equal(w3c, undefined, 'OTEL_PROPAGATORS=jaeger: Jaeger\'s header alone');
+      assert.match(String(uber), jaegerOf(client));
+    } finally {
+      delete process.env.OTEL_PROPAGATORS;
+    }
+
+    setup(1, { propagators: ['none'] });
+    [w3c, uber] = await headers();
+    assert.deepEqual([w3c, uber], [undefined, undefined]);
   });
 
   it('below retry(), one CLIENT span per attempt; a retry\'s carries previous-rpc-attempts', async () => {
@@ -251,6 +287,8 @@ describe('tracing()', () => {
     assert.throws(() => initTracing({ serviceName: 's', endpoint: 'not a url' }), { name: 'TypeError', message: /endpoint/ });
     assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: -1 }), { name: 'RangeError', message: /exportDelayMs/ });
     assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: '5' as never }), { name: 'TypeError', message: /exportDelayMs/ });
+    assert.throws(() => initTracing({ serviceName: 's', propagators: ['b3'] as never }), { name: 'RangeError', message: /propagators/ });
+    assert.throws(() => initTracing({ serviceName: 's', propagators: [] }), { name: 'RangeError', message: /propagators/ });
     assert.throws(() => tracing({ tracer: 1, x: 2 } as never), { name: 'TypeError', message: /unknown option "x"/ });
   });
 });
