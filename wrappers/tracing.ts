@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
 import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
@@ -53,21 +53,20 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const okEnd = new WeakMap<ServiceNode, Attributes>();
-      const firstAttempt = Object.freeze({ ...attributes, [PREVIOUS_ATTEMPTS]: 0 });
+      // Made once: a call builds no options or attribute objects of its own (most are never sampled).
+      const single: SpanOptions = { kind: SpanKind.CLIENT, attributes };
+      const attempts = attemptOptions(attributes);
       // The key of this wrapper's call span in a call's scope (one per client method: two tracing() layers keep their own).
       const callKey = {};
       return (request, ctx) => {
         let parent = context.active();
-        let numbered = false;
         // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered. With no
         // span of the caller's open, the attempts hang under one call span, so that the call is one trace.
         const scope = callScope(ctx);
         if (scope !== undefined && trace.getSpan(parent) === undefined) {
           parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, attributes, parent, scope, callKey, mode, okEnd);
-          numbered = true;
         }
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT,
-          attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : numbered ? firstAttempt : attributes }, parent);
+        const span = tracer.startSpan(names.span, scope === undefined && ctx.attempt === 1 ? single : attempts(ctx.attempt), parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, mode, okEnd));
@@ -79,9 +78,10 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const streams = method.kind === 'server_stream' || method.kind === 'bidi';
+      const serverOptions: SpanOptions = { kind: SpanKind.SERVER, attributes };
       return (request, ctx) => {
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes }, parent);
+        const span = tracer.startSpan(names.span, serverOptions, parent);
         const active = trace.setSpan(parent, span);
         if (span.isRecording()) {
           span.setAttribute(NODE_ID, ctx.nodeId);
@@ -96,6 +96,13 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       };
     },
   };
+}
+
+/** An attempt span's options by attempt number (`previous-rpc-attempts` = number − 1), made once each for the first few. */
+function attemptOptions(attributes: Attributes): (attempt: number) => SpanOptions {
+  const made: SpanOptions[] = [];
+  const make = (attempt: number): SpanOptions => ({ kind: SpanKind.CLIENT, attributes: { ...attributes, [PREVIOUS_ATTEMPTS]: attempt - 1 } });
+  return (attempt) => (attempt > 8 ? make(attempt) : (made[attempt] ??= make(attempt)));
 }
 
 /**

@@ -272,6 +272,32 @@ describe('tracing()', () => {
     basis.close();
   });
 
+  it('an unsampled retried call records nothing, and its attempts still carry one trace id', async () => {
+    setup(0);
+    const registry = memoryRegistry();
+    const s = await startBasis(registry);
+    servers.push(s);
+    await registerDeadNode(registry);
+    const sent: string[][] = [];
+    // Below tracing(): what each attempt puts on the wire.
+    const wire: ClientWrapper = (next) => (request, ctx) => {
+      (sent[ctx.attempt === 1 ? sent.length : sent.length - 1] ??= []).push(String(ctx.metadata.get('traceparent')[0]));
+      return next(request, ctx);
+    };
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), roundRobin(), tracing(), wire) });
+    for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
+    assert.deepEqual(await spans(), []);
+    const retried = sent.filter((attempts) => attempts.length > 1);
+    assert.ok(retried.length >= 1, `${JSON.stringify(sent)}`);
+    for (const attempts of sent) {
+      assert.ok(attempts.every((t) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/.test(t)), attempts.join());
+      assert.equal(new Set(attempts.map((t) => t.split('-')[1])).size, 1, 'one trace id per call');
+      assert.equal(new Set(attempts.map((t) => t.split('-')[2])).size, attempts.length, 'a span id per attempt');
+    }
+    assert.equal(new Set(sent.map((a) => a[0]?.split('-')[1])).size, 4, 'a trace per call');
+    basis.close();
+  });
+
   it('is harmless with no SDK registered', async () => {
     const registry = memoryRegistry();
     servers.push(await startBasis(registry, { wrap: wrapHandler(tracing()) }));
