@@ -33,7 +33,8 @@ export interface TracingOptions {
  *   When the caller has no span open and a second attempt is possible, the attempts are children of one
  *   INTERNAL call span (gRPC A72's call span, with `keel.attempts`, the gaps between its children being the
  *   retry delays), so each call is one trace: its trace id is the one in the first attempt's `traceparent`.
- *   Inside a caller's span the attempts are that span's children (no call span: it would add nothing).
+ *   Inside a caller's span the attempts are that span's children (no call span: it would add nothing). An
+ *   unsampled call span makes no attempt spans: every attempt sends its context.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
@@ -65,6 +66,12 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         const scope = callScope(ctx);
         if (scope !== undefined && trace.getSpan(parent) === undefined) {
           parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, attributes, parent, scope, callKey, mode, okEnd);
+          if (!(trace.getSpan(parent) as Span).isRecording()) {
+            // Not sampled: no attempt span would record either, so each attempt sends the call's context as it is
+            // (its trace id and the not-sampled flag are all a peer can use): one span per call, as without retry.
+            propagation.inject(parent, ctx.metadata, metadataSetter);
+            return next(request, ctx);
+          }
         }
         const span = tracer.startSpan(names.span, scope === undefined && ctx.attempt === 1 ? single : attempts(ctx.attempt), parent);
         // Inject even when not sampled: the sampling decision travels with the context.
