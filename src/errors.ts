@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { cleanTransportMessage } from './grpc-message';
+import { cleanTransportMessage, stackWithMessage } from './grpc-message';
 
 /**
  * Why keel itself failed a call. Stable strings: match on these, never on messages. `REASONS` below is the
@@ -129,13 +129,18 @@ export function fromServiceError(err: StatusError): StatusError {
   if (err.code === status.DEADLINE_EXCEEDED) {
     return new KeelError(err.code, 'deadline', err.details, err.metadata, 'remote');
   }
+  let message = err.message;
   if (err.code === status.INTERNAL && connectionDestroyed(err)) {
     err.code = status.UNAVAILABLE;
-    err.message = err.message.replace(/^13 INTERNAL: /, '14 UNAVAILABLE: ');
+    message = message.replace(/^13 INTERNAL: /, '14 UNAVAILABLE: ');
   }
   // The message only: `details` stays what grpc-js reported, for code that matches on it.
-  const message = cleanTransportMessage(err.message);
-  if (message !== err.message) err.message = message;
+  message = cleanTransportMessage(message);
+  if (message !== err.message) {
+    err.message = message;
+    // The stack's header was written with the raw message: it says the caller's message too.
+    if (typeof err.stack === 'string') err.stack = stackWithMessage(err.stack, err.name, message);
+  }
   return err;
 }
 

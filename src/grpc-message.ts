@@ -12,3 +12,13 @@ export function cleanTransportMessage(message: string): string {
 
 /** An empty trailing resolution note, with the separator before it. */
 const EMPTY_NOTE = /\.?\s*Resolution note:\s*$/;
+
+/**
+ * `stack` with its header (`Error: <message>`, written when the error was made, before its message was
+ * cleaned) saying `name: message` instead, its frames kept: a stack trace (Jaeger's `exception.stacktrace`)
+ * must not carry the raw text the message no longer does.
+ */
+export function stackWithMessage(stack: string, name: string, message: string): string {
+  const frames = stack.search(/\n\s+at /);
+  return `${name}: ${message}${frames === -1 ? '' : stack.slice(frames)}`;
+}

@@ -53,6 +53,7 @@ export { tracing } from '../wrappers/tracing';
 export type { TracingOptions } from '../wrappers/tracing';
 export { initTracing } from './tracing/init-tracing';
 export type { InitTracingOptions, TracingHandle, TracingExporter, SpanExporterLike } from './tracing/init-tracing';
+export type { PropagatorName } from './tracing/propagators';
 export { metrics } from '../wrappers/metrics';
 export type { MetricsOptions } from '../wrappers/metrics';
 export { initMetrics } from './metrics/init-metrics';

@@ -8,7 +8,7 @@ import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
-import { firstInCall } from '../src/client/context';
+import { firstInCall, mayTryAgain } from '../src/client/context';
 import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
 
 /** What `onHedge` is told when a hedged attempt starts. */
@@ -69,6 +69,7 @@ export function hedge(options: HedgeOptions = {}): Wrapper {
         const limit = ctx.maxAttempts ?? maxAttempts;
         if (budget !== undefined && firstInCall(ctx, budget)) budget.deposit(clock.now());
         if (limit === 1) return next(request, ctx);
+        mayTryAgain(ctx);
         const replay = streamsRequests ? new Replay(request as Requests<unknown>, replayLimit) : undefined;
         const parent = ctx.signal;
         return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
-import { firstInCall } from '../src/client/context';
+import { firstInCall, mayTryAgain } from '../src/client/context';
 
 /**
  * No retry starts with less of the call's deadline left than this: a loopback attempt's p99 measured here
@@ -103,6 +103,7 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
         const limit = ctx.maxAttempts ?? maxAttempts;
         if (budget !== undefined && firstInCall(ctx, budget)) budget.deposit(clock.now());
         if (limit === 1) return next(request, ctx);
+        mayTryAgain(ctx);
         const replay = streamsRequests ? new Replay(request as Requests<unknown>, replayLimit) : undefined;
         try {
           for (let attempt = 1; ; attempt++) {

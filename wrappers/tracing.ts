@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
 import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
@@ -7,8 +7,9 @@ import { rpcNames } from '../src/tracing/rpc-names';
 import { endAttributes, isErrorStatus, semconvMode, startAttributes, type SemconvMode } from '../src/tracing/semconv';
 import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
-import { cleanTransportMessage } from '../src/grpc-message';
+import { cleanTransportMessage, stackWithMessage } from '../src/grpc-message';
 import type { ServiceNode } from '../src/registry/registry';
+import { callScope, type CallScope } from '../src/client/context';
 
 export interface TracingOptions {
   /**
@@ -29,6 +30,11 @@ export interface TracingOptions {
  *   name) and an `exception` event; a caller that cancels or stops reading a stream is not a failure.
  *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
  *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
+ *   When the caller has no span open and a second attempt is possible, the attempts are children of one
+ *   INTERNAL call span (gRPC A72's call span, with `keel.attempts`, the gaps between its children being the
+ *   retry delays), so each call is one trace: its trace id is the one in the first attempt's `traceparent`.
+ *   Inside a caller's span the attempts are that span's children (no call span: it would add nothing). An
+ *   unsampled call span makes no attempt spans: every attempt sends its context.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
@@ -48,10 +54,26 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const okEnd = new WeakMap<ServiceNode, Attributes>();
+      // Made once: a call builds no options or attribute objects of its own (most are never sampled).
+      const single: SpanOptions = { kind: SpanKind.CLIENT, attributes };
+      const attempts = attemptOptions(attributes);
+      // The key of this wrapper's call span in a call's scope (one per client method: two tracing() layers keep their own).
+      const callKey = {};
       return (request, ctx) => {
-        const parent = context.active();
-        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered.
-        const span = tracer.startSpan(names.span, { kind: SpanKind.CLIENT, attributes: ctx.attempt > 1 ? { ...attributes, [PREVIOUS_ATTEMPTS]: ctx.attempt - 1 } : attributes }, parent);
+        let parent = context.active();
+        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered. With no
+        // span of the caller's open, the attempts hang under one call span, so that the call is one trace.
+        const scope = callScope(ctx);
+        if (scope !== undefined && trace.getSpan(parent) === undefined) {
+          parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, attributes, parent, scope, callKey, mode, okEnd);
+          if (!(trace.getSpan(parent) as Span).isRecording()) {
+            // Not sampled: no attempt span would record either, so each attempt sends the call's context as it is
+            // (its trace id and the not-sampled flag are all a peer can use): one span per call, as without retry.
+            propagation.inject(parent, ctx.metadata, metadataSetter);
+            return next(request, ctx);
+          }
+        }
+        const span = tracer.startSpan(names.span, scope === undefined && ctx.attempt === 1 ? single : attempts(ctx.attempt), parent);
         // Inject even when not sampled: the sampling decision travels with the context.
         propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, mode, okEnd));
@@ -63,9 +85,10 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const streams = method.kind === 'server_stream' || method.kind === 'bidi';
+      const serverOptions: SpanOptions = { kind: SpanKind.SERVER, attributes };
       return (request, ctx) => {
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-        const span = tracer.startSpan(names.span, { kind: SpanKind.SERVER, attributes }, parent);
+        const span = tracer.startSpan(names.span, serverOptions, parent);
         const active = trace.setSpan(parent, span);
         if (span.isRecording()) {
           span.setAttribute(NODE_ID, ctx.nodeId);
@@ -80,6 +103,32 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       };
     },
   };
+}
+
+/** An attempt span's options by attempt number (`previous-rpc-attempts` = number − 1), made once each for the first few. */
+function attemptOptions(attributes: Attributes): (attempt: number) => SpanOptions {
+  const made: SpanOptions[] = [];
+  const make = (attempt: number): SpanOptions => ({ kind: SpanKind.CLIENT, attributes: { ...attributes, [PREVIOUS_ATTEMPTS]: attempt - 1 } });
+  return (attempt) => (attempt > 8 ? make(attempt) : (made[attempt] ??= make(attempt)));
+}
+
+/**
+ * The call span of gRPC A72: an INTERNAL span over all the attempts of one call (its CLIENT children), ended
+ * with the call's outcome and `keel.attempts`. Made by the call's first attempt; the gaps between its
+ * children are the retry delays. Returns the context the attempts start in, kept in the call's scope.
+ */
+function startCall(tracer: Tracer, name: string, attributes: Attributes, parent: Context, scope: CallScope, key: object,
+  mode: SemconvMode, okEnd: WeakMap<ServiceNode, Attributes>): Context {
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+  const active = trace.setSpan(parent, span);
+  scope.set(key, active);
+  if (span.isRecording()) {
+    scope.onEnd((error) => {
+      span.setAttribute(ATTEMPTS, scope.attempts);
+      endClient(span, scope.node, error, mode, okEnd);
+    });
+  }
+  return active;
 }
 
 /** A streaming handler's responses, each pulled with the handler's span context active. */
@@ -105,6 +154,9 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
     },
   };
 }
+
+/** On a call span: how many attempts the call made, hedges included. */
+const ATTEMPTS = 'keel.attempts';
 
 /** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
 const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';
@@ -167,10 +219,14 @@ function fail(span: Span, kind: 'client' | 'server', code: number, err: unknown,
   const reason = (err as { reason?: unknown })?.reason;
   if (typeof reason === 'string') span.setAttribute('keel.reason', reason);
   if (!isErrorStatus(kind, code, mode)) return;
-  const message = cleanTransportMessage(err instanceof Error ? err.message : String(err));
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = cleanTransportMessage(raw);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
-  // The exception event: what Jaeger shows as the span's log, with the error's class and stack.
-  span.recordException(err instanceof Error ? { name: err.name, message, stack: err.stack } : message);
+  // The exception event: what Jaeger shows as the span's log, with the error's class and stack (whose header
+  // says the clean message: an error that did not come through the client may still carry grpc-js's raw text).
+  if (!(err instanceof Error)) return span.recordException(message);
+  const stack = err.stack !== undefined && raw !== message ? stackWithMessage(err.stack, err.name, message) : err.stack;
+  span.recordException({ name: err.name, message, stack });
 }
 
 function codeOf(err: unknown): number {

@@ -23,6 +23,8 @@ export class CallState implements MethodInfo {
   /** What `firstInCall` was asked about (a retry budget shared by retry() and hedge()): the first, then the rest. */
   seenFirst: object | undefined = undefined;
   seen: object[] | undefined = undefined;
+  /** The outermost layer that may start a second attempt (see `mayTryAgain`); unset for most calls. */
+  fanOut: ClientContext | undefined = undefined;
   constructor(
     info: MethodInfo,
     readonly signal: AbortSignal | undefined,
@@ -55,6 +57,8 @@ export class ClientContext implements CallContext {
   private listeners: EndListener[] | undefined = undefined;
   /** The newest attempt started at or below this layer, when a layer at or below it called `next` again. */
   private latest: Attempt | undefined = undefined;
+  /** This layer as the call's scope, made when a layer below first asks (only if this layer is the fan-out). */
+  private scopeView: CallScope | undefined = undefined;
   /** The call's signal, unless a wrapper above replaced it for its attempt (see `CallContext.signal`). */
   signal: AbortSignal | undefined;
 
@@ -104,6 +108,22 @@ export class ClientContext implements CallContext {
     return true;
   }
 
+  /** How many attempts this layer's call has started so far. */
+  get attemptsStarted(): number { return this.call.attempts; }
+
+  /** See `mayTryAgain`. */
+  markFanOut(): void {
+    if (this.call.fanOut !== undefined) return; // an outer retry()/hedge() already speaks for the call
+    this.call.fanOut = this;
+    // settle() reads the listener list when this layer returns (before its attempts run): have one ready.
+    this.listeners ??= [];
+  }
+
+  /** See `callScope`. */
+  get scope(): CallScope | undefined {
+    const fanOut = this.call.fanOut;
+    return fanOut === undefined ? undefined : (fanOut.scopeView ??= new CallScope(fanOut));
+  }
   /** The context the layer below gets for this `next()`. */
   passOn(): ClientContext {
     let attempt = this.current;
@@ -133,6 +153,51 @@ export class ClientContext implements CallContext {
 export function firstInCall(ctx: CallContext, key: object): boolean {
   if (!(ctx instanceof ClientContext)) return true;
   return ctx.firstInCall(key);
+}
+
+/**
+ * Called by a wrapper that may run more than one attempt of this call (`retry()`, `hedge()`), before its
+ * first: its layer becomes the call's scope, which per-attempt wrappers below see through `callScope`
+ * (tracing hangs its attempt spans under one call span there, gRPC A72). The outermost such layer wins.
+ * Calls without one (no retry in the stack, or `maxAttempts: 1`) pay nothing.
+ */
+export function mayTryAgain(ctx: CallContext): void {
+  if (ctx instanceof ClientContext) ctx.markFanOut();
+}
+
+/** Where a call's attempts fan out, as a layer below sees it: the whole call's end, its node, per-call values. */
+export class CallScope {
+  private values: Map<object, unknown> | undefined = undefined;
+  constructor(private readonly layer: ClientContext) {}
+
+  /** Told once when the whole call ends (every attempt), with the error the caller sees. */
+  onEnd(listener: EndListener): void {
+    this.layer.onEnd(listener);
+  }
+
+  /** How many attempts the call has started so far. */
+  get attempts(): number {
+    return this.layer.attemptsStarted;
+  }
+
+  /** The node of the newest attempt. */
+  get node(): ServiceNode | undefined {
+    return this.layer.node;
+  }
+
+  /** A value a wrapper keeps for this call (keyed by something of its own), shared by the call's attempts. */
+  get<T>(key: object): T | undefined {
+    return this.values?.get(key) as T | undefined;
+  }
+
+  set(key: object, value: unknown): void {
+    (this.values ??= new Map()).set(key, value);
+  }
+}
+
+/** The scope of `ctx`'s call when a layer above may start another attempt of it (`mayTryAgain`), else undefined. */
+export function callScope(ctx: CallContext): CallScope | undefined {
+  return ctx instanceof ClientContext ? ctx.scope : undefined;
 }
 
 /** Runs `inner` as the layer below `ctx`: the boundary between two wrappers, and above the network. */

@@ -4,6 +4,7 @@ import { knownKeys, nonEmptyString, nonNegativeMs } from '../options';
 import { spanEndedWithoutServer } from './process-node';
 import { loadPeer } from '../peer';
 import { loadSdk, sdkInstallCommand } from './sdk';
+import { propagatorNames, type PropagatorName } from './propagators';
 
 export type TracingExporter = 'otlp' | 'jaeger' | 'console' | 'none';
 
@@ -47,6 +48,13 @@ export interface InitTracingOptions {
   exportDelayMs?: number;
   /** Fraction of root traces sampled (parent-based: a caller's decision is followed). Default 1. */
   sampleRatio?: number;
+  /**
+   * The context propagators, by their `OTEL_PROPAGATORS` names: `tracecontext` (W3C `traceparent` +
+   * `tracestate`), `baggage` (W3C), `jaeger` (Jaeger's `uber-trace-id`: needs `@opentelemetry/propagator-jaeger`
+   * installed), `none`. Default: env `OTEL_PROPAGATORS`, else `['tracecontext', 'baggage']`. Jaeger and
+   * go-micro read W3C; ask for `jaeger` only for peers that read nothing else.
+   */
+  propagators?: PropagatorName[];
 }
 
 export interface TracingHandle {
@@ -58,15 +66,16 @@ export interface TracingHandle {
 
 /**
  * Sets up OpenTelemetry for a keel process: a tracer provider with a BatchSpanProcessor, W3C trace
- * context + baggage propagation (+ Jaeger's `uber-trace-id` when `@opentelemetry/propagator-jaeger` is
- * installed), an AsyncLocalStorage context manager, and the chosen exporter, all registered globally.
+ * context + baggage propagation (Jaeger's `uber-trace-id` only when `propagators` or `OTEL_PROPAGATORS`
+ * asks for it), an AsyncLocalStorage context manager, and the chosen exporter, all registered globally.
  * The SDK is the application's (optional peer dependencies, 3.x or 2.x line: see `./sdk.ts`), loaded
  * only when this is called; the wrappers themselves need only `@opentelemetry/api`.
  * @example const tracing = initTracing({ serviceName: 'basis-client' }); … await tracing.shutdown();
  */
 export function initTracing(options: InitTracingOptions): TracingHandle {
   if (typeof options !== 'object' || options === null) throw new TypeError('initTracing: an options object is required');
-  knownKeys(options, ['serviceName', 'exporter', 'endpoint', 'exportDelayMs', 'sampleRatio'], 'initTracing');
+  knownKeys(options, ['serviceName', 'exporter', 'endpoint', 'exportDelayMs', 'sampleRatio', 'propagators'], 'initTracing');
+  const propagators = propagatorNames(options.propagators);
   const serviceName = options.serviceName === undefined ? undefined : nonEmptyString(options.serviceName, 'initTracing: serviceName');
   const delayMs = options.exportDelayMs === undefined ? delayFromEnv() : nonNegativeMs(options.exportDelayMs, 'initTracing: exportDelayMs');
   const ratio = options.sampleRatio ?? 1;
@@ -82,6 +91,7 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
   const kind = options.exporter ?? (fromEnv || 'otlp');
   if (typeof kind !== 'object' && !KINDS.includes(kind)) throw invalidExporter(kind); // before anything is loaded
   const sdk = loadSdk();
+  const propagator = sdk.propagator(propagators); // before anything is registered: a missing peer throws here
   const exporter = makeExporter(kind, options.endpoint, sdk.console);
 
   const provider = sdk.newProvider({
@@ -93,7 +103,7 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
   });
   // What NodeTracerProvider.register() did on 2.x; 3.x has no register(), so the same on both lines.
   context.setGlobalContextManager(sdk.contextManager());
-  propagation.setGlobalPropagator(sdk.propagator());
+  propagation.setGlobalPropagator(propagator);
   trace.setGlobalTracerProvider(provider);
   let done: Promise<void> | undefined;
   return {

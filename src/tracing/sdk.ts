@@ -1,5 +1,6 @@
 import type { ContextManager, Sampler, TextMapPropagator, TracerProvider } from '@opentelemetry/api';
-import { hasPeer, loadPeer } from '../peer';
+import { loadPeer } from '../peer';
+import type { PropagatorName } from './propagators';
 import type { SpanExporterLike } from './init-tracing';
 import { tracingResource } from './resource';
 
@@ -22,8 +23,8 @@ export interface Sdk {
   /** The process's resource: see `./resource.ts`. */
   resource(serviceName: string | undefined): unknown;
   contextManager(): ContextManager;
-  /** W3C trace context + baggage, and Jaeger's `uber-trace-id` when `@opentelemetry/propagator-jaeger` is installed. */
-  propagator(): TextMapPropagator;
+  /** The named propagators (see `./propagators.ts`), in that order. */
+  propagator(names: readonly PropagatorName[]): TextMapPropagator;
 }
 
 const TRACE = '@opentelemetry/sdk-trace';
@@ -56,12 +57,19 @@ export function loadSdk(): Sdk {
     console: () => new t.ConsoleSpanExporter() as SpanExporterLike,
     resource: (serviceName) => tracingResource(resources, serviceName),
     contextManager: () => new AsyncLocalStorageContextManager().enable(),
-    propagator: () => {
-      const propagators: TextMapPropagator[] = [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()];
-      // Frozen at 2.x upstream (gone from 3.x): used where the application still installs it.
-      if (hasPeer('@opentelemetry/propagator-jaeger')) {
-        const { JaegerPropagator } = load<typeof import('@opentelemetry/propagator-jaeger')>('@opentelemetry/propagator-jaeger');
-        propagators.push(new JaegerPropagator());
+    propagator: (names) => {
+      const propagators: TextMapPropagator[] = [];
+      if (!names.includes('none')) {
+        for (const name of names) {
+          if (name === 'tracecontext') propagators.push(new core.W3CTraceContextPropagator());
+          else if (name === 'baggage') propagators.push(new core.W3CBaggagePropagator());
+          else if (name === 'jaeger') {
+            // Frozen at 2.x upstream (gone from 3.x's list): the application installs it when it asks for it.
+            const { JaegerPropagator } = loadPeer<typeof import('@opentelemetry/propagator-jaeger')>(
+              '@opentelemetry/propagator-jaeger', "initTracing's jaeger propagator", '@opentelemetry/propagator-jaeger@2');
+            propagators.push(new JaegerPropagator());
+          }
+        }
       }
       return new core.CompositePropagator({ propagators });
     },

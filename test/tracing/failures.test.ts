@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createClient, initTracing, memoryRegistry, tracing, wrapClient } from '../../src/index';
-import { cleanTransportMessage } from '../../src/grpc-message';
+import { cleanTransportMessage, stackWithMessage } from '../../src/grpc-message';
 import { Basis } from '../support/basis';
 import { registerDeadNode } from '../support/dead-node';
 
@@ -18,6 +18,13 @@ describe('clean transport messages', () => {
     ['5 NOT_FOUND: no such user', '5 NOT_FOUND: no such user'],
   ];
   for (const [raw, clean] of table) it(JSON.stringify(raw), () => assert.equal(cleanTransportMessage(raw), clean));
+  it('a stack keeps its frames under the clean header, whatever the raw message\'s lines', () => {
+    const raw = new Error('14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: \nsecond line');
+    const frames = String(raw.stack).slice(String(raw.stack).search(/\n\s+at /));
+    assert.ok(frames.length > 0);
+    assert.equal(stackWithMessage(String(raw.stack), 'Error', 'clean'), `Error: clean${frames}`);
+    assert.equal(stackWithMessage('Error: no frames', 'Error', 'clean'), 'Error: clean');
+  });
 });
 
 describe('a call that never reached a server, traced', () => {
@@ -45,6 +52,12 @@ describe('a call that never reached a server, traced', () => {
       const [event] = span.events;
       assert.equal(event?.name, 'exception');
       assert.equal(event?.attributes?.['exception.message'], err.message);
+      // The stack trace starts with the clean message too (grpc-js wrote its header with the raw text), frames kept.
+      const stack = String(event?.attributes?.['exception.stacktrace']);
+      assert.equal(stack.split('\n')[0], `Error: ${err.message}`, stack);
+      assert.match(stack, /\n\s+at /, 'the frames are kept');
+      assert.doesNotMatch(stack, /Resolution note|Last error: Error: /);
+      assert.equal(err.stack?.split('\n')[0], `Error: ${err.message}`, 'the caller\'s error says it the same way');
     } finally {
       await traced.shutdown();
     }

@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { eventually } from '../support/basis';
+import { createClient, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper } from '../../src/index';
+import { Basis, eventually, startBasis, type TestServer } from '../support/basis';
+import { registerDeadNode } from '../support/dead-node';
 import { toolOrSkip } from '../support/external';
 import { startInfra, type InfraServer } from '../support/infra';
-import { jaegerTrace, type Span } from '../support/jaeger-trace';
+import { jaegerTrace, type Span, type Tag } from '../support/jaeger-trace';
 
 const binary = toolOrSkip('jaeger', 'Jaeger');
 const skip = binary === undefined ? 'KEEL_SKIP_E2E=1 and jaeger is not installed' : false;
@@ -54,6 +56,60 @@ describe('traces in a real Jaeger', { skip }, () => {
   });
   after(async () => {
     await jaeger?.stop();
+  });
+
+  it('holds one trace per call when calls are retried and the caller has no span open (30 calls, 30 traces)', async () => {
+    const serviceName = `retried-${process.pid}-${Date.now()}`;
+    const traced = initTracing({ serviceName, endpoint: `http://${jaeger.info.otlpHttp}`, exportDelayMs: 100 });
+    const registry = memoryRegistry();
+    const printed: string[] = [];
+    let client: ReturnType<typeof createClient<typeof Basis>> | undefined;
+    let server: TestServer | undefined;
+    try {
+      server = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+      await registerDeadNode(registry);
+      // What the demo prints: the trace id in the first attempt's traceparent, read by the outermost wrapper.
+      const show: ClientWrapper = (next) => async (request, ctx) => {
+        try {
+          return await next(request, ctx);
+        } finally {
+          printed.push(String(ctx.metadata.get('traceparent')[0]).split('-')[1] ?? '');
+        }
+      };
+      client = createClient(Basis, 'basis', { registry, wrap: wrapClient(show, retry({ budget: false }), roundRobin(), tracing()) });
+      for (let i = 0; i < 30; i++) await client.hello({ name: `n${i}` });
+      await traced.forceFlush();
+    } finally {
+      client?.close();
+      await server?.server.stop();
+      await traced.shutdown();
+    }
+    assert.equal(new Set(printed).size, 30);
+    type Listed = { traceID: string; spans: Array<{ spanID: string; references?: Array<{ spanID: string }>; tags: Tag[] }> };
+    let listed: Listed[] = [];
+    const search = `http://${jaeger.info.query}/api/traces?service=${serviceName}&limit=200&lookback=1h`;
+    await eventually(async () => {
+      listed = ((await (await fetch(search)).json()) as { data?: Listed[] }).data ?? [];
+      return listed.length >= 30 && listed.every((t) => t.spans.length >= 3);
+    }, '30 traces of 3+ spans in Jaeger', 20_000);
+    assert.deepEqual(listed.map((t) => t.traceID).sort(), [...printed].sort(), 'one trace per call, the printed ids');
+    // The failed first attempts (the dead node takes every other first attempt) sit inside their calls' traces.
+    const failed = await (await fetch(`${search}&tags=${encodeURIComponent('{"error.type":"UNAVAILABLE"}')}`)).json() as { data?: Listed[] };
+    assert.ok((failed.data?.length ?? 0) >= 10, `${failed.data?.length} traces with a failed attempt`);
+    for (const { traceID } of failed.data ?? []) {
+      assert.ok(printed.includes(traceID), `${traceID}: a failed attempt in a trace of its own`);
+      const spans = await jaegerTrace(jaeger.info.query, traceID);
+      const root = spans.filter((x) => x.parent === undefined);
+      assert.equal(root.length, 1);
+      assert.equal(root[0]?.kind, 'internal', 'the call span is the root');
+      assert.equal(root[0]?.tags.error, undefined, 'the call succeeded');
+      assert.equal(Number(root[0]?.tags['keel.attempts']), 2);
+      const attempt = spans.find((x) => x.tags['error.type'] === 'UNAVAILABLE');
+      assert.equal(attempt?.kind, 'client');
+      assert.equal(attempt?.parent, root[0]?.id, 'the failed attempt is a child of the call span');
+      assert.equal(Number(attempt?.tags['previous-rpc-attempts']), 0);
+      assert.equal(spans.find((x) => x.kind === 'server')?.parent, spans.find((x) => Number(x.tags['previous-rpc-attempts']) === 1)?.id);
+    }
   });
 
   // Where the resource shows: OTLP makes it the span's Process; the legacy Thrift exporter copies it into

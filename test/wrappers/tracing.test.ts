@@ -3,17 +3,17 @@ import { after, afterEach, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createClient, createServer, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type TracingHandle } from '../../src/index';
+import { createClient, createServer, hedge, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper, type InitTracingOptions, type TracingHandle } from '../../src/index';
 import { registerDeadNode } from '../support/dead-node';
-import { Basis, startBasis, type TestServer } from '../support/basis';
+import { Basis, eventually, startBasis, type TestServer } from '../support/basis';
 
 const servers: TestServer[] = [];
 const cleanups: Array<() => unknown> = [];
 let handle: TracingHandle | undefined;
 let exporter = new InMemorySpanExporter();
-const setup = (sampleRatio = 1): void => {
+const setup = (sampleRatio = 1, more: Partial<InitTracingOptions> = {}): void => {
   exporter = new InMemorySpanExporter(); // shutting a provider down stops its exporter for good
-  handle = initTracing({ serviceName: 'keel-test', exporter, sampleRatio });
+  handle = initTracing({ serviceName: 'keel-test', exporter, sampleRatio, ...more });
 };
 afterEach(async () => {
   await handle?.shutdown();
@@ -54,8 +54,44 @@ describe('tracing()', () => {
     assert.equal(client.resource.attributes['service.name'], 'keel-test');
     const md = s.seen[0]?.ctx.metadata;
     assert.match(String(md?.get('traceparent')[0]), new RegExp(`^00-${client.spanContext().traceId}-${client.spanContext().spanId}-01$`));
-    assert.match(String(md?.get('uber-trace-id')[0]), new RegExp(`^${client.spanContext().traceId}:${client.spanContext().spanId}:0:0?1$`));
+    assert.deepEqual(md?.get('uber-trace-id'), [], 'W3C only by default');
     basis.close();
+  });
+
+  it('sends Jaeger\'s uber-trace-id only where the app asks for it (the option, or OTEL_PROPAGATORS)', async () => {
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    // A client per setup: a tracer is looked up when its client is made, and a shut-down provider's stays dead.
+    const headers = async (): Promise<[unknown, unknown, ReadableSpan | undefined]> => {
+      const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(tracing()) });
+      await basis.hello({ name: 'x' });
+      basis.close();
+      const md = s.seen.at(-1)?.ctx.metadata;
+      const [client] = byKind(await spans(), SpanKind.CLIENT);
+      await handle?.shutdown();
+      return [md?.get('traceparent')[0], md?.get('uber-trace-id')[0], client];
+    };
+    const jaegerOf = (c: ReadableSpan | undefined): RegExp => new RegExp(`^${c?.spanContext().traceId}:${c?.spanContext().spanId}:0:0?1$`);
+
+    setup(1, { propagators: ['tracecontext', 'jaeger'] });
+    let [w3c, uber, client] = await headers();
+    assert.match(String(w3c), new RegExp(`^00-${client?.spanContext().traceId}-`));
+    assert.match(String(uber), jaegerOf(client));
+
+    process.env.OTEL_PROPAGATORS = 'jaeger';
+    try {
+      setup();
+      [w3c, uber, client] = await headers();
+      assert.equal(w3c, undefined, 'OTEL_PROPAGATORS=jaeger: Jaeger\'s header alone');
+      assert.match(String(uber), jaegerOf(client));
+    } finally {
+      delete process.env.OTEL_PROPAGATORS;
+    }
+
+    setup(1, { propagators: ['none'] });
+    [w3c, uber] = await headers();
+    assert.deepEqual([w3c, uber], [undefined, undefined]);
   });
 
   it('below retry(), one CLIENT span per attempt; a retry\'s carries previous-rpc-attempts', async () => {
@@ -68,11 +104,102 @@ describe('tracing()', () => {
     for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
     const clients = byKind(await spans(), SpanKind.CLIENT);
     const retries = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 1);
-    const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === undefined);
+    const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 0);
     assert.equal(firsts.length, 4);
     assert.ok(retries.length >= 2, `${retries.length} retry spans`);
     assert.ok(retries.every((x) => x.status.code !== SpanStatusCode.ERROR && x.attributes['server.port'] === Number(s.address.split(':')[1])));
     assert.equal(firsts.filter((x) => x.status.code === SpanStatusCode.ERROR).length, retries.length, 'each failed first attempt has its ERROR span');
+    basis.close();
+  });
+
+  it('with no caller span, a retried call is one trace: an INTERNAL call span over its numbered attempts', async () => {
+    setup();
+    const registry = memoryRegistry();
+    const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
+    servers.push(s);
+    await registerDeadNode(registry);
+    let seen = '';
+    // Outermost, as the demo's: the trace id a caller reads from the first attempt's traceparent.
+    const show: ClientWrapper = (next) => async (request, ctx) => {
+      try {
+        return await next(request, ctx);
+      } finally {
+        seen = String(ctx.metadata.get('traceparent')[0]).split('-')[1] ?? '';
+      }
+    };
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(show, retry({ budget: false }), roundRobin(), tracing()) });
+    const printed: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await basis.hello({ name: 'x' });
+      printed.push(seen);
+    }
+    const all = await spans();
+    const calls = byKind(all, SpanKind.INTERNAL);
+    assert.equal(calls.length, 6, 'one call span per call');
+    assert.deepEqual(new Set(all.map((x) => x.spanContext().traceId)), new Set(printed), 'the printed trace ids are the calls\' traces');
+    let retried = 0;
+    for (const call of calls) {
+      const traceId = call.spanContext().traceId;
+      assert.equal(call.parentSpanContext, undefined, 'the call span is the root');
+      assert.equal(call.name, 'basis.Basis/Hello');
+      assert.equal(call.status.code, SpanStatusCode.UNSET);
+      assert.equal(call.attributes['rpc.grpc.status_code'], 0);
+      const attempts = byKind(all, SpanKind.CLIENT).filter((x) => x.spanContext().traceId === traceId)
+        .sort((a, b) => Number(a.attributes['previous-rpc-attempts']) - Number(b.attributes['previous-rpc-attempts']));
+      assert.equal(call.attributes['keel.attempts'], attempts.length);
+      assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId), 'each attempt is a child of the call span');
+      assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']), attempts.map((_, i) => i), 'attempts numbered');
+      const last = attempts.at(-1);
+      assert.equal(last?.status.code, SpanStatusCode.UNSET);
+      if (attempts.length > 1) {
+        retried++;
+        assert.equal(attempts[0]?.status.code, SpanStatusCode.ERROR, 'the failed first attempt, inside the call\'s trace');
+        assert.equal(attempts[0]?.attributes['error.type'], 'UNAVAILABLE');
+      }
+      const server = byKind(all, SpanKind.SERVER).filter((x) => x.spanContext().traceId === traceId);
+      assert.equal(server.length, 1);
+      assert.equal(server[0]?.parentSpanContext?.spanId, last?.spanContext().spanId, 'the server span is the answering attempt\'s child');
+    }
+    assert.ok(retried >= 2, `${retried} calls retried`);
+    basis.close();
+  });
+
+  it('with no caller span, a hedged call is one trace too', async () => {
+    setup();
+    const registry = memoryRegistry();
+    let n = 0;
+    servers.push(await startBasis(registry, { hello: async (req: { name: string }) => {
+      if (n++ === 0) await new Promise((r) => setTimeout(r, 300)); // the first attempt is slow: a hedge starts
+      return { msg: `Hello ${req.name}` };
+    } }));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(hedge({ delayMs: 20, budget: false, idempotent: true }), roundRobin(), tracing()) });
+    await basis.hello({ name: 'x' });
+    let all: ReadableSpan[] = [];
+    // The losing attempt's span ends when its cancellation comes back, just after the call.
+    await eventually(async () => byKind(all = await spans(), SpanKind.CLIENT).length === 2, 'both attempt spans ended');
+    const [call] = byKind(all, SpanKind.INTERNAL);
+    assert.ok(call, `spans: ${all.map((x) => `${x.name}/${SpanKind[x.kind]}`)}`);
+    const attempts = byKind(all, SpanKind.CLIENT);
+    assert.equal(attempts.length, 2);
+    assert.equal(call.attributes['keel.attempts'], 2);
+    assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId));
+    assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']).sort(), [0, 1]);
+    basis.close();
+  });
+
+  it('inside a caller\'s span, a retried call\'s attempts are that span\'s children (no call span)', async () => {
+    setup();
+    const registry = memoryRegistry();
+    servers.push(await startBasis(registry));
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), tracing()) });
+    const parentId = await trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+      await basis.hello({ name: 'x' });
+      parent.end();
+      return parent.spanContext().spanId;
+    });
+    const all = await spans();
+    assert.deepEqual(all.map((x) => SpanKind[x.kind]).sort(), ['CLIENT', 'INTERNAL']);
+    assert.equal(byKind(all, SpanKind.CLIENT)[0]?.parentSpanContext?.spanId, parentId);
     basis.close();
   });
 
@@ -145,6 +272,32 @@ describe('tracing()', () => {
     basis.close();
   });
 
+  it('an unsampled retried call records nothing, and its attempts send the call\'s one context', async () => {
+    setup(0);
+    const registry = memoryRegistry();
+    const s = await startBasis(registry);
+    servers.push(s);
+    await registerDeadNode(registry);
+    const sent: string[][] = [];
+    // Below tracing(): what each attempt puts on the wire.
+    const wire: ClientWrapper = (next) => (request, ctx) => {
+      (sent[ctx.attempt === 1 ? sent.length : sent.length - 1] ??= []).push(String(ctx.metadata.get('traceparent')[0]));
+      return next(request, ctx);
+    };
+    const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), roundRobin(), tracing(), wire) });
+    for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
+    assert.deepEqual(await spans(), []);
+    const retried = sent.filter((attempts) => attempts.length > 1);
+    assert.ok(retried.length >= 1, `${JSON.stringify(sent)}`);
+    for (const attempts of sent) {
+      assert.ok(attempts.every((t) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/.test(t)), attempts.join());
+      assert.equal(new Set(attempts.map((t) => t.split('-')[1])).size, 1, 'one trace id per call');
+      assert.equal(new Set(attempts).size, 1, 'every attempt sends the call\'s context (no attempt span is made)');
+    }
+    assert.equal(new Set(sent.map((a) => a[0]?.split('-')[1])).size, 4, 'a trace per call');
+    basis.close();
+  });
+
   it('is harmless with no SDK registered', async () => {
     const registry = memoryRegistry();
     servers.push(await startBasis(registry, { wrap: wrapHandler(tracing()) }));
@@ -160,6 +313,8 @@ describe('tracing()', () => {
     assert.throws(() => initTracing({ serviceName: 's', endpoint: 'not a url' }), { name: 'TypeError', message: /endpoint/ });
     assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: -1 }), { name: 'RangeError', message: /exportDelayMs/ });
     assert.throws(() => initTracing({ serviceName: 's', exportDelayMs: '5' as never }), { name: 'TypeError', message: /exportDelayMs/ });
+    assert.throws(() => initTracing({ serviceName: 's', propagators: ['b3'] as never }), { name: 'RangeError', message: /propagators/ });
+    assert.throws(() => initTracing({ serviceName: 's', propagators: [] }), { name: 'RangeError', message: /propagators/ });
     assert.throws(() => tracing({ tracer: 1, x: 2 } as never), { name: 'TypeError', message: /unknown option "x"/ });
   });
 });
