@@ -76,10 +76,12 @@ describe(`issue 19's scenarios (${FULL ? 'full' : 'short'}), stack ${STACK}: ${c
     // Warm-up included: a stack may eject the node early and send it nothing in the measured run.
     const served = f.badWithWarmUp;
     const rate = served.failedOnPurpose / served.completed;
-    assert.ok(served.failedOnPurpose >= 1, `the flaky node failed none of its ${served.completed} calls`);
-    // A stack that steers away from a failing node (leastLoaded) may leave it too few calls for a rate to mean anything.
+    // A stack that steers away from a failing node (leastLoaded: a failure while the client met the fleet can keep
+    // it away for the whole short run) may leave it too few calls for its failures to say anything: 20 calls make
+    // "none failed" a 0.08 % chance at 30 %, 50 calls a rate worth judging.
+    if (served.completed >= 20) assert.ok(served.failedOnPurpose >= 1, `the flaky node failed none of its ${served.completed} calls`);
     if (served.completed >= 50) assert.ok(rate >= 0.1 && rate <= 0.5, `the flaky node failed ${(100 * rate).toFixed(1)} % of ${served.completed}`);
-    else report(`flaky node: ${served.completed} calls reached it, ${served.failedOnPurpose} failed on purpose (a rate is judged from 50 calls)`);
+    else report(`flaky node: ${served.completed} calls reached it after the client met the fleet, ${served.failedOnPurpose} failed on purpose (judged from 20 and 50 calls)`);
     judgedUnlessStarved(f, f.successPct >= 80, `flaky node: ${f.successPct} % ok`);
   });
   if (ran('degraded-node')) it('degraded node: every call succeeded and the 12 ms node took part', () => {
