@@ -109,7 +109,9 @@ describe('keel CLI in a terminal (tmux): aligned tables with colour on a TTY, no
   it('watch: runs until Ctrl-C in the terminal, then exits 0', async () => {
     const name = `w${windows + 1}`;
     const pending = screen(keelCmd('watch basis'), /\[exit \d+\]/);
-    await eventually(async () => /present\s+basis/.test(plain((await tmux('capture-pane', '-p', '-t', `keel:${name}`)).stdout)), 'watch to print', 15_000);
+    // `screen` makes the window asynchronously: until it exists, capture-pane fails ("can't find window"), which
+    // is not yet, not a failure.
+    await eventually(async () => /present\s+basis/.test(plain((await tmux('capture-pane', '-p', '-t', `keel:${name}`).catch(() => ({ stdout: '' }))).stdout)), 'watch to print', 15_000);
     await tmux('send-keys', '-t', `keel:${name}`, 'C-c');
     assert.match(plain(await pending), /\[exit 0\]/);
   });
