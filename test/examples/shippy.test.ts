@@ -56,7 +56,12 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
     await Promise.all(servers.splice(0).map((s) => s.stop()));
     const all = programs.splice(0);
     for (const p of all) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await Promise.all(all.map((p) => (p.child.exitCode !== null || p.child.signalCode !== null ? undefined : new Promise((r) => p.child.once('exit', r)))));
+    // Bounded: a program that has not exited 15 s after SIGTERM (a drain held open by a stream) is killed, so a
+    // stuck program fails nothing here and cannot hold the whole file open.
+    await Promise.all(all.map((p) => (p.child.exitCode !== null || p.child.signalCode !== null ? undefined : new Promise((r) => {
+      const kill = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+      p.child.once('exit', () => r(clearTimeout(kill)));
+    }))));
     for (const p of all) await fetch(`http://${consul.address}/v1/agent/service/deregister/${p.id}`, { method: 'PUT' });
   });
   after(async () => {
@@ -185,7 +190,8 @@ describe('shippy: vessel-service, consignment-service and consignment-cli as pro
     watcher.stdout?.on('data', (d: Buffer) => (watched += d));
     watcher.stderr?.on('data', (d: Buffer) => (watched += d));
     const watcherExit = new Promise<number | null>((r) => watcher.once('exit', r));
-    await new Promise((r) => watcher.once('message', r)); // { watching: true }: its loop has asked for the stream
+    // { watching: true }: its loop has asked for the stream (or it exited first: then its output says why).
+    await Promise.race([new Promise((r) => watcher.once('message', r)), watcherExit.then((code) => { throw new Error(`consignment-cli watch exited (${code}) before watching:\n${watched}`); })]);
     const shipping = createClient(ShippingService, CONSIGNMENT_SERVICE, { registry });
     const stop = new AbortController();
     const seen: Consignment[] = [];
