@@ -76,7 +76,7 @@ export function nodesSection(dir: string): string {
     ];
   });
   return [
-    '### Per Node line',
+    '## Per Node line',
     '',
     '`npm run bench -- --node <line> [--only …]` runs the whole bench (servers and client processes) on a pinned Node',
     'from `scripts/node-runtime`; each line\'s newest such run is summarised here (generated from',
