@@ -196,10 +196,10 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, `${cli.output}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${cli.output}.md`), markdown);
   writeFileSync(join(dir, `${cli.output}.svg`), renderChart(results));
-  if (cli.output === 'latest') updateReadme(join(ROOT, 'README.md'), results);
-  if (cli.node !== undefined) updateNodesReadme(join(ROOT, 'README.md'), dir);
+  if (cli.output === 'latest') updateReadme(join(ROOT, 'docs', 'benchmarks.md'), results);
+  if (cli.node !== undefined) updateNodesReadme(join(ROOT, 'docs', 'benchmarks.md'), dir);
   process.stdout.write(markdown);
-  process.stderr.write(`results: bench/results/${cli.output}.{json,md,svg}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`results: bench/results/${cli.output}.{json,md,svg}${cli.output === 'latest' ? ', docs/benchmarks.md section updated' : ''}${cli.node !== undefined ? ', docs/benchmarks.md per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: Error) => {
