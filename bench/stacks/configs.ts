@@ -1,9 +1,10 @@
 import { createChannel, createClient as createNiceClient } from 'nice-grpc';
 import {
-  breaker, createClient, leastLoaded, localRegistry, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
+  breaker, createClient, leastLoaded, localRegistry, rateLimit, retry, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
 } from '../../src/index';
 import { Basis } from '../../examples/basis/proto';
 import { naiveStack } from './naive-stack';
+import { niceGrpcFull } from './nice-grpc-full';
 import type { Target } from '../shared/protocol';
 import { HIGH_RATE, REQUEST } from './rates';
 import { rawClients, rawHello, rawHelloWithDeadline } from './raw-call';
@@ -96,10 +97,29 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing())),
   })),
   {
+    name: 'full-retry', label: `keel + rateLimit(${HIGH_RATE}), retry(), roundRobin(), breaker(), tracing(): the full stack with retry() (a call span and an attempt span per call when the caller has none open)`,
+    tracing: true, multiNode: false,
+    make: keel(() => wrapClient(rateLimit(HIGH_RATE), retry(), roundRobin(), breaker(), tracing())),
+  },
+  {
+    name: 'retry-tracing', label: 'keel + retry(), tracing(): nice-grpc-full\'s features and no more (tracing, retry, keel\'s default 5 s deadline)',
+    tracing: true, multiNode: false, make: keel(() => wrapClient(retry(), tracing())),
+  },
+  {
+    name: 'nice-grpc-full', label: 'nice-grpc client + nice-grpc-opentelemetry, nice-grpc-client-middleware-retry (2 retries), -deadline (5 s)',
+    tracing: true, multiNode: false, make: niceGrpcFull,
+  },
+  {
     name: 'full-notrace', label: `keel + roundRobin(), rateLimit(${HIGH_RATE}), breaker(): the full stack without tracing()`, tracing: false, multiNode: false,
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker())),
   },
 ];
+
+/**
+ * Issue 21's side-by-side table, in order: raw grpc-js; keel's full stack without tracing, with 1 % parent-based
+ * sampling, with 100 %; the full stack with retry(); keel with only nice-grpc-full's features; nice-grpc-full.
+ */
+export const SIDE_ORDER = ['raw', 'full-notrace', 'full-s1', 'full', 'full-retry', 'retry-tracing', 'nice-grpc-full'];
 
 /** The configurations the diagnose section compares, in order (main and diagnostic ones). */
 export const DIAGNOSE_ORDER = ['raw', 'raw+deadline', 'keel', 'full-notrace', 'tracing', 'full'];
