@@ -10,6 +10,7 @@ import { isKeelError } from '../src/errors';
 import { cleanTransportMessage, stackWithMessage } from '../src/grpc-message';
 import type { ServiceNode } from '../src/registry/registry';
 import { callScope, type CallScope } from '../src/client/context';
+import { withSpan } from '../src/tracing/with-span';
 
 export interface TracingOptions {
   /**
@@ -59,6 +60,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       // Made once: a call builds no options or attribute objects of its own (most are never sampled).
       const single: SpanOptions = { kind: SpanKind.CLIENT, attributes };
       const attempts = attemptOptions(attributes);
+      const callOptions: SpanOptions = { kind: SpanKind.INTERNAL, attributes };
       // The key of this wrapper's call span in a call's scope (one per client method: two tracing() layers keep their own).
       const callKey = {};
       return (request, ctx) => {
@@ -67,7 +69,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         // span of the caller's open, the attempts hang under one call span, so that the call is one trace.
         const scope = callScope(ctx);
         if (scope !== undefined && trace.getSpan(parent) === undefined) {
-          parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, attributes, parent, scope, callKey, (span, error) => endClient(span, scope.node, error, ends, okEnd));
+          parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, callOptions, parent, scope, callKey, (span, error) => endClient(span, scope.node, error, ends, okEnd));
           if (!(trace.getSpan(parent) as Span).isRecording()) {
             // Not sampled: no attempt span would record either, so each attempt sends the call's context as it is
             // (its trace id and the not-sampled flag are all a peer can use): one span per call, as without retry.
@@ -77,7 +79,7 @@ export function tracing(options: TracingOptions = {}): Wrapper {
         }
         const span = tracer.startSpan(names.span, scope === undefined && ctx.attempt === 1 ? single : attempts(ctx.attempt), parent);
         // Inject even when not sampled: the sampling decision travels with the context.
-        propagation.inject(trace.setSpan(parent, span), ctx.metadata, metadataSetter);
+        propagation.inject(withSpan(parent, span), ctx.metadata, metadataSetter);
         if (span.isRecording()) ctx.onEnd((error) => endClient(span, ctx.node, error, ends, okEnd));
         return next(request, ctx);
       };
@@ -119,10 +121,10 @@ function attemptOptions(attributes: Attributes): (attempt: number) => SpanOption
  * with the call's outcome and `keel.attempts`. Made by the call's first attempt; the gaps between its
  * children are the retry delays. Returns the context the attempts start in, kept in the call's scope.
  */
-function startCall(tracer: Tracer, name: string, attributes: Attributes, parent: Context, scope: CallScope, key: object,
+function startCall(tracer: Tracer, name: string, options: SpanOptions, parent: Context, scope: CallScope, key: object,
   end: (span: Span, error: unknown) => void): Context {
-  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
-  const active = trace.setSpan(parent, span);
+  const span = tracer.startSpan(name, options, parent);
+  const active = withSpan(parent, span); // only read: the attempts' parent, and what an unsampled attempt injects
   scope.set(key, active);
   if (span.isRecording()) {
     scope.onEnd((error) => {

@@ -7,7 +7,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { Metadata } from '@grpc/grpc-js';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
-import { initTracing, runCall, tracing, wrapClient, type Call } from '../../src/index';
+import { initTracing, retry, runCall, tracing, wrapClient, type Call } from '../../src/index';
 import { metadataSetter } from '../../src/tracing/metadata-carrier';
 import { fakeContext, helloInfo } from '../shared/call-context';
 import { noopExporter } from '../stacks/noop-exporter';
@@ -15,7 +15,7 @@ import { medianSpread } from '../report/side';
 
 const ROUNDS = 7;
 const SYNC_OPS = 100_000;
-const ASYNC_OPS = 50_000;
+const ASYNC_OPS = 30_000;
 const ALLOC_OPS = 5_000;
 
 let gcs = 0;
@@ -96,6 +96,9 @@ async function main(): Promise<void> {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   const fn = (): number => 1;
 
+  // `KEEL_FLOOR=keel`: keel's rows only (two builds' A/B).
+  const sdkRows = process.env.KEEL_FLOOR !== 'keel';
+  if (sdkRows) {
   rows.push(await measure('SDK startSpan + end, sampled (BatchSpanProcessor, no-op exporter)', () => sampled.startSpan('basis.Basis/Hello', OPTIONS, ROOT_CONTEXT).end(), SYNC_OPS));
   rows.push(await measure('SDK startSpan + end, unsampled (NonRecordingSpan, fresh ids)', () => unsampled.startSpan('basis.Basis/Hello', OPTIONS, ROOT_CONTEXT).end(), SYNC_OPS));
   rows.push(await measure('context.with (ALS context manager)', () => context.with(active, fn), SYNC_OPS));
@@ -105,11 +108,14 @@ async function main(): Promise<void> {
   rows.push(await measure('new Metadata() + propagation.inject (W3C trace context + baggage)', () => propagation.inject(active, new Metadata(), metadataSetter), SYNC_OPS));
   rows.push(await measure('SDK floor of one traced call: start, setSpan, inject, end attributes, end — sampled', spanLifecycle(sampled), SYNC_OPS));
   rows.push(await measure('SDK floor of one traced call — unsampled', spanLifecycle(unsampled), SYNC_OPS));
+  }
   rows.push(await measure('keel call, no wrappers (in process, terminal answers at once)', through(undefined), ASYNC_OPS));
   rows.push(await measure('keel call + tracing(), sampled', through(wrapClient(tracing())), ASYNC_OPS));
+  rows.push(await measure('keel call + retry(), tracing(), sampled (call span + attempt span)', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
   await sdk.shutdown();
   sdk = initTracing({ serviceName: 'floor', exporter: noopExporter, sampleRatio: 0 });
   rows.push(await measure('keel call + tracing(), unsampled (sampleRatio 0)', through(wrapClient(tracing())), ASYNC_OPS));
+  rows.push(await measure('keel call + retry(), tracing(), unsampled', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
   await sdk.shutdown();
   await never.shutdown();
 
