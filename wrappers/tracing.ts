@@ -89,13 +89,22 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       const names = rpcNames(method.method);
       const attributes = startAttributes(names, mode);
       const streams = method.kind === 'server_stream' || method.kind === 'bidi';
-      const serverOptions: SpanOptions = { kind: SpanKind.SERVER, attributes };
+      // The span's options per serving node (its `keel.node.id` among the start attributes): made once per server.
+      const byNode = new Map<string, SpanOptions>();
+      const serverOptions = (nodeId: string): SpanOptions => {
+        let options = byNode.get(nodeId);
+        if (options === undefined) {
+          if (byNode.size >= 64) byNode.clear(); // bounded: one entry per server this wrapper serves
+          options = { kind: SpanKind.SERVER, attributes: Object.freeze({ ...attributes, [NODE_ID]: nodeId }) };
+          byNode.set(nodeId, options);
+        }
+        return options;
+      };
       return (request, ctx) => {
         const parent = propagation.extract(ROOT_CONTEXT, ctx.metadata, metadataGetter);
-        const span = tracer.startSpan(names.span, serverOptions, parent);
-        const active = trace.setSpan(parent, span);
+        const span = tracer.startSpan(names.span, serverOptions(ctx.nodeId), parent);
+        const active = withSpan(parent, span);
         if (span.isRecording()) {
-          span.setAttribute(NODE_ID, ctx.nodeId);
           ctx.onEnd((error) => {
             if (error === undefined) span.setAttributes(ends.attributes('server', status.OK));
             else fail(span, 'server', codeOf(error), error, ends);

@@ -7,7 +7,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { Metadata } from '@grpc/grpc-js';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
-import { initTracing, retry, runCall, tracing, wrapClient, type Call } from '../../src/index';
+import { initTracing, retry, runCall, tracing, wrapClient, wrapHandler, type Call, type EndListener, type Handler, type HandlerContext } from '../../src/index';
 import { metadataSetter } from '../../src/tracing/metadata-carrier';
 import { fakeContext, helloInfo } from '../shared/call-context';
 import { noopExporter } from '../stacks/noop-exporter';
@@ -79,6 +79,25 @@ const through = (wrap: ReturnType<typeof wrapClient> | undefined): (() => Promis
   return () => runCall(call, null, fakeContext('floor'));
 };
 
+/** A unary handler behind `wrapHandler(tracing())`, called as a keel server would: a caller's traceparent in, its end told. */
+function handled(): () => Promise<unknown> {
+  const handler: Handler = () => Promise.resolve(RESPONSE);
+  const wrapped = wrapHandler(tracing())(handler, helloInfo('floor'));
+  const signal = new AbortController().signal;
+  return async () => {
+    const metadata = new Metadata();
+    metadata.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    const listeners: EndListener[] = [];
+    const ctx: HandlerContext = {
+      service: 'floor', nodeId: 'floor-1', method: '/basis.Basis/Hello', kind: 'unary', metadata, deadline: undefined, signal,
+      peer: 'ipv4:127.0.0.1:1', header: new Metadata(), trailer: new Metadata(), onEnd: (l) => void listeners.push(l),
+    };
+    const response = await wrapped(null, ctx);
+    for (const l of listeners) l(undefined);
+    return response;
+  };
+}
+
 async function main(): Promise<void> {
   const rows: FloorRow[] = [];
   // Sampled: the SDK as initTracing sets it up (ALS context manager, W3C trace context + baggage, BatchSpanProcessor
@@ -111,6 +130,7 @@ async function main(): Promise<void> {
   }
   rows.push(await measure('keel call, no wrappers (in process, terminal answers at once)', through(undefined), ASYNC_OPS));
   rows.push(await measure('keel call + tracing(), sampled', through(wrapClient(tracing())), ASYNC_OPS));
+  rows.push(await measure('keel handler + tracing(), sampled (a caller\'s traceparent in)', handled(), ASYNC_OPS));
   rows.push(await measure('keel call + retry(), tracing(), sampled (call span + attempt span)', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
   await sdk.shutdown();
   sdk = initTracing({ serviceName: 'floor', exporter: noopExporter, sampleRatio: 0 });
