@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   if (cli.output === 'latest') updateReadme(join(ROOT, 'README.md'), results);
   if (cli.node !== undefined && !cli.named) updateNodesReadme(join(ROOT, 'README.md'), dir);
   process.stdout.write(markdown);
-  process.stderr.write(`results: bench/results/${cli.output}.{${cli.named ? 'results.json,md' : 'json,md,svg'}}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`results: bench/results/${cli.output}.{${cli.named ? 'results.json,md' : 'json,md,svg'}}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined && !cli.named ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: Error) => {

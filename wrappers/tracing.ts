@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { AsyncResource } from 'node:async_hooks';
 import { status } from '@grpc/grpc-js';
 import { knownKeys } from '../src/options';
 import type { Wrapper } from '../src/call';
@@ -146,6 +147,7 @@ function startCall(tracer: Tracer, name: string, options: SpanOptions, parent: C
 
 /** A streaming handler's responses, each pulled with the handler's span context active. */
 function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active: Context): AsyncIterable<unknown> {
+  const within = scopeOf(active);
   return {
     [Symbol.asyncIterator]() {
       const source = responses as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
@@ -154,7 +156,7 @@ function inContext(responses: AsyncIterable<unknown> | Iterable<unknown>, active
       // Not `async` functions: one more async frame per message cost ~1.6 µs of server CPU (measured).
       const step = (run: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>): Promise<IteratorResult<unknown>> => {
         try {
-          return Promise.resolve(context.with(active, run));
+          return Promise.resolve(within(run));
         } catch (err) {
           return Promise.reject(err);
         }
@@ -173,6 +175,18 @@ interface Ends {
   mode: SemconvMode;
   attributes: (kind: 'client' | 'server', code: number) => Attributes;
   serverOf: (address: string) => Attributes;
+}
+
+/**
+ * Runs functions with `active` as the active context, once per message of a stream. `context.with` on the SDK's
+ * AsyncLocalStorage manager makes a new async context frame each time (Node ≥ 24: ~220 ns and ~725 bytes);
+ * an AsyncResource made once inside it re-enters the same frame for ~20 ns (measured on Node 20, 24, 26). Used
+ * only where it is seen to carry the context (a context manager not built on async_hooks would not).
+ */
+function scopeOf(active: Context): <T>(fn: () => T) => T {
+  const resource = context.with(active, () => new AsyncResource('keel.tracing.stream'));
+  if (resource.runInAsyncScope(() => context.active()) === active) return (fn) => resource.runInAsyncScope(fn);
+  return (fn) => context.with(active, fn);
 }
 
 /** On a call span: how many attempts the call made, hedges included. */

@@ -98,6 +98,28 @@ function handled(): () => Promise<unknown> {
   };
 }
 
+/** A server-streaming handler of 100 messages behind `wrapHandler(tracing())`, read to its end as a keel server would. */
+function streamed(): () => Promise<unknown> {
+  async function* hundred(): AsyncGenerator<unknown> {
+    for (let i = 0; i < 100; i++) yield RESPONSE;
+  }
+  const info = { ...helloInfo('floor'), kind: 'server_stream' as const };
+  const wrapped = wrapHandler(tracing())(() => Promise.resolve(hundred()), info);
+  const signal = new AbortController().signal;
+  return async () => {
+    const listeners: EndListener[] = [];
+    const ctx: HandlerContext = {
+      service: 'floor', nodeId: 'floor-1', method: '/basis.Basis/Hello', kind: 'server_stream', metadata: new Metadata(), deadline: undefined, signal,
+      peer: 'ipv4:127.0.0.1:1', header: new Metadata(), trailer: new Metadata(), onEnd: (l) => void listeners.push(l),
+    };
+    const responses = (await wrapped(null, ctx)) as AsyncIterable<unknown>;
+    let n = 0;
+    for await (const _ of responses) n++;
+    for (const l of listeners) l(undefined);
+    return n;
+  };
+}
+
 async function main(): Promise<void> {
   const rows: FloorRow[] = [];
   // Sampled: the SDK as initTracing sets it up (ALS context manager, W3C trace context + baggage, BatchSpanProcessor
@@ -131,6 +153,7 @@ async function main(): Promise<void> {
   rows.push(await measure('keel call, no wrappers (in process, terminal answers at once)', through(undefined), ASYNC_OPS));
   rows.push(await measure('keel call + tracing(), sampled', through(wrapClient(tracing())), ASYNC_OPS));
   rows.push(await measure('keel handler + tracing(), sampled (a caller\'s traceparent in)', handled(), ASYNC_OPS));
+  rows.push(await measure('keel server stream + tracing(), 100 messages (divide by 100 for one message)', streamed(), ASYNC_OPS / 20));
   rows.push(await measure('keel call + retry(), tracing(), sampled (call span + attempt span)', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
   await sdk.shutdown();
   sdk = initTracing({ serviceName: 'floor', exporter: noopExporter, sampleRatio: 0 });
