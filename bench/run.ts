@@ -9,7 +9,7 @@ import type { AccuracyRow } from './in-process/accuracy';
 import { renderChart } from './report/chart';
 import type { ClientProcess } from './orchestration/clients';
 import { parseCli, plannedSeconds, type Cli } from './orchestration/cli';
-import { CONFIGS, DIAGNOSE_ORDER, SIDE_ORDER } from './stacks/configs';
+import { CONFIGS, DIAGNOSE_ORDER, sideConfigs } from './stacks/configs';
 import { ROOT } from './shared/root';
 import { ghzSection } from './loads/ghz/section';
 import { Fleet } from './orchestration/fleet';
@@ -120,7 +120,7 @@ async function measureAll(cli: Cli, fleet: Fleet, results: Results, progress: Pr
     if (fleet.servers.length === 0) await fleet.addServers([{ kind: 'keel', wrap: 'none', service: 'bench1', registryDir: fleet.registryDir }]);
     const target: Target = { service: 'bench1', registryDir: fleet.registryDir, addresses: [fleet.servers[0]!.address] };
     progress.step('starting the side-by-side client processes', 0);
-    const processes = await fleet.clientsFor(SIDE_ORDER);
+    const processes = await fleet.clientsFor(sideConfigs(cli.named));
     await interleaved(processes, 1, () => ({ ...closedJob(plan, target, 16, plan.primeMs), warmupMs: 0 }), 'rps', progress,
       'priming', plan.primeMs / 1000 + 0.05, timeout);
     results.side = [];
@@ -210,13 +210,13 @@ async function main(): Promise<void> {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   // A named run (--output) is kept for a note: its JSON is not one the README's per-Node table reads back.
-  writeFileSync(join(dir, `${cli.output}${cli.named ? '.results' : ''}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `${cli.output}${cli.kept ? '.results' : ''}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, `${cli.output}.md`), markdown);
-  if (!cli.named) writeFileSync(join(dir, `${cli.output}.svg`), renderChart(results));
+  if (!cli.kept) writeFileSync(join(dir, `${cli.output}.svg`), renderChart(results));
   if (cli.output === 'latest') updateReadme(join(ROOT, 'README.md'), results);
-  if (cli.node !== undefined && !cli.named) updateNodesReadme(join(ROOT, 'README.md'), dir);
+  if (cli.node !== undefined && !cli.kept) updateNodesReadme(join(ROOT, 'README.md'), dir);
   process.stdout.write(markdown);
-  process.stderr.write(`results: bench/results/${cli.output}.{${cli.named ? 'results.json,md' : 'json,md,svg'}}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined && !cli.named ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`results: bench/results/${cli.output}.{${cli.kept ? 'results.json,md' : 'json,md,svg'}}${cli.output === 'latest' ? ', README section updated' : ''}${cli.node !== undefined && !cli.kept ? ', README per-Node table updated' : ''}; wall ${(results.wallMs / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: Error) => {

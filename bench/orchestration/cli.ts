@@ -1,4 +1,4 @@
-import { CONFIGS, DIAGNOSTIC_CONFIGS, SIDE_ORDER, type ClientConfig } from '../stacks/configs';
+import { CONFIGS, DIAGNOSTIC_CONFIGS, sideConfigs, type ClientConfig } from '../stacks/configs';
 import { NODE_LINES } from './node-runtime';
 import { FULL, QUICK, type Plan } from './plan';
 import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
@@ -24,8 +24,10 @@ export interface Cli {
   output: string;
   /** The Node line to run on (`--node 24`), installed by scripts/node-runtime; undefined: this process's Node. */
   node: string | undefined;
+  /** Configurations named with `--only` (the side section runs these, with raw, instead of SIDE_ORDER). */
+  named: string[];
   /** `--output <name>`: results go to <name>[-node<line>].md and .results.json, and the README is left alone. */
-  named: boolean;
+  kept: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>] [--output <name>]
@@ -72,12 +74,13 @@ export function parseCli(argv: string[]): Cli {
   const onlySections = (only ?? []).filter(isSection);
   const onlyConfigs = (only ?? []).filter(isConfig);
   const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
+  // `--only side,<configuration>…`: the side section runs those (with raw) instead of its own list.
   // The raw client is always measured: every figure is also given as a ratio to it.
   const configs = onlyConfigs.length > 0 ? all.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
   // A profiled run's figures carry the profiler's cost: it never replaces a run's results.
   const base = named ?? (profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest');
   const output = `${base}${node !== undefined ? `-node${node}` : ''}`;
-  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node, named: named !== undefined };
+  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node, named: onlyConfigs, kept: named !== undefined };
 }
 
 /** Planned seconds per section, for the progress bar. */
@@ -94,7 +97,7 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
     s += plan.diagnose.concurrencies.length * plan.diagnose.rounds * 6 * seg(plan.diagnose.durationMs) + 6 * (plan.primeMs / 1000 + 0.05);
     s += plan.diagnose.rounds * plan.diagnose.openConfigs.length * (seg(plan.openDurationMs) + 0.1);
   }
-  if (sections.has('side')) s += SIDE_ORDER.length * (plan.primeMs / 1000 + 0.05 + plan.side.concurrencies.length * plan.side.rounds * seg(plan.side.durationMs));
+  if (sections.has('side')) s += sideConfigs(cli.named).length * (plan.primeMs / 1000 + 0.05 + plan.side.concurrencies.length * plan.side.rounds * seg(plan.side.durationMs));
   if (sections.has('ghz')) s += 5 * plan.ghz.concurrencies.length * plan.ghz.rounds * (plan.ghz.durationMs / 1000 + 0.3);
   if (sections.has('scale')) s += (plan.scale.sizes.length + 1) * (plan.scale.terminalMs / 1000 + 0.3 + (plan.scale.microMs * 3) / 1000) + 3 + plan.scale.circuitBudgetMs / 1000;
   if (sections.has('accuracy')) s += plan.accuracy.rates.reduce((sum, r) => sum + Math.max(plan.accuracy.windowMs, 2000 / r) / 1000, 0);

@@ -7,7 +7,7 @@ import { naiveStack } from './naive-stack';
 import { niceGrpcFull } from './nice-grpc-full';
 import type { Target } from '../shared/protocol';
 import { HIGH_RATE, REQUEST } from './rates';
-import { rawClients, rawHello, rawHelloWithDeadline } from './raw-call';
+import { rawClients, rawHello, rawHelloWithDeadline, rawHelloWithTraceparent } from './raw-call';
 
 /** A client under test: one Hello call, and a way to let go of everything it holds. */
 export interface BenchClient {
@@ -91,6 +91,13 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
       return { call: () => rawHelloWithDeadline(clients.next(), 5000), close: async () => clients.close() };
     },
   },
+  {
+    name: 'raw+traceparent', label: 'raw+deadline, plus a traceparent header that differs on every call (no tracer): what the header alone costs on the wire', tracing: false, multiNode: false,
+    make: (target) => {
+      const clients = rawClients(target.addresses);
+      return { call: () => rawHelloWithTraceparent(clients.next(), 5000), close: async () => clients.close() };
+    },
+  },
   ...[0.1, 0.01, 0].map((ratio): ClientConfig => ({
     name: `full-s${ratio * 100}`, label: `the full stack with initTracing({ sampleRatio: ${ratio} }): ${ratio * 100}% of calls sampled, the rest only propagate the context`,
     tracing: true, sampleRatio: ratio, multiNode: false,
@@ -120,6 +127,11 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
  * sampling, with 100 %; the full stack with retry(); keel with only nice-grpc-full's features; nice-grpc-full.
  */
 export const SIDE_ORDER = ['raw', 'full-notrace', 'full-s1', 'full', 'full-retry', 'retry-tracing', 'nice-grpc-full'];
+
+/** The side section's configurations: SIDE_ORDER, or raw and those named with `--only side,<configuration>…`. */
+export function sideConfigs(named: readonly string[]): string[] {
+  return named.length > 0 ? ['raw', ...named.filter((n) => n !== 'raw')] : SIDE_ORDER;
+}
 
 /** The configurations the diagnose section compares, in order (main and diagnostic ones). */
 export const DIAGNOSE_ORDER = ['raw', 'raw+deadline', 'keel', 'full-notrace', 'tracing', 'full'];
