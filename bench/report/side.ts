@@ -13,10 +13,11 @@ export function medianSpread(xs: number[], digits = 2, sign = false): string {
   return sorted.length === 1 ? f(mid) : `${f(mid)} (${f(sorted[0] as number)}–${f(sorted[sorted.length - 1] as number)})`;
 }
 
-/** Round by round (the configurations ran interleaved in each round): `pick(config round) op pick(raw round)`. */
-function perRound(rows: Row[] | undefined, config: string, of: (a: number, b: number) => number, pick: (s: Row['rounds'][number]) => number): number[] {
+/** Round by round (the configurations ran interleaved in each round): `pick(config round) op pick(base round)`. */
+function perRound(rows: Row[] | undefined, config: string, of: (a: number, b: number) => number, pick: (s: Row['rounds'][number]) => number,
+  base = 'raw'): number[] {
   const mine = rows?.find((r) => r.config === config)?.rounds ?? [];
-  const raw = rows?.find((r) => r.config === 'raw')?.rounds ?? [];
+  const raw = rows?.find((r) => r.config === base)?.rounds ?? [];
   return Array.from({ length: Math.min(mine.length, raw.length) }, (_, i) => of(pick(mine[i]!), pick(raw[i]!)));
 }
 
@@ -32,13 +33,14 @@ export function sideReport(results: Results): string[] {
   const configs = (c64 ?? c1 ?? []).map((r) => r.config);
   const out = ['## Side by side (issue 21)', '',
     `Every client process with the OpenTelemetry SDK's AsyncLocalStorage context manager active (traced ones through \`initTracing\`: BatchSpanProcessor, no-op exporter); one keel server without handler wrappers in its own process. Closed loop, ${results.plan.side.rounds} interleaved rounds (rotated order) of ${results.plan.side.durationMs} ms after ${results.plan.warmupMs} ms warm-up; each figure is the median of the per-round values, with their range.`, '',
-    table(['configuration', 'C=64 calls/s × raw', 'c=1 p50 Δ raw µs', 'C=64 client CPU µs/call', 'c=1 client CPU µs/call'], configs.map((config) => [
+    table(['configuration', 'C=64 calls/s × raw', 'c=1 p50 Δ raw µs', 'C=64 client CPU µs/call', 'c=1 client CPU µs/call', 'C=64 calls/s × nice-grpc-full'], configs.map((config) => [
       config,
       medianSpread(perRound(c64, config, (a, b) => a / b, (s) => s.rps)),
       config === 'raw' ? medianSpread((c1?.find((r) => r.config === 'raw')?.rounds ?? []).map((s) => s.latencyUs.p50), 0) + ' (raw p50)'
         : medianSpread(perRound(c1, config, (a, b) => a - b, (s) => s.latencyUs.p50), 0, true),
       medianSpread((c64?.find((r) => r.config === config)?.rounds ?? []).map((s) => s.cpuUsPerCall), 1),
       medianSpread((c1?.find((r) => r.config === config)?.rounds ?? []).map((s) => s.cpuUsPerCall), 1),
+      configs.includes('nice-grpc-full') ? medianSpread(perRound(c64, config, (a, b) => a / b, (s) => s.rps, 'nice-grpc-full')) : '–',
     ])), ''];
   if (results.streams) {
     out.push('Server streams, keel client `full` against a keel server `wrapHandler(rateLimit, tracing)` (both traced, 100 %) over a plain grpc-js client and server, messages/s round by round:', '',
