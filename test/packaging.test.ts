@@ -93,7 +93,7 @@ describe('the published package (npm pack)', () => {
       assert.equal(manifest.peerDependenciesMeta[peer]?.optional, true, `${peer} is optional`);
       assert.ok(manifest.devDependencies[peer], `${peer} (${range}) is a devDependency, for the tests`);
     }
-    for (const dev of ['opossum', 'bottleneck', 'hdr-histogram-js', 'nice-grpc']) {
+    for (const dev of ['opossum', 'bottleneck', 'hdr-histogram-js', 'nice-grpc', 'nice-grpc-opentelemetry', 'nice-grpc-client-middleware-retry', 'nice-grpc-client-middleware-deadline']) {
       assert.equal(manifest.dependencies[dev] ?? manifest.peerDependencies[dev], undefined, `${dev} is for the bench only`);
     }
   });
