@@ -172,6 +172,19 @@ else {
     say(`| ${from} (${layerOf(from)}) | ${to} (${layerOf(to)}) | ${typeOnly ? 'type' : 'value'} |`);
 }
 say();
+say('## The toolkit\'s reach into the library');
+say();
+say('Imports from `src/toolkit/` of library files other than the public index (`src/index.ts`):');
+say();
+const reach = new Map();
+for (const [from, edges] of graph)
+  if (layerOf(from) === 'toolkit')
+    for (const { to } of edges)
+      if (layerOf(to) !== 'toolkit' && to !== 'src/index.ts') reach.set(to, [...(reach.get(to) ?? []), from]);
+if (reach.size === 0) say('None.');
+for (const [to, froms] of [...reach].sort(([a], [b]) => a.localeCompare(b)))
+  say(`- ${to} (from ${froms.length} file${froms.length === 1 ? '' : 's'}: ${froms.join(', ')})`);
+say();
 say('## Import cycles');
 say();
 const fileCycles = cycles(files, (f) => graph.get(f).map((e) => e.to));
