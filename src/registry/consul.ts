@@ -6,8 +6,8 @@ import { knownKeys, positiveMs } from '../options';
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
+import { observerOption, tell, type RegistryObserver } from './observer';
 import { backgroundAgent } from './consul/background-agent';
-import { noteWatchError } from '../metrics/registry-state';
 import { BlockingWatch } from './consul/blocking-watch';
 import { nodesOf } from './consul/entries';
 import { encodeTags, goDuration } from './consul/go-micro-tags';
@@ -38,6 +38,8 @@ export interface ConsulRegistryOptions {
   backoffMaxMs?: number;
   /** Read from any Consul server, not only the leader (go-micro's default). Default true. */
   allowStale?: boolean;
+  /** Told of every failed watch (e.g. `resilienceMetrics().observer`). Default: none. */
+  observer?: RegistryObserver;
 }
 
 interface Target {
@@ -56,7 +58,8 @@ interface Target {
  * @example const registry = consulRegistry({ address: '127.0.0.1:8500' });
  */
 export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
-  knownKeys(options, ['address', 'token', 'tls', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale'], 'consulRegistry');
+  knownKeys(options, ['address', 'token', 'tls', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale', 'observer'], 'consulRegistry');
+  const observer = observerOption(options.observer, 'consulRegistry: observer');
   const target = parseTarget(options.address ?? (process.env.CONSUL_HTTP_ADDR?.trim() || '127.0.0.1:8500'));
   const { secure, agent } = consulTls(options.tls, target.scheme, process.env);
   const token = options.token ?? (process.env.CONSUL_HTTP_TOKEN || undefined);
@@ -184,7 +187,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
         backoffMaxMs,
         minIntervalMs: 50,
         onResult: (body) => hub.publish(name, nodesOf(body, name)),
-        onError: () => noteWatchError('consul', name),
+        onError: () => tell(() => observer?.watchError?.('consul', name)),
         query: (index, signal) => blockingQuery(name, index, signal),
       })), () => {
         watches.get(name)?.stop();

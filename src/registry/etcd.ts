@@ -7,7 +7,7 @@ import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } f
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
-import { noteWatchError } from '../metrics/registry-state';
+import { observerOption, tell, type RegistryObserver } from './observer';
 import { loadPeer } from '../peer';
 
 export interface EtcdRegistryOptions {
@@ -34,6 +34,8 @@ export interface EtcdRegistryOptions {
   tls?: ClientTlsOptions;
   /** etcd user and password. Default: env `ETCD_USERNAME` and `ETCD_PASSWORD` (both set), as go-micro. */
   auth?: EtcdAuth;
+  /** Told of every failed watch (e.g. `resilienceMetrics().observer`). Default: none. */
+  observer?: RegistryObserver;
 }
 
 interface Held {
@@ -61,7 +63,8 @@ const noop = (): void => undefined;
  * @example const registry = etcdRegistry({ endpoints: '127.0.0.1:2379' }); // MICRO_REGISTRY=etcd
  */
 export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
-  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'tls', 'auth'], 'etcdRegistry');
+  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'tls', 'auth', 'observer'], 'etcdRegistry');
+  const observer = observerOption(options.observer, 'etcdRegistry: observer');
   const envAddress = process.env.MICRO_REGISTRY_ADDRESS?.trim();
   const { hosts, https } = parseEndpoints(options.endpoints ?? (envAddress || '127.0.0.1:2379'));
   const security = etcdSecurity(options.tls, https, options.auth, process.env);
@@ -155,7 +158,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
         },
         () => {
           again = false; // etcd failed: watchers keep their list, and we try again later
-          noteWatchError('etcd', name);
+          tell(() => observer?.watchError?.('etcd', name));
           if (!stopped) relist.schedule(resync);
         },
       ).finally(() => {
@@ -176,7 +179,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
       // cancelled this watch (e.g. its revision was compacted while we were away) and etcd3 dropped it.
       w.on('error', () => {
         if (stopped) return;
-        noteWatchError('etcd', name);
+        tell(() => observer?.watchError?.('etcd', name));
         rewatch.schedule(watch);
       });
     };

@@ -1,7 +1,7 @@
 import { Backoff } from '../backoff';
 import { describe } from '../address';
 import { knownKeys, positiveMs } from '../options';
-import { noteWatchError } from '../metrics/registry-state';
+import { observerOption, tell, type RegistryObserver } from './observer';
 import type { RegisterOptions, Registry, ServiceNode } from './registry';
 import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
@@ -47,9 +47,11 @@ export interface KubernetesRegistryOptions {
    * stderr, once per distinct message and Service (a refused list — RBAC — names the permission needed).
    */
   onEvent?: (event: KubernetesWatchEvent) => void;
+  /** Told of every failed watch (e.g. `resilienceMetrics().observer`). Default: none. */
+  observer?: RegistryObserver;
 }
 
-const KEYS = ['namespace', 'kubeconfig', 'portName', 'serviceName', 'servingTerminating', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maxSlices', 'onEvent'];
+const KEYS = ['namespace', 'kubeconfig', 'portName', 'serviceName', 'servingTerminating', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maxSlices', 'onEvent', 'observer'];
 const MAX_LIST_BYTES = 32 << 20;
 const MAX_EVENT_BYTES = 4 << 20;
 
@@ -67,6 +69,7 @@ const MAX_EVENT_BYTES = 4 << 20;
 export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Registry {
   knownKeys(options, KEYS, 'kubernetesRegistry');
   const where = 'kubernetesRegistry';
+  const observer = observerOption(options.observer, `${where}: observer`);
   const { kubeconfig, namespace: ns, portName = 'grpc', serviceName = defaultServiceName, servingTerminating = true } = options;
   if (kubeconfig !== undefined && (typeof kubeconfig !== 'string' || kubeconfig.trim() === '')) {
     throw new TypeError(`${where}: kubeconfig must be a file path, got ${describe(kubeconfig)}`);
@@ -159,7 +162,7 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
         parse: parse(name),
         onSlices: (slices) => hub.publish(name, mergeSlices(slices.values(), servingTerminating)),
         onEvent: (event) => {
-          if (event.type === 'error') noteWatchError('kubernetes', name);
+          if (event.type === 'error') tell(() => observer?.watchError?.('kubernetes', name));
           onEvent(event.type === 'error' ? { ...event, error: explain(`watching the EndpointSlices of Service ${namespace}/${service}`, event.error) } : event);
         },
         backoff,
