@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { goMap, goString } from './etcd-codec';
+import { goMap, goString } from './go-json';
 import { goEndpoints, readEndpoints } from './go-micro-endpoints';
 import type { Endpoint, ServiceNode } from './registry';
 
