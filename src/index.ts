@@ -64,21 +64,6 @@ export type { RegistryObserver } from './registry/observer';
 export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 export { MissingPeerError } from './peer';
-export { createGateway } from './toolkit/gateway/gateway';
-export type { Gateway } from './toolkit/gateway/gateway';
-export type { GatewayOptions } from './toolkit/gateway/options';
-export { bearerToken } from './toolkit/gateway/guard';
-export type { Authorize } from './toolkit/gateway/guard';
-export type { GatewayStats, EndpointStats } from './toolkit/gateway/stats';
-export type { EndpointSeries } from './toolkit/gateway/series';
-export type { ErrorBody, ErrorLog } from './toolkit/gateway/status';
-export { createMcpGateway } from './toolkit/mcp/gateway';
-export type { McpGateway } from './toolkit/mcp/gateway';
-export type { McpGatewayOptions } from './toolkit/mcp/options';
-export type { McpTool } from './toolkit/mcp/tools';
-export type { ToolResult, ToolError } from './toolkit/mcp/call-tool';
-export { startSidecar } from './toolkit/sidecar/index';
-export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './toolkit/sidecar/index';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';
