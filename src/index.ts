@@ -65,6 +65,13 @@ export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 export { MissingPeerError } from './peer';
 
+// ---- Deprecated: the toolkit's names, whose home is now `keel/toolkit` -----------------------------
+// Kept only while README.md's examples import them from `keel`; drop this block (and DEPRECATED_IN_KEEL in
+// test/packaging.test.ts) when they import `keel/toolkit`.
+/** @deprecated Import from `keel/toolkit`. */
+export { createGateway, bearerToken, createMcpGateway, startSidecar } from './toolkit/index';
+export type { Gateway, GatewayOptions, Authorize, McpGateway, McpGatewayOptions, McpTool, ToolResult, ToolError } from './toolkit/index';
+
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';
 export type {
