@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { isKeelError } from '../../errors';
+import { isKeelError } from '../library';
 import { UsageError } from './command';
 
 /**

@@ -1,17 +1,22 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { Root, type Type } from 'protobufjs';
 import 'protobufjs/ext/descriptor'; // adds Root.fromDescriptor
-import type { ClientWrapper } from '../../call';
-import { closeClient, createClient } from '../../client/create-client';
-import { grpcNodes } from '../../client/grpc-nodes';
-import { wrapClient } from '../../compose';
-import { isKeelError, keelError } from '../../errors';
-import { knownKeys, positiveMs } from '../../options';
-import { clientChannel } from '../../tls';
-import { breaker } from '../../../wrappers/breaker';
-import { retry } from '../../../wrappers/retry';
-import { leastLoaded } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
+import {
+  breaker,
+  clientChannel,
+  type ClientWrapper,
+  closeClient,
+  createClient,
+  grpcNodes,
+  isKeelError,
+  keelError,
+  knownKeys,
+  leastLoaded,
+  positiveMs,
+  retry,
+  tracing,
+  wrapClient,
+} from '../library';
 import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
 import { applySourceComments } from './comments';
 import { restoreMapFields } from './map-fields';

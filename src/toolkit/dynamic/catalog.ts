@@ -1,6 +1,5 @@
 import { Method, Root, Service, Type, type ReflectionObject } from 'protobufjs';
-import { kindOf } from '../../call';
-import { keelError } from '../../errors';
+import { keelError, kindOf } from '../library';
 import { shapeOf } from './shapes';
 import type { DynamicMethod } from './types';
 

@@ -1,5 +1,5 @@
 import { Enum, MapField, Type, type Field, type IConversionOptions } from 'protobufjs';
-import { keelError } from '../../errors';
+import { keelError } from '../library';
 import { jsonName } from './json-names';
 import { wellKnown, wellKnownFromJson, wellKnownToJson } from './well-known';
 

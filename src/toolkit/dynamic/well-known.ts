@@ -1,5 +1,5 @@
 import type { Type } from 'protobufjs';
-import { keelError } from '../../errors';
+import { keelError } from '../library';
 
 /**
  * The proto3 JSON forms of the well-known types (google/protobuf/*.proto), which the generic mapping would

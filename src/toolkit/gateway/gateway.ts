@@ -1,14 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { trace } from '@opentelemetry/api';
-import { breaker as makeBreaker, type BreakerWrapper } from '../../../wrappers/breaker';
-import { rateLimit as makeRateLimit, type RateLimitWrapper } from '../../../wrappers/rate-limit';
-import { retry as makeRetry } from '../../../wrappers/retry';
-import { leastLoaded, type LeastLoadedWrapper } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
-import { formatHostPort } from '../../address';
-import { wrapClient } from '../../compose';
-import { monotonicClock } from '../../registry/registry';
+import {
+  breaker as makeBreaker,
+  type BreakerWrapper,
+  formatHostPort,
+  leastLoaded,
+  type LeastLoadedWrapper,
+  monotonicClock,
+  rateLimit as makeRateLimit,
+  type RateLimitWrapper,
+  retry as makeRetry,
+  tracing,
+  wrapClient,
+} from '../library';
 import { DynamicCaller } from '../dynamic/caller';
 import { serveRequest } from './handle';
 import { resolveOptions, type GatewayOptions } from './options';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { hasStatusCode, isKeelError } from '../../errors';
+import { hasStatusCode, isKeelError } from '../library';
 
 /**
  * gRPC status → HTTP status, as Google's API design guide maps google.rpc.Code (the table grpc-gateway and

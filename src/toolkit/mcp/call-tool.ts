@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
-import { hasStatusCode, keelError } from '../../errors';
+import { hasStatusCode, keelError } from '../library';
 import type { DynamicCaller } from '../dynamic/caller';
 import { errorResponse, HTTP_STATUS, type ErrorBody, type ErrorLog } from '../gateway/status';
 import { endRequestSpan, startRequestSpan } from '../gateway/trace';

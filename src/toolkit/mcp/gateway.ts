@@ -2,13 +2,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { Socket } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { breaker } from '../../../wrappers/breaker';
-import { rateLimit } from '../../../wrappers/rate-limit';
-import { retry } from '../../../wrappers/retry';
-import { leastLoaded } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
-import { formatHostPort } from '../../address';
-import { wrapClient } from '../../compose';
+import { breaker, formatHostPort, leastLoaded, rateLimit, retry, tracing, wrapClient } from '../library';
 import { DynamicCaller } from '../dynamic/caller';
 import { parseListenAddress } from '../gateway/gateway';
 import { callTool, type ToolResult } from './call-tool';

@@ -1,5 +1,4 @@
-import { isKeelError, keelError } from '../../../errors';
-import type { Endpoint, ServiceNode } from '../../../registry/registry';
+import { type Endpoint, isKeelError, keelError, type ServiceNode } from '../../library';
 import { DynamicCaller } from '../../dynamic/caller';
 import type { DynamicMethod } from '../../dynamic/types';
 import { UsageError, type Command } from '../command';

@@ -1,6 +1,6 @@
 import { bearerToken } from '../../gateway/guard';
 import { createMcpGateway } from '../../mcp/gateway';
-import { MissingPeerError } from '../../../peer';
+import { MissingPeerError } from '../../library';
 import { listFlag, msFlag, positiveFlag } from '../flag-values';
 import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 import { registryFromFlags, stringFlag } from '../registry-flags';
