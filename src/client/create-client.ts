@@ -18,7 +18,7 @@ import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
 import { observerOption, type RegistryObserver } from '../registry/observer';
-import { isRequests } from './request-pump';
+import { isRequests } from '../stream/requests';
 import { terminal } from './terminal';
 
 export type { CallOptions } from './call-options';

@@ -9,6 +9,7 @@ import { validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 import { observerOption, tell, type RegistryObserver } from './observer';
 import { loadPeer } from '../peer';
+import { Backoff } from '../backoff';
 
 export interface EtcdRegistryOptions {
   /**
@@ -44,8 +45,9 @@ interface Held {
   value: string;
 }
 
-type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
-const backoff = (ms: number, maxMs: number): Backoff => ({ duration: ms, next: () => backoff(Math.min(maxMs, ms * 2), maxMs) });
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+/** etcd3's reconnect waits as its linked list: the policy's n-th ceiling (no jitter), then the next. */
+const watchBackoff = (policy: Backoff, n: number): WatchBackoff => ({ duration: policy.ceilingMs(n), next: () => watchBackoff(policy, n + 1) });
 const noop = (): void => undefined;
 
 /**
@@ -73,13 +75,15 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
   const backoffMinMs = positiveMs(options.backoffMinMs ?? 100, 'etcdRegistry: backoffMinMs');
   const backoffMaxMs = positiveMs(options.backoffMaxMs ?? 5000, 'etcdRegistry: backoffMaxMs');
   if (backoffMaxMs < backoffMinMs) throw new RangeError('etcdRegistry: backoffMaxMs must be >= backoffMinMs');
+  // backoffMinMs doubling up to backoffMaxMs, exactly (the ceilings, no jitter): what etcd's watches always waited.
+  const backoff = new Backoff({ initialMs: backoffMinMs, maxMs: backoffMaxMs }, Math.random, 'etcdRegistry');
 
   const { Etcd3, EtcdLeaseInvalidError } = loadPeer<typeof import('etcd3')>('etcd3', 'etcdRegistry');
   const client = new Etcd3({
     hosts,
     ...security,
     defaultCallOptions: (call) => (call.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    faultHandling: { watchBackoff: { duration: 0, next: () => backoff(backoffMinMs, backoffMaxMs) } },
+    faultHandling: { watchBackoff: { duration: 0, next: () => watchBackoff(backoff, 1) } },
   });
   const hub = new WatchHub();
   const held = new Map<string, Held>(); // node key → the lease this registry holds for it
@@ -135,8 +139,8 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
 
   function startWatch(name: string): void {
     const keyPrefix = serviceKeyPrefix(prefix, name);
-    const relist = new Retry(backoffMinMs, backoffMaxMs);
-    const rewatch = new Retry(backoffMinMs, backoffMaxMs);
+    const relist = new Retry(backoff);
+    const rewatch = new Retry(backoff);
     let stopped = false;
     let ranging = false;
     let again = false;
@@ -244,18 +248,18 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
   };
 }
 
-/** One pending retry at a time; the delay starts at `minMs` and doubles up to `maxMs` until `reset`. */
+/** One pending retry at a time, after the policy's ceiling for this many failures in a row (until `reset`). */
 class Retry {
-  private delayMs = 0;
+  private failures = 0;
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly minMs: number, private readonly maxMs: number) {}
+  constructor(private readonly backoff: Backoff) {}
   schedule(fn: () => void): void {
-    this.delayMs = Math.min(this.maxMs, this.delayMs === 0 ? this.minMs : this.delayMs * 2);
+    this.failures++;
     this.cancel();
-    this.timer = setTimeout(fn, this.delayMs);
+    this.timer = setTimeout(fn, this.backoff.ceilingMs(this.failures));
   }
   reset(): void {
-    this.delayMs = 0;
+    this.failures = 0;
   }
   cancel(): void {
     clearTimeout(this.timer);

@@ -7,7 +7,8 @@ import { NodeFiles } from './local/node-files';
 import { judgeable, ownerIsGone, thisProcess } from './local/owner';
 import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
 import { checkServiceDir, isNodeFileOf, TEMP_FILE } from './local/service-dir';
-import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
+import type { RegisterOptions, Registry, ServiceNode } from './registry';
+import { systemClock, type Clock } from '../time/clock';
 import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 

@@ -8,7 +8,8 @@ import {
   responsePacket, serviceName, type Asked, type Heard,
 } from './mdns-wire';
 import { MdnsSockets } from './mdns-sockets';
-import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
+import type { RegisterOptions, Registry, ServiceNode } from './registry';
+import { systemClock, type Clock } from '../time/clock';
 import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 

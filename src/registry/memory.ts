@@ -1,5 +1,6 @@
 import { knownKeys } from '../options';
-import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
+import type { RegisterOptions, Registry, ServiceNode } from './registry';
+import { systemClock, type Clock } from '../time/clock';
 import { copyNode, validateNode, validateRegister } from './validate-node';
 import { WatchHub } from './watch-hub';
 
