@@ -20,3 +20,5 @@ export { startSidecar } from './sidecar/index';
 export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './sidecar/index';
 export { startWeb } from './web/web';
 export type { Web, WebOptions } from './web/web';
+export { ToolkitError, isToolkitError, toolkitError, TOOLKIT_REASONS } from './errors';
+export type { ToolkitReason } from './errors';
