@@ -27,7 +27,7 @@ export { etcdRegistry } from './registry/etcd';
 export type { EtcdRegistryOptions } from './registry/etcd';
 export { kubernetesRegistry, KubernetesApiError } from './registry/kubernetes';
 export type { KubernetesRegistryOptions, KubernetesWatchEvent } from './registry/kubernetes';
-export type { EtcdAuth } from './registry/etcd-security';
+export type { EtcdAuth } from './registry/etcd/security';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { leastLoaded } from '../wrappers/least-loaded';

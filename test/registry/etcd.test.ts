@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { createClient, type Registry, type ServiceNode } from '../../src/index';
 import { etcdRegistry, type EtcdRegistryOptions } from '../../src/registry/etcd';
-import { decodeNodes, encodeNode, goClean, nodeKey, serviceKeyPrefix } from '../../src/registry/etcd-codec';
+import { decodeNodes, encodeNode, goClean, nodeKey, serviceKeyPrefix } from '../../src/registry/etcd/codec';
 import { goString } from '../../src/registry/go-json';
 import { Basis, eventually, replier, startBasis } from '../support/basis';
 import { startEtcd } from '../support/etcd-server';

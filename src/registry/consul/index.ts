@@ -1,19 +1,19 @@
 import { EventEmitter } from 'node:events';
 import { Agent as HttpsAgent } from 'node:https';
 import type Consul from 'consul';
-import { describe, parseHostPort } from '../address';
-import { knownKeys, positiveMs } from '../options';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { observerOption, tell, type RegistryObserver } from './observer';
-import { backgroundAgent } from './consul/background-agent';
-import { BlockingWatch } from './consul/blocking-watch';
-import { nodesOf } from './consul/entries';
-import { encodeTags, goDuration } from './consul/go-micro-tags';
-import { consulTls } from './consul/tls';
-import type { ClientTlsOptions } from '../tls';
-import { loadPeer } from '../peer';
+import { describe, parseHostPort } from '../../address';
+import { knownKeys, positiveMs } from '../../options';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { observerOption, tell, type RegistryObserver } from '../observer';
+import { backgroundAgent } from './background-agent';
+import { BlockingWatch } from './blocking-watch';
+import { nodesOf } from './entries';
+import { encodeTags, goDuration } from './go-micro-tags';
+import { consulTls } from './tls';
+import type { ClientTlsOptions } from '../../tls';
+import { loadPeer } from '../../peer';
 
 export interface ConsulRegistryOptions {
   /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */

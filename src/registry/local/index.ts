@@ -1,16 +1,16 @@
 import { watch as watchDir, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { describe } from '../address';
-import { knownKeys, positiveMs } from '../options';
-import { NodeFiles } from './local/node-files';
-import { judgeable, ownerIsGone, thisProcess } from './local/owner';
-import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
-import { checkServiceDir, isNodeFileOf, TEMP_FILE } from './local/service-dir';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { systemClock, type Clock } from '../time/clock';
-import { copyNode, validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
+import { describe } from '../../address';
+import { knownKeys, positiveMs } from '../../options';
+import { NodeFiles } from './node-files';
+import { judgeable, ownerIsGone, thisProcess } from './owner';
+import { defaultRegistryDir, ensurePrivateDir } from './private-dir';
+import { checkServiceDir, isNodeFileOf, TEMP_FILE } from './service-dir';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { systemClock, type Clock } from '../../time/clock';
+import { copyNode, validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
 
 export interface LocalRegistryOptions {
   /**

@@ -1,7 +1,7 @@
-import type { ServiceNode } from './registry';
-import { goEndpoints, readEndpoints } from './go-micro-endpoints';
-import { parseNode } from './validate-node';
-import { goMap, goString } from './go-json';
+import type { ServiceNode } from '../registry';
+import { goEndpoints, readEndpoints } from '../go-micro-endpoints';
+import { parseNode } from '../validate-node';
+import { goMap, goString } from '../go-json';
 
 /**
  * go-micro's etcd registry layout (go-micro.dev/v5 `registry/etcd/etcd.go`), so that keel and go-micro

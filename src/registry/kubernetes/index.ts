@@ -1,18 +1,18 @@
-import { Backoff } from '../backoff';
-import { describe } from '../address';
-import { knownKeys, positiveMs } from '../options';
-import { observerOption, tell, type RegistryObserver } from './observer';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { ApiClient, KubernetesApiError } from './kubernetes/api';
-import { resolveApiConfig, type ApiConfig } from './kubernetes/config';
-import { listSlices } from './kubernetes/list-slices';
-import { SliceWatch, type KubernetesWatchEvent } from './kubernetes/slice-watch';
-import { defaultServiceName, mergeSlices, SERVICE_NAME_LABEL, sliceNodes, type SliceNodes } from './kubernetes/slices';
+import { Backoff } from '../../backoff';
+import { describe } from '../../address';
+import { knownKeys, positiveMs } from '../../options';
+import { observerOption, tell, type RegistryObserver } from '../observer';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { ApiClient, KubernetesApiError } from './api';
+import { resolveApiConfig, type ApiConfig } from './config';
+import { listSlices } from './list-slices';
+import { SliceWatch, type KubernetesWatchEvent } from './slice-watch';
+import { defaultServiceName, mergeSlices, SERVICE_NAME_LABEL, sliceNodes, type SliceNodes } from './slices';
 
-export type { KubernetesWatchEvent } from './kubernetes/slice-watch';
-export { KubernetesApiError } from './kubernetes/api';
+export type { KubernetesWatchEvent } from './slice-watch';
+export { KubernetesApiError } from './api';
 
 export interface KubernetesRegistryOptions {
   /** The namespace whose EndpointSlices are read. Default: the kubeconfig context's, in a pod its service account's, else `default`. */

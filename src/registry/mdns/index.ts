@@ -1,17 +1,17 @@
 import type { RemoteInfo } from 'node:dgram';
 import { isIP, isIPv4 } from 'node:net';
 import type * as dns from 'dns-packet';
-import { describe, parseHostPort } from '../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../options';
+import { describe, parseHostPort } from '../../address';
+import { knownKeys, nonEmptyString, positiveMs } from '../../options';
 import {
   instanceName, LIST_SERVICE, listName, listRecords, MAX_PACKET_BYTES, nameProblem, nodePacketBytes, nodeRecords, parsePacket, queryPacket,
   responsePacket, serviceName, type Asked, type Heard,
-} from './mdns-wire';
-import { MdnsSockets } from './mdns-sockets';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { systemClock, type Clock } from '../time/clock';
-import { copyNode, validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
+} from './wire';
+import { MdnsSockets } from './sockets';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { systemClock, type Clock } from '../../time/clock';
+import { copyNode, validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
 
 export interface MdnsRegistryOptions {
   /** IPv4 address of the interface to join the group on and send from. Default: unset, the OS default interface. */

@@ -1,15 +1,15 @@
 import type { IOptions, Lease, Watcher } from 'etcd3';
-import { describe, parseHostPort } from '../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../options';
-import { etcdSecurity, explainEtcdError, type EtcdAuth } from './etcd-security';
-import type { ClientTlsOptions } from '../tls';
-import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } from './etcd-codec';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { observerOption, tell, type RegistryObserver } from './observer';
-import { loadPeer } from '../peer';
-import { Backoff } from '../backoff';
+import { describe, parseHostPort } from '../../address';
+import { knownKeys, nonEmptyString, positiveMs } from '../../options';
+import { etcdSecurity, explainEtcdError, type EtcdAuth } from './security';
+import type { ClientTlsOptions } from '../../tls';
+import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } from './codec';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { observerOption, tell, type RegistryObserver } from '../observer';
+import { loadPeer } from '../../peer';
+import { Backoff } from '../../backoff';
 
 export interface EtcdRegistryOptions {
   /**
