@@ -1,56 +1,24 @@
 import type { RemoteInfo } from 'node:dgram';
-import { isIP, isIPv4 } from 'node:net';
-import type * as dns from 'dns-packet';
-import { describe, parseHostPort } from '../../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../../options';
-import {
-  instanceName, LIST_SERVICE, listName, listRecords, MAX_PACKET_BYTES, nameProblem, nodePacketBytes, nodeRecords, parsePacket, queryPacket,
-  responsePacket, serviceName, type Asked, type Heard,
-} from './wire';
-import { MdnsSockets } from './sockets';
+import { isIP } from 'node:net';
+import { parseHostPort } from '../../address';
+import { nonEmptyString } from '../../options';
 import type { RegisterOptions, Registry, ServiceNode } from '../registry';
-import { systemClock, type Clock } from '../../time/clock';
-import { copyNode, validateNode, validateRegister } from '../validate-node';
+import { validateNode, validateRegister } from '../validate-node';
 import { WatchHub } from '../watch-hub';
+import { answerRecords } from './answer';
+import { copy, MdnsCache, room, sameNode, type Entry } from './cache';
+import { mdnsSettings, type MdnsRegistryOptions } from './options';
+import { MdnsSockets } from './sockets';
+import {
+  instanceName, listName, MAX_PACKET_BYTES, nameProblem, nodePacketBytes, nodeRecords, parsePacket, queryPacket, responsePacket, serviceName,
+  type Asked, type Heard,
+} from './wire';
 
-export interface MdnsRegistryOptions {
-  /** IPv4 address of the interface to join the group on and send from. Default: unset, the OS default interface. */
-  interface?: string;
-  /** UDP port of the group, shared with other processes (`reuseAddr`). Default 5353. */
-  port?: number;
-  /** IPv4 multicast group. Default `224.0.0.251`. */
-  group?: string;
-  /** DNS domain of the records. Default `micro` (go-micro's). */
-  domain?: string;
-  /** How often a watcher queries again, refreshing TTLs and noticing nodes that stopped answering. Default 1000. */
-  queryIntervalMs?: number;
-  /** How long `getService`, `listServices` (and a new watcher, before its first list) collect answers. Default 150. */
-  queryTimeoutMs?: number;
-  /** Time source for TTLs. Default: `Date.now`. */
-  clock?: Clock;
-}
-
-interface Entry {
-  node: ServiceNode;
-  expiresAt: number;
-}
-/** A node heard from the network, with the watch queries it has left unanswered in a row. */
-interface HeardEntry extends Entry {
-  answered: boolean;
-  missed: number;
-}
-/** service name → instance name → entry. */
-type Table<E extends Entry = Entry> = Map<string, Map<string, E>>;
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Heard nodes kept per service (a watch, a lookup): anyone on the LAN can announce, memory stays bounded. */
-const MAX_NODES_PER_SERVICE = 1024;
-/** A watched node that answered none of this many queries in a row has gone (RFC 6762 §10.5). */
-const MISSED_QUERIES = 2;
+export type { MdnsRegistryOptions } from './options';
 
 /**
  * Discovery across the hosts of a LAN over multicast DNS, in go-micro v5's format: a keel node and a go-micro
- * node on one LAN, each with its default mDNS registry, find each other (records: see `mdns-wire.ts`).
+ * node on one LAN, each with its default mDNS registry, find each other (records: see `wire.ts`).
  * - `register` keeps the node in this process, which answers queries for it until `ttlMs` passes without
  *   another `register`, and announces it unsolicited when it is new or changed; `deregister` and `close`
  *   send goodbyes (TTL 0), which go-micro's watchers and keel's take as a delete.
@@ -64,77 +32,22 @@ const MISSED_QUERIES = 2;
  *   The first list comes `queryTimeoutMs` after the first query went out (empty if nobody answered).
  * - `getService` queries and collects answers for `queryTimeoutMs`, merged with this process's own nodes
  *   and with what a watcher of the same name holds.
- * Two UDP sockets per registry, opened on first use (see `mdns-sockets.ts`): the shared group port, and the
+ * Two UDP sockets per registry, opened on first use (see `sockets.ts`): the shared group port, and the
  * query socket.
+ * The jobs live beside this file: `options.ts` (checked at construction), `cache.ts` (own and heard nodes,
+ * expiry), `answer.ts` (what a query gets), `wire.ts` (the records), `sockets.ts`; this file wires them and browses.
  * @example const registry = mdnsRegistry(); // tests: mdnsRegistry({ interface: '127.0.0.1', port: 49152 })
  */
 export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
-  knownKeys(options, ['interface', 'port', 'group', 'domain', 'queryIntervalMs', 'queryTimeoutMs', 'clock'], 'mdnsRegistry');
-  const iface = options.interface === undefined ? undefined : ipv4(options.interface, 'mdnsRegistry: interface');
-  const port = portNumber(options.port ?? 5353, 'mdnsRegistry: port');
-  const group = multicastGroup(options.group ?? '224.0.0.251', 'mdnsRegistry: group');
-  const domain = domainName(options.domain ?? 'micro', 'mdnsRegistry: domain');
-  const queryIntervalMs = positiveMs(options.queryIntervalMs ?? 1000, 'mdnsRegistry: queryIntervalMs');
-  const queryTimeoutMs = positiveMs(options.queryTimeoutMs ?? 150, 'mdnsRegistry: queryTimeoutMs');
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new TypeError('mdnsRegistry: clock must have a now() method');
-
+  const { iface, port, group, domain, queryIntervalMs, queryTimeoutMs, clock } = mdnsSettings(options);
   const hub = new WatchHub();
-  const local: Table = new Map(); // nodes this process answers for
-  const remote: Table<HeardEntry> = new Map(); // nodes heard, kept only for watched names
+  const cache = new MdnsCache(clock, (name, nodes) => hub.publish(name, nodes));
   const collecting = new Map<string, Set<Map<string, Entry>>>(); // getService calls in flight
   const listing = new Set<Set<string>>(); // listServices calls in flight
   const watches = new Map<string, () => void>(); // name → stop
   const waits = new Set<() => void>();
-  let sweepTimer: NodeJS.Timeout | undefined;
-  let sweepAt = Infinity;
   let closed = false;
   let closing: Promise<void> | undefined;
-
-  const live = (entries: Iterable<Entry> | undefined, now: number, into: Map<string, ServiceNode>): void => {
-    for (const e of entries ?? []) if (e.expiresAt > now && !into.has(e.node.id)) into.set(e.node.id, copy(e.node));
-  };
-  const current = (name: string, extra?: Map<string, Entry>): ServiceNode[] => {
-    const now = clock.now();
-    const nodes = new Map<string, ServiceNode>(); // by id; this process's own entry wins
-    live(local.get(name)?.values(), now, nodes);
-    live(remote.get(name)?.values(), now, nodes);
-    live(extra?.values(), now, nodes);
-    return [...nodes.values()];
-  };
-  const publish = (name: string): void => {
-    if (remote.has(name)) hub.publish(name, current(name));
-  };
-
-  // One timer for the earliest expiry of any entry, local or heard: expired nodes leave watchers on time.
-  const sweep = (): void => {
-    sweepTimer = undefined;
-    sweepAt = Infinity;
-    const now = clock.now();
-    let next = Infinity;
-    for (const table of [local, remote] as Table[]) {
-      for (const [name, entries] of table) {
-        let changed = false;
-        for (const [instance, e] of entries) {
-          if (e.expiresAt > now) next = Math.min(next, e.expiresAt);
-          else {
-            entries.delete(instance);
-            changed = true;
-          }
-        }
-        if (table === local && entries.size === 0) local.delete(name);
-        if (changed) publish(name);
-      }
-    }
-    if (next !== Infinity) armSweep(next);
-  };
-  const armSweep = (at: number): void => {
-    if (closed || at >= sweepAt) return;
-    if (sweepTimer !== undefined) clearTimeout(sweepTimer);
-    sweepAt = at;
-    sweepTimer = setTimeout(sweep, Math.min(MAX_TIMER_MS, Math.max(1, at - clock.now())));
-    sweepTimer.unref();
-  };
 
   const sockets = new MdnsSockets(port, group, iface, onMessage);
   const announce = (packets: Buffer[]): Promise<void> => sockets.announce(packets);
@@ -162,63 +75,22 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
 
   /** One packet per node (go-micro reads one instance a packet), to the asker's own address and port. */
   function answer(asked: Asked & { names: string[] }, from: RemoteInfo, now: number): void {
-    const groups = new Map<string, dns.Answer[]>(); // by instance: each once
-    for (const name of new Set(asked.names)) {
-      if (name === LIST_SERVICE) {
-        for (const [service, entries] of local) {
-          const left = Math.max(0, ...[...entries.values()].map((e) => e.expiresAt - now));
-          if (left > 0) groups.set(`${service}.${listName(domain)}`, listRecords(service, left, domain));
-        }
-        continue;
-      }
-      const instance = `${name}.${domain}`; // go-micro asks for an instance by name when its answer was incomplete
-      for (const [service, entries] of local) {
-        for (const [key, e] of entries) {
-          if ((service === name || key === instance) && e.expiresAt > now) groups.set(key, nodeRecords(e.node, e.expiresAt - now, domain));
-        }
-      }
-    }
-    if (groups.size === 0) return;
+    const groups = answerRecords(asked.names, cache.local, now, domain);
+    if (groups.length === 0) return;
     // RFC 6762 §6.7: a query from another port than the group's is a one-shot querier; answer it directly.
     const direct = from.port !== port;
-    const packets = [...groups.values()].map((records) => responsePacket(records, direct ? asked : undefined));
+    const packets = groups.map((records) => responsePacket(records, direct ? asked : undefined));
     sockets.reply(packets, direct ? from : { port, address: group }).catch(() => undefined);
   }
 
+  /** A node (or its goodbye) heard: for the lookups in flight, and for the watchers of its service. */
   function hear({ service, instance, ttlMs, node }: Heard, now: number): void {
     const entry = node && { node, expiresAt: now + ttlMs };
-    const room = (m: Map<string, unknown>): boolean => m.size < MAX_NODES_PER_SERVICE || m.has(instance);
-    for (const found of collecting.get(service) ?? []) if (!entry) found.delete(instance); else if (room(found)) found.set(instance, entry);
-    const cache = remote.get(service);
-    if (cache === undefined) return;
-    if (entry === undefined) {
-      if (!cache.delete(instance)) return;
-    } else {
-      if (!room(cache)) return;
-      const before = cache.get(instance);
-      cache.set(instance, { ...entry, answered: true, missed: 0 });
-      armSweep(entry.expiresAt);
-      if (before !== undefined && sameNode(before.node, entry.node)) return; // a refresh: nothing to tell
-    }
-    publish(service);
+    for (const found of collecting.get(service) ?? []) if (!entry) found.delete(instance); else if (room(found, instance)) found.set(instance, entry);
+    cache.hear(service, instance, entry);
   }
 
-  /** After a watch query went out: drop the nodes that answered none of the last `MISSED_QUERIES` ones. */
-  function noteMisses(name: string): void {
-    const cache = remote.get(name);
-    let changed = false;
-    for (const [instance, e] of cache ?? []) {
-      if (e.answered) {
-        e.answered = false;
-        e.missed = 0;
-      } else if (++e.missed >= MISSED_QUERIES) {
-        cache?.delete(instance);
-        changed = true;
-      }
-    }
-    if (changed) publish(name);
-  }
-
+  /** Browsing one watched name: a query at once and every `queryIntervalMs`; the first list after `queryTimeoutMs`. */
   function startWatch(name: string): void {
     let stopped = false;
     let listed = false;
@@ -226,20 +98,20 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     const tick = (): void => {
       query(serviceName(name, domain)).then(() => {
         if (stopped) return;
-        noteMisses(name);
+        cache.noteMisses(name);
         if (listed) return;
         // The first list, even if empty, once the first query that went out had time to be answered.
         listed = true;
-        timers.push(setTimeout(() => setImmediate(() => publish(name)), queryTimeoutMs).unref()); // answers first, as in wait()
+        timers.push(setTimeout(() => setImmediate(() => cache.publish(name)), queryTimeoutMs).unref()); // answers first, as in wait()
       }, () => undefined); // unsent: not "no nodes", keep what watchers have and retry on the next tick
     };
-    remote.set(name, new Map());
+    cache.watch(name);
     tick();
     timers.push(setInterval(tick, queryIntervalMs).unref());
     watches.set(name, () => {
       stopped = true;
       for (const t of timers) clearTimeout(t);
-      remote.delete(name);
+      cache.unwatch(name);
     });
   }
   const stopWatch = (name: string): void => {
@@ -267,13 +139,13 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
       checkFits(node, 'mdnsRegistry.register');
       if (closing !== undefined) throw new Error('mdnsRegistry: register after close');
       const entry = { node: copy(node), expiresAt: clock.now() + ttlMs };
-      let entries = local.get(node.name);
-      if (entries === undefined) local.set(node.name, (entries = new Map()));
+      let entries = cache.local.get(node.name);
+      if (entries === undefined) cache.local.set(node.name, (entries = new Map()));
       const instance = instanceName(node, domain);
       const before = entries.get(instance);
       entries.set(instance, entry);
-      armSweep(entry.expiresAt);
-      publish(node.name);
+      cache.armSweep(entry.expiresAt);
+      cache.publish(node.name);
       // New or changed: tell the LAN. A refresh is not news: watchers keep it alive by asking.
       if (before === undefined || before.expiresAt <= clock.now() || !sameNode(before.node, entry.node)) {
         await announce([responsePacket(nodeRecords(entry.node, ttlMs, domain))]);
@@ -282,12 +154,12 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     async deregister(node: ServiceNode): Promise<void> {
       validateNode(node, 'mdnsRegistry.deregister');
       const instance = instanceName(node, domain);
-      const entry = local.get(node.name)?.get(instance);
+      const entry = cache.local.get(node.name)?.get(instance);
       if (closing !== undefined || entry === undefined) return; // never say goodbye for a node another process owns
-      local.get(node.name)?.delete(instance);
-      if (local.get(node.name)?.size === 0) local.delete(node.name);
-      remote.get(node.name)?.delete(instance); // our own announcement, looped back
-      publish(node.name);
+      cache.local.get(node.name)?.delete(instance);
+      if (cache.local.get(node.name)?.size === 0) cache.local.delete(node.name);
+      cache.forgetHeard(node.name, instance); // our own announcement, looped back
+      cache.publish(node.name);
       await announce([responsePacket(nodeRecords(entry.node, 0, domain))]);
     },
     async getService(name: string): Promise<ServiceNode[]> {
@@ -304,7 +176,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
         calls.delete(found);
         if (calls.size === 0) collecting.delete(name);
       }
-      return current(name, found);
+      return cache.current(name, found);
     },
     /**
      * go-micro's `ListServices`: a PTR query for `_services.<domain>`, answered by every process (keel or
@@ -322,7 +194,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
       } finally {
         listing.delete(found);
       }
-      for (const name of new Set([...local.keys(), ...remote.keys()])) if (current(name).length > 0) found.add(name);
+      for (const name of cache.names()) if (cache.current(name).length > 0) found.add(name);
       return [...found].sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
@@ -332,51 +204,16 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
     },
     close(): Promise<void> {
       closing ??= (async () => {
-        const goodbyes = [...local.values()].flatMap((entries) => [...entries.values()].map((e) => responsePacket(nodeRecords(e.node, 0, domain))));
+        const goodbyes = [...cache.local.values()].flatMap((entries) => [...entries.values()].map((e) => responsePacket(nodeRecords(e.node, 0, domain))));
         if (goodbyes.length > 0 && sockets.opened) await announce(goodbyes).catch(() => undefined);
         closed = true;
         for (const name of [...watches.keys()]) stopWatch(name);
-        if (sweepTimer !== undefined) clearTimeout(sweepTimer);
         for (const done of [...waits]) done();
-        local.clear();
+        cache.close();
         hub.clear();
         await sockets.close();
       })();
       return closing;
     },
   };
-}
-
-/** A node as stored and handed out: `ServiceNode`'s fields, endpoints included when it has some. */
-function copy(node: ServiceNode): ServiceNode {
-  return node.endpoints === undefined || node.endpoints.length === 0 ? copyNode(node) : { ...copyNode(node), endpoints: node.endpoints };
-}
-
-const sameNode = (a: ServiceNode, b: ServiceNode): boolean => JSON.stringify(copy(a)) === JSON.stringify(copy(b));
-
-function ipv4(value: unknown, option: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${option} must be an IPv4 address string, got ${describe(value)}`);
-  if (!isIPv4(value)) throw new RangeError(`${option} must be an IPv4 address like "192.168.1.10", got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function multicastGroup(value: unknown, option: string): string {
-  const ip = ipv4(value, option);
-  const first = Number(ip.split('.')[0]);
-  if (first < 224 || first > 239) throw new RangeError(`${option} must be an IPv4 multicast address (224.0.0.0-239.255.255.255), got ${JSON.stringify(ip)}`);
-  return ip;
-}
-
-function portNumber(value: unknown, option: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${option} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`${option} must be an integer 1-65535, got ${value}`);
-  return value;
-}
-
-function domainName(value: unknown, option: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${option} must be a string, got ${describe(value)}`);
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(value) || value.length > 100) {
-    throw new RangeError(`${option} must be a DNS domain such as "local", got ${JSON.stringify(value)}`);
-  }
-  return value.toLowerCase();
 }
