@@ -6,6 +6,7 @@ import { knownKeys, positiveMs } from '../../options';
 import type { RegisterOptions, Registry, ServiceNode } from '../registry';
 import { validateNode, validateRegister } from '../validate-node';
 import { WatchHub } from '../watch-hub';
+import { WatchLoops } from '../watch-loops';
 import { observerOption, tell, type RegistryObserver } from '../observer';
 import { backgroundAgent } from './background-agent';
 import { BlockingWatch } from './blocking-watch';
@@ -80,7 +81,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const api = new Consul({ host: target.host, port: target.port, secure, defaults, ...(secure ? { agent: new HttpsAgent({ keepAlive: true, ...agent }) } : {}) });
   const watchApi = new Consul({ host: target.host, port: target.port, secure, defaults, agent: backgroundAgent(secure, agent) });
   const hub = new WatchHub();
-  const watches = new Map<string, BlockingWatch>();
+  const watches = new WatchLoops(hub);
   /** What each of our nodes was last registered as: an unchanged node is refreshed by passing its check. */
   const registered = new Map<string, string>();
 
@@ -182,22 +183,17 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       return names.filter((_, i) => live[i]).sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
-      return hub.subscribe(name, onChange, () => watches.set(name, new BlockingWatch({
+      return watches.subscribe(name, onChange, () => new BlockingWatch({
         backoffMinMs,
         backoffMaxMs,
         minIntervalMs: 50,
         onResult: (body) => hub.publish(name, nodesOf(body, name)),
         onError: () => tell(() => observer?.watchError?.('consul', name)),
         query: (index, signal) => blockingQuery(name, index, signal),
-      })), () => {
-        watches.get(name)?.stop();
-        watches.delete(name);
-      });
+      }));
     },
     async close(): Promise<void> {
-      for (const w of watches.values()) w.stop();
-      watches.clear();
-      hub.clear();
+      watches.close();
       api.destroy();
       watchApi.destroy();
     },

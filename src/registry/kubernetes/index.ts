@@ -5,6 +5,7 @@ import { observerOption, tell, type RegistryObserver } from '../observer';
 import type { RegisterOptions, Registry, ServiceNode } from '../registry';
 import { validateNode, validateRegister } from '../validate-node';
 import { WatchHub } from '../watch-hub';
+import { WatchLoops } from '../watch-loops';
 import { ApiClient, KubernetesApiError } from './api';
 import { resolveApiConfig, type ApiConfig } from './config';
 import { listSlices } from './list-slices';
@@ -91,7 +92,7 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
   const api = new ApiClient(config, { requestTimeoutMs, maxBodyBytes: MAX_LIST_BYTES, maxEventBytes: MAX_EVENT_BYTES });
   const collection = `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
   const hub = new WatchHub();
-  const watches = new Map<string, SliceWatch>();
+  const watches = new WatchLoops(hub);
   const onEvent = options.onEvent ?? printFailuresOnce();
 
   /** The Service for `name`, or a TypeError naming both. */
@@ -155,7 +156,7 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       const service = serviceOf(name);
-      return hub.subscribe(name, onChange, () => watches.set(name, new SliceWatch({
+      return watches.subscribe(name, onChange, () => new SliceWatch({
         api,
         service,
         collection,
@@ -169,15 +170,10 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
         watchTimeoutS: 240 + Math.floor(Math.random() * 120),
         idleMs: 150_000,
         maxSlices,
-      })), () => {
-        watches.get(name)?.stop();
-        watches.delete(name);
-      });
+      }));
     },
     async close(): Promise<void> {
-      for (const w of watches.values()) w.stop();
-      watches.clear();
-      hub.clear();
+      watches.close();
       api.close();
     },
   };
