@@ -6,7 +6,7 @@ import { Admission } from '../src/limit/admission';
 import { Throttle } from '../src/limit/throttle';
 import { VegasLimit, type VegasPolicy } from '../src/limit/vegas';
 import { knownKeys, nonNegativeMs, positiveMs } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { wasSkipped } from '../src/server/gone';
 
 export interface AdaptiveLimitOptions {

@@ -3,7 +3,8 @@ import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/c
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { keelError } from '../src/errors';
 import { knownKeys, positiveMs } from '../src/options';
-import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
+import { type ServiceNode } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { describe } from '../src/address';
 
 export interface BreakerOptions {

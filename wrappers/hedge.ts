@@ -2,12 +2,12 @@ import type { Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { cancelled, deadlineExceeded } from '../src/errors';
 import { knownKeys, positiveMs } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
-import type { Requests } from '../src/client/request-pump';
+import type { Requests } from '../src/stream/requests';
 import { firstInCall, mayTryAgain } from '../src/client/context';
 import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
 

@@ -1,7 +1,7 @@
 import type { Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { knownKeys, positiveMs } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { LeastLoadedSelector, type NodeLoad } from '../src/select/least-loaded';
 
 export type { NodeLoad } from '../src/select/least-loaded';

@@ -3,12 +3,14 @@ import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
 import { knownKeys } from '../src/options';
-import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
-import { runAttempt, sleep, type Decided } from '../src/retry/attempt';
+import { type ServiceNode } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
+import { runAttempt, type Decided } from '../src/retry/attempt';
+import { sleep } from '../src/time/sleep';
 import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
-import type { Requests } from '../src/client/request-pump';
+import type { Requests } from '../src/stream/requests';
 import { firstInCall, mayTryAgain } from '../src/client/context';
 
 /**

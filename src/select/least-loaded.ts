@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { acceptable, type CallContext, type EndListener, type Selector } from '../call';
 import { hasStatusCode, isKeelError, isLocalRefusal } from '../errors';
-import type { Clock, ServiceNode } from '../registry/registry';
+import type { ServiceNode } from '../registry/registry';
+import type { Clock } from '../time/clock';
 import { pushback } from '../retry/retryable';
 import { PeakEwma } from './peak-ewma';
 

@@ -78,7 +78,7 @@ export function checkMarkdownDocs(docs: MarkdownDoc[], workDir: string): { block
       moduleDetection: 'force',
       types: ['node'],
       skipLibCheck: true,
-      paths: { keel: [join(root, 'dist', 'src', 'index.d.ts')] },
+      paths: { keel: [join(root, 'dist', 'src', 'index.d.ts')], 'keel/toolkit': [join(root, 'dist', 'src', 'toolkit', 'index.d.ts')] },
     },
     files: ['prelude.d.ts', ...files.keys()],
   }, null, 2));
