@@ -89,19 +89,3 @@ export { WatchHub } from './registry/watch-hub';
 export { monotonicClock, systemClock } from './time/clock';
 export type { Registry, ServiceNode, RegisterOptions, Endpoint, EndpointValue } from './registry/registry';
 export type { Clock } from './time/clock';
-
-// ---- Deprecated: the toolkit's names, whose home is now `keel/toolkit` -----------------------------
-// Kept only while README.md's examples import them from `keel`; drop this block (and DEPRECATED_IN_KEEL in
-// test/packaging.test.ts) when they import `keel/toolkit`. Each loads the toolkit when first called, never
-// when keel loads: the toolkit imports keel, and an eager import here would load it half-initialised.
-type Toolkit = typeof import('./toolkit/index');
-const toolkit = (): Toolkit => require('./toolkit/index') as Toolkit;
-/** @deprecated Import from `keel/toolkit`. */
-export const createGateway: Toolkit['createGateway'] = (options) => toolkit().createGateway(options);
-/** @deprecated Import from `keel/toolkit`. */
-export const bearerToken: Toolkit['bearerToken'] = (...args) => toolkit().bearerToken(...args);
-/** @deprecated Import from `keel/toolkit`. */
-export const createMcpGateway: Toolkit['createMcpGateway'] = (...args) => toolkit().createMcpGateway(...args);
-/** @deprecated Import from `keel/toolkit`. */
-export const startSidecar: Toolkit['startSidecar'] = (...args) => toolkit().startSidecar(...args);
-export type { Gateway, GatewayOptions, Authorize, McpGateway, McpGatewayOptions, McpTool, ToolResult, ToolError } from './toolkit/index';
