@@ -76,7 +76,10 @@ function keyPair(tls: Record<string, unknown>, option: string): { cert: Buffer; 
   return { cert: readPem(tls.cert, `${option}.cert`), key: readPem(tls.key, `${option}.key`) };
 }
 
-/** Validated client TLS files, read; shared by keel clients and the registries' clients. */
+/**
+ * Validated client TLS files, read once; shared by keel clients and the registries' clients (for a registry
+ * of your own that takes `ClientTlsOptions`). Errors are TypeErrors naming `option` (`${option}.ca`, …).
+ */
 export function readClientTls(tls: unknown, option: string): { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string } {
   const t = checkKeys(tls, CLIENT_KEYS, option);
   const serverName = t.serverName;
@@ -94,7 +97,8 @@ export function readClientTls(tls: unknown, option: string): { ca?: Buffer; cert
  * A client's channel credentials and options from its `tls`, `credentials` and `channelOptions`
  * options (at most one of `tls` and `credentials`). With `tls`, every channel verifies the server's
  * certificate against `serverName` (default: the service name) rather than the node's IP address.
- * `channelOptions` given by the caller win over the ones set here.
+ * `channelOptions` given by the caller win over the ones set here. Errors name `createClient: tls`.
+ * @example const { credentials, channelOptions } = clientChannel({ ca: 'ca.pem' }, undefined, undefined, 'items');
  */
 export function clientChannel(
   tls: unknown,

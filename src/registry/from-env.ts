@@ -45,7 +45,12 @@ export function sharedRegistry(choice: RegistryChoice): Registry {
   return registry;
 }
 
-/** A new registry for `choice` (the CLI's, which it closes when done). */
+/**
+ * A new registry for `choice`, chosen by name as go-micro's `--registry`/`--registry_address` flags do; the
+ * caller owns it and closes it when done (unlike `registryFromEnv`, nothing is shared). An unknown kind
+ * throws a RangeError naming `choice.kindName` (default `MICRO_REGISTRY`).
+ * @example const registry = createRegistry({ kind: flags.registry, address: flags.registry_address, kindName: '--registry' });
+ */
 export function createRegistry(choice: RegistryChoice): Registry {
   const { kind, address } = normalize(choice);
   switch (kind) {

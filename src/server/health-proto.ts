@@ -25,8 +25,14 @@ const HEALTH_JSON = {
   } } } } } } },
 };
 
+/** The full name of the gRPC health service every keel server serves (unless `health: false`). */
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 export const healthPackage: PackageDefinition = fromJSON(HEALTH_JSON as Parameters<typeof fromJSON>[0], { keepCase: true, enums: String, defaults: true });
 
+/**
+ * grpc.health.v1.Health (`Check`, `List`, `Watch`) as a grpc-js service definition: to check any gRPC
+ * server's health from code, as `grpc-health-probe` does.
+ * @example const Health = makeClientConstructor(healthService, HEALTH_SERVICE);
+ */
 export const healthService = healthPackage[HEALTH_SERVICE] as unknown as ServiceDefinition;

@@ -15,6 +15,13 @@ const RETRY_MAX_MS = 1000;
  * (go-micro's RegisterInterval / RegisterTTL), so that a crashed process disappears within the TTL. A
  * failed refresh is retried with backoff (100 ms doubling to 1 s, jittered) until the registry answers,
  * then the interval resumes. `stop()` is final: no refresh started before it can leave the node registered.
+ * Every keel server keeps its node registered with one; use it to register a process that is not a keel
+ * server (keel's sidecar does), with `advertiseHost`, `nodeMetadata` and `endpointsOf` to build the node.
+ * @example
+ * const node = { id: `app-${randomUUID()}`, name: 'app', version: '1.0.0', address: '10.0.0.5:8080',
+ *   metadata: nodeMetadata(registry.kind, {}), endpoints: [] };
+ * const registration = new Registration(registry, node, 90_000, 30_000, console.error);
+ * await registration.start(); // … await registration.stop() on shutdown
  */
 export class Registration {
   private timer: NodeJS.Timeout | undefined;

@@ -1,27 +1,22 @@
-// The toolkit's one door into the library. The toolkit is built on keel's public API (`../index`); the
-// second block names, explicitly, the few library internals it still reaches — each a piece a public
-// export could replace. A new internal import belongs here, where a reviewer sees it, never deep in a tool.
+// The toolkit's one door into the library. The toolkit is built on keel's public API (`../index`) and on
+// the shared pieces below it; a new import from the library belongs here, where a reviewer sees it, never
+// deep in a tool (test/toolkit/boundary.test.ts holds every toolkit file to this).
 
 // ---- keel's public API ---------------------------------------------------------------------------------
 export {
-  breaker, closeClient, createClient, hasStatusCode, isKeelError, keelError, kindOf, leastLoaded, MissingPeerError, monotonicClock, rateLimit, retry,
-  tracing, wrapClient,
+  advertiseHost, breaker, clientChannel, closeClient, createClient, createRegistry, endpointsOf, grpcNodes, hasStatusCode, HEALTH_SERVICE,
+  healthService, isKeelError, keelError, kindOf, leastLoaded, MissingPeerError, monotonicClock, nodeMetadata, rateLimit, readClientTls,
+  Registration, retry, tcpProbe, tracing, wrapClient,
 } from '../index';
 export type {
   BreakerOptions, BreakerWrapper, CallKind, ClientTlsOptions, ClientWrapper, Clock, Endpoint, EndpointValue, LeastLoadedOptions, LeastLoadedWrapper,
   LimitStats, NodeLoad, RateLimitWrapper, Registry, RetryOptions, ServiceNode,
 } from '../index';
 
-// ---- Library internals the toolkit still uses (to be replaced by public exports or moved here) ----------
+// ---- Shared pieces the library and the toolkit both build on -------------------------------------------
+// The lowest layer of scripts/shape-report.mjs: address parsing and formatting, option checks and the
+// optional-peer loader. They carry no library meaning (no registry, call or server in them), so using them
+// is not reaching into the library; the library's own files import them the same way.
 export { describe, formatHostPort, parseHostPort } from '../address';
-export { grpcNodes } from '../client/grpc-nodes';
-export { tcpProbe } from '../client/tcp-probe';
 export { knownKeys, nonEmptyString, positiveMs, stringRecord } from '../options';
 export { loadPeer } from '../peer';
-export { createRegistry } from '../registry/from-env';
-export { advertiseHost } from '../server/advertise';
-export { endpointsOf } from '../server/endpoints';
-export { HEALTH_SERVICE, healthService } from '../server/health-proto';
-export { nodeMetadata } from '../server/node-metadata';
-export { Registration } from '../server/registration';
-export { clientChannel, readClientTls } from '../tls';
