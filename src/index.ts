@@ -13,7 +13,7 @@ export type { StopOnSignalsOptions } from './server/signals';
 export type { Logger } from './server/logger';
 export type { ServingStatus } from './server/health';
 export { CLIENT_KEEPALIVE, SERVER_KEEPALIVE } from './keepalive';
-export { wrapClient, wrapHandler } from './compose';
+export { wrapClient, wrapHandler } from './call';
 export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { memoryRegistry } from './registry/memory';
 export type { MemoryRegistryOptions } from './registry/memory';
@@ -85,8 +85,8 @@ export type {
   Call, CallContext, CallKind, MethodInfo, EndListener, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper,
   HandlerWrapper, Wrapper,
 } from './call';
-export { callContext, runCall } from './client/context';
-export type { CallContextInit } from './client/context';
+export { callContext, runCall } from './call';
+export type { CallContextInit } from './call';
 export { keelError } from './errors';
 export { gone, notStarted } from './server/gone';
 export { randomSelector } from './select/random';

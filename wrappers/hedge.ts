@@ -8,7 +8,7 @@ import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
-import { firstInCall, mayTryAgain } from '../src/client/context';
+import { firstInCall, mayTryAgain, withSignal } from '../src/call';
 import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
 
 /** What `onHedge` is told when a hedged attempt starts. */
@@ -98,10 +98,8 @@ export function hedge(options: HedgeOptions = {}): Wrapper {
             started++;
             if (why !== undefined) onHedge?.({ service: ctx.service, method: ctx.method, attempt: started, why });
             const reader = replay?.attempt();
-            // This layer's signal, for the attempt's layers below only: passOn copies it during next().
-            ctx.signal = controller.signal;
-            const attempt = runAttempt(next, reader ?? request, ctx);
-            ctx.signal = parent;
+            // The attempt's own signal, for its layers below only: a loser is cancelled without the others.
+            const attempt = withSignal(ctx, controller.signal, () => runAttempt(next, reader ?? request, ctx));
             attempt.then((decided: Decided) => {
               running.delete(controller);
               if (done) return discard(decided);

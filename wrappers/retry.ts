@@ -9,7 +9,7 @@ import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
-import { firstInCall, mayTryAgain } from '../src/client/context';
+import { firstInCall, mayTryAgain } from '../src/call';
 
 /**
  * No retry starts with less of the call's deadline left than this: a loopback attempt's p99 measured here

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { describe } from '../address';
-import type { CallKind } from '../call';
+import type { CallKind } from '../call/contract';
 import { positiveMs } from '../options';
 
 /** Per-call options, for every call kind. */

@@ -1,6 +1,8 @@
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
-import { asComposed } from '../compose';
+import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call/contract';
+import { runCall } from '../call/boundary';
+import { asComposed } from '../call/compose';
+import { Attempt, CallState, ClientContext } from '../call/context';
 import { keelError } from '../errors';
 import { CLIENT_KEEPALIVE } from '../keepalive';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
@@ -12,7 +14,6 @@ import { clientChannel, type ClientTlsOptions } from '../tls';
 import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
 import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
-import { Attempt, CallState, ClientContext, runCall } from './context';
 import { currentInbound } from '../inbound';
 import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';

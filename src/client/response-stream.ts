@@ -1,8 +1,8 @@
 import { status as grpcStatus, type ClientReadableStream, type Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import type { EndListener } from '../call';
+import type { EndListener } from '../call/contract';
 import { cancelled, fromServiceError } from '../errors';
 import { MessageQueue } from '../stream/message-queue';
-import { fire, STREAM_END, type EndObservable } from './end';
+import { fire, STREAM_END, type EndObservable } from '../call/end-event';
 
 export interface StreamHooks {
   onHeader?: ((metadata: Metadata) => void) | undefined;

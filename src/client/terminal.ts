@@ -1,11 +1,11 @@
-import type { Call, CallContext, MethodInfo, NodeFilter } from '../call';
+import type { Call, CallContext, MethodInfo, NodeFilter } from '../call/contract';
+import type { ClientContext } from '../call/context';
+import { observeEnd } from '../call/end-event';
+import { pickNode } from '../call/node-choice';
 import { cancelled, deadlineExceeded, keelError, type KeelError } from '../errors';
 import type { ServiceNode } from '../registry/registry';
-import { pickNode } from '../select/untried';
 import type { Channel, ChannelPool } from './channels';
-import type { ClientContext } from './context';
 import { whenConnected } from './connect';
-import { observeEnd } from './end';
 import { INVOKERS } from './invoke';
 import type { NodeCache } from './node-cache';
 
@@ -18,7 +18,7 @@ export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo
   const send = (request: unknown, ctx: ClientContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
     const node = pickNode(nodes, ctx);
     if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
-    ctx.setNode(node);
+    ctx.recordNode(node);
     const channel = pool.acquire(node.address);
     const connecting = whenConnected(channel, ctx, pool.connectTimeoutMs);
     if (connecting === undefined) return placed(node, request, ctx, channel);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Server, type ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
-import { kindOf, type Handler, type HandlerWrapper, type MethodInfo } from '../call';
+import { kindOf, type Handler, type HandlerWrapper, type MethodInfo } from '../call/contract';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';

@@ -4,7 +4,7 @@ import 'protobufjs/ext/descriptor'; // adds Root.fromDescriptor
 import type { ClientWrapper } from '../../call';
 import { closeClient, createClient } from '../../client/create-client';
 import { grpcNodes } from '../../client/grpc-nodes';
-import { wrapClient } from '../../compose';
+import { wrapClient } from '../../call';
 import { isKeelError, keelError } from '../../errors';
 import { knownKeys, positiveMs } from '../../options';
 import { clientChannel } from '../../tls';

@@ -7,7 +7,7 @@ import { retry as makeRetry } from '../../../wrappers/retry';
 import { leastLoaded, type LeastLoadedWrapper } from '../../../wrappers/least-loaded';
 import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
-import { wrapClient } from '../../compose';
+import { wrapClient } from '../../call';
 import { monotonicClock } from '../../registry/registry';
 import { DynamicCaller } from '../dynamic/caller';
 import { serveRequest } from './handle';

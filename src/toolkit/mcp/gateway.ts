@@ -8,7 +8,7 @@ import { retry } from '../../../wrappers/retry';
 import { leastLoaded } from '../../../wrappers/least-loaded';
 import { tracing } from '../../../wrappers/tracing';
 import { formatHostPort } from '../../address';
-import { wrapClient } from '../../compose';
+import { wrapClient } from '../../call';
 import { DynamicCaller } from '../dynamic/caller';
 import { parseListenAddress } from '../gateway/gateway';
 import { callTool, type ToolResult } from './call-tool';
