@@ -19,7 +19,7 @@ import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
 import { isRequests } from './request-pump';
-import { terminal } from './terminal';
+import { networkCall } from './network-call';
 
 export type { CallOptions } from './call-options';
 
@@ -93,7 +93,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   for (const { definition, names } of methods) {
     const info: MethodInfo = { service: serviceName, method: definition.path, kind: kindOf(definition), definition };
     // Composed once per method: wrappers resolve their per-method state (circuits, span names) here.
-    const pipeline: Call = wrap ? wrap(terminal(cache, pool, info), info) : terminal(cache, pool, info);
+    const pipeline: Call = wrap ? wrap(networkCall(cache, pool, info), info) : networkCall(cache, pool, info);
 
     /** One call: its context, then the pipeline; every failure is a rejected promise, never a throw. */
     const run = (request: unknown, callOptions: CallOptions | undefined): Promise<any> => {

@@ -13,7 +13,7 @@ import type { NodeCache } from './node-cache';
  * The innermost call of a method, under all wrappers: one attempt. Picks a node with the context's
  * selector and filters (every attempt picks afresh), then sends the RPC on that node's channel.
  */
-export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
+export function networkCall(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
   const invoke = INVOKERS[method.kind];
   const send = (request: unknown, ctx: ClientContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
     const node = pickNode(nodes, ctx);
