@@ -1,4 +1,5 @@
-import { addFilter, type CallContext, type NodeFilter, type Wrapper } from '../src/call';
+import { addFilter, type CallContext, type NodeFilter } from '../src/call';
+import type { BreakerWrapper } from '../src/breaker/breaker-wrapper';
 import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/circuit';
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { keelError } from '../src/errors';
@@ -59,12 +60,7 @@ export interface CircuitChange {
   at: number;
 }
 
-export interface BreakerWrapper extends Wrapper {
-  /** Every circuit's state and window counts now. */
-  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number;
-    /** Transitions into each state since the circuit was created. */
-    entered: Readonly<Record<CircuitState, number>> }>;
-}
+export type { BreakerWrapper };
 
 const ROLLING_BUCKETS = 10;
 

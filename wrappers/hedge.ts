@@ -6,10 +6,10 @@ import { monotonicClock, type Clock } from '../src/registry/registry';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
+import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/client/request-pump';
 import { firstInCall, mayTryAgain, withSignal } from '../src/call';
-import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
 
 /** What `onHedge` is told when a hedged attempt starts. */
 export interface HedgeEvent {
@@ -29,7 +29,7 @@ export interface HedgeOptions {
   /** Caps hedged attempts across calls; pass `retry()`'s `.budget` to share it. Default: one of its own (20 % + 10/s). */
   budget?: RetryBudget | RetryBudgetOptions | false;
   /** Which methods are hedged (others pass through untouched), as in `retry()`. Default: the proto's `idempotency_level`. */
-  idempotent?: RetryOptions['idempotent'];
+  idempotent?: Idempotency;
   /** Client-streaming and bidi: request messages kept for the other attempts; past it no hedge starts. Default 64. */
   replayLimit?: number;
   /** Told when a hedged attempt starts. */

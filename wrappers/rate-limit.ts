@@ -1,5 +1,4 @@
-import { counting, type LimitStats } from '../src/limit/limit-stats';
-import type { Wrapper } from '../src/call';
+import { counting, type LimitStats, type RateLimitWrapper } from '../src/limit/limit-stats';
 import { cancelled as cancelledBy, keelError, type KeelError } from '../src/errors';
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
@@ -41,13 +40,7 @@ export interface RateLimitOptions {
   onError?: (err: Error) => void;
 }
 
-/** What `rateLimit` returns. */
-export interface RateLimitWrapper extends Wrapper {
-  /** Closes the Redis connection keel opened; later calls are limited per process. A no-op without `redis`. */
-  close(): Promise<void>;
-  /** Calls admitted, refused and waiting so far, and the time spent waiting: what `resilienceMetrics` reports. */
-  stats(): LimitStats;
-}
+export type { RateLimitWrapper };
 
 interface Deadlined {
   readonly deadline: number | undefined;

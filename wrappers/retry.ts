@@ -1,13 +1,14 @@
-import type { CallContext, MethodInfo, Wrapper } from '../src/call';
+import type { CallContext, Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
 import { knownKeys } from '../src/options';
 import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
 import { runAttempt, sleep, type Decided } from '../src/retry/attempt';
-import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
+import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
-import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
+import { IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
+import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
 import type { Requests } from '../src/client/request-pump';
 import { firstInCall, mayTryAgain } from '../src/call';
 
@@ -46,7 +47,7 @@ export interface RetryOptions {
    * (none), method paths, or a predicate. Default: the proto's `idempotency_level` (NO_SIDE_EFFECTS or
    * IDEMPOTENT) when the definition carries it (proto-loader does), else none.
    */
-  idempotent?: boolean | readonly string[] | ((method: MethodInfo) => boolean);
+  idempotent?: Idempotency;
   /** gRPC codes retried for idempotent methods. Default UNAVAILABLE, DEADLINE_EXCEEDED (of one attempt), RESOURCE_EXHAUSTED. */
   codes?: readonly number[];
   /** Client-streaming and bidi: request messages kept for replay; a call that sent more is not retried. Default 64. */
@@ -144,28 +145,6 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
     if (ctx.deadline !== undefined && Date.now() + delayMs + MIN_ATTEMPT_MS > ctx.deadline) return undefined;
     return delayMs;
   }
-}
-
-/** The budget a wrapper spends: the one given, one made from options, or none (`false`). */
-export function budgetOf(given: RetryOptions['budget'], where: string): RetryBudget | undefined {
-  if (given === false) return undefined;
-  if (given instanceof RetryBudget) return given;
-  if (given !== undefined && (typeof given !== 'object' || given === null)) {
-    throw new TypeError(`${where}: budget must be a RetryBudget, its options or false, got ${describe(given)}`);
-  }
-  return new RetryBudget(given);
-}
-
-/** Resolves the `idempotent` option into a per-method test, applied once per method. */
-export function idempotencyOf(given: RetryOptions['idempotent'], where: string): (method: MethodInfo) => boolean {
-  if (given === undefined) return declaredIdempotent;
-  if (typeof given === 'boolean') return () => given;
-  if (typeof given === 'function') return given;
-  if (Array.isArray(given) && given.every((p) => typeof p === 'string')) {
-    const paths = new Set(given);
-    return (method) => paths.has(method.method);
-  }
-  throw new TypeError(`${where}: idempotent must be a boolean, an array of method paths or a function, got ${describe(given)}`);
 }
 
 function codesOf(given: readonly number[] | undefined, where: string): ReadonlySet<number> {
