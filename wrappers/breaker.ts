@@ -79,9 +79,6 @@ const ROLLING_BUCKETS = 10;
  * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
  */
 export function breaker(options: BreakerOptions = {}): BreakerWrapper {
-  if (options !== null && typeof options === 'object' && 'timeoutMs' in options) {
-    throw new TypeError('breaker: timeoutMs is no longer a breaker option: bound calls with the client\'s timeoutMs or the timeout(ms) wrapper');
-  }
   knownKeys(options, ['errorThresholdPercentage', 'consecutiveFailures', 'maxEjectionPercent', 'outlierGapPercentage', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
     'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
   const threshold = options.errorThresholdPercentage ?? 50;
