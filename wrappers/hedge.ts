@@ -1,7 +1,6 @@
 import type { Wrapper } from '../src/call';
-import { describe } from '../src/address';
 import { cancelled, deadlineExceeded } from '../src/errors';
-import { knownKeys, positiveMs } from '../src/options';
+import { integer, knownKeys, optionalFunction, positiveMs } from '../src/options';
 import { monotonicClock, type Clock } from '../src/registry/registry';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
@@ -50,14 +49,11 @@ export interface HedgeOptions {
 export function hedge(options: HedgeOptions = {}): Wrapper {
   knownKeys(options, ['delayMs', 'maxAttempts', 'budget', 'idempotent', 'replayLimit', 'onHedge', 'clock'], 'hedge');
   const delayMs = positiveMs(options.delayMs ?? 50, 'hedge: delayMs');
-  const maxAttempts = options.maxAttempts ?? 2;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`hedge: maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+  const maxAttempts = integer(options.maxAttempts ?? 2, 'hedge: maxAttempts', 1);
   const budget = budgetOf(options.budget, 'hedge');
   const isIdempotent = idempotencyOf(options.idempotent, 'hedge');
-  const replayLimit = options.replayLimit ?? 64;
-  if (!Number.isInteger(replayLimit) || replayLimit < 0) throw new RangeError(`hedge: replayLimit must be an integer >= 0, got ${describe(replayLimit)}`);
-  const onHedge = options.onHedge;
-  if (onHedge !== undefined && typeof onHedge !== 'function') throw new TypeError('hedge: onHedge must be a function');
+  const replayLimit = integer(options.replayLimit ?? 64, 'hedge: replayLimit', 0);
+  const onHedge = optionalFunction(options.onHedge, 'hedge: onHedge');
   const clock = options.clock ?? monotonicClock;
 
   return {

@@ -3,9 +3,8 @@ import { cancelled as cancelledBy, keelError, type KeelError } from '../src/erro
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
-import { knownKeys, nonNegativeMs } from '../src/options';
+import { boolean, integer, knownKeys, nonNegativeMs, numberIn } from '../src/options';
 import { monotonicClock, type Clock } from '../src/registry/registry';
-import { describe } from '../src/address';
 
 export interface RateLimitOptions {
   /** Tokens the bucket holds: calls that may go at once after a quiet spell. Default 1. */
@@ -66,13 +65,9 @@ type Admit = (ctx: Deadlined, late: () => KeelError) => Promise<void> | undefine
  */
 export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {}): RateLimitWrapper {
   knownKeys(options, ['burst', 'wait', 'minRemainingMs', 'clock', 'redis', 'id', 'redisTimeoutMs', 'onError'], 'rateLimit');
-  if (typeof ratePerSecond !== 'number' || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-    throw new RangeError(`rateLimit: ratePerSecond must be a positive finite number, got ${describe(ratePerSecond)}`);
-  }
-  const burst = options.burst ?? 1;
-  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`rateLimit: burst must be an integer >= 1, got ${describe(burst)}`);
-  const wait = options.wait ?? true;
-  if (typeof wait !== 'boolean') throw new TypeError(`rateLimit: wait must be a boolean, got ${describe(wait)}`);
+  numberIn(ratePerSecond, 'rateLimit: ratePerSecond', 0, { minExclusive: true });
+  const burst = integer(options.burst ?? 1, 'rateLimit: burst', 1);
+  const wait = boolean(options.wait ?? true, 'rateLimit: wait');
   const minRemainingMs = nonNegativeMs(options.minRemainingMs ?? 50, 'rateLimit: minRemainingMs');
   const clock = options.clock ?? monotonicClock;
   const bucket = new TokenBucket(ratePerSecond, burst, clock.now());

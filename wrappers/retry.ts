@@ -2,7 +2,7 @@ import type { CallContext, Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
-import { knownKeys } from '../src/options';
+import { integer, knownKeys, optionalFunction } from '../src/options';
 import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
 import { runAttempt, sleep, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
@@ -82,16 +82,13 @@ export interface RetryWrapper extends Wrapper {
  */
 export function retry(options: RetryOptions = {}): RetryWrapper {
   knownKeys(options, ['maxAttempts', 'backoff', 'budget', 'idempotent', 'codes', 'replayLimit', 'onRetry', 'clock'], 'retry');
-  const maxAttempts = options.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`retry: maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+  const maxAttempts = integer(options.maxAttempts ?? 3, 'retry: maxAttempts', 1);
   const backoff = options.backoff instanceof Backoff ? options.backoff : new Backoff(options.backoff, Math.random, 'retry: backoff');
   const budget = budgetOf(options.budget, 'retry');
   const isIdempotent = idempotencyOf(options.idempotent, 'retry');
   const codes = codesOf(options.codes, 'retry');
-  const replayLimit = options.replayLimit ?? 64;
-  if (!Number.isInteger(replayLimit) || replayLimit < 0) throw new RangeError(`retry: replayLimit must be an integer >= 0, got ${describe(replayLimit)}`);
-  const onRetry = options.onRetry;
-  if (onRetry !== undefined && typeof onRetry !== 'function') throw new TypeError('retry: onRetry must be a function');
+  const replayLimit = integer(options.replayLimit ?? 64, 'retry: replayLimit', 0);
+  const onRetry = optionalFunction(options.onRetry, 'retry: onRetry');
   const clock = options.clock ?? monotonicClock;
 
   return {

@@ -1,8 +1,7 @@
 import { watch as watchDir, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { describe } from '../address';
-import { knownKeys, positiveMs } from '../options';
+import { boolean, integer, knownKeys, optionalFunction, positiveMs } from '../options';
 import { NodeFiles } from './local/node-files';
 import { judgeable, ownerIsGone, thisProcess } from './local/owner';
 import { defaultRegistryDir, ensurePrivateDir } from './local/private-dir';
@@ -80,14 +79,9 @@ export function localRegistry(options: LocalRegistryOptions = {}): Registry {
   if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
     throw new TypeError('localRegistry: dir must be a non-empty path');
   }
-  const allowShared = options.allowSharedDirectory ?? false;
-  if (typeof allowShared !== 'boolean') throw new TypeError(`localRegistry: allowSharedDirectory must be a boolean, got ${describe(allowShared)}`);
-  const maxFileBytes = options.maxFileBytes ?? 65_536;
-  if (!Number.isInteger(maxFileBytes) || maxFileBytes < 1) {
-    throw new RangeError(`localRegistry: maxFileBytes must be an integer >= 1, got ${describe(maxFileBytes)}`);
-  }
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('localRegistry: onError must be a function');
-  const onError = options.onError ?? ((err: Error) => console.error(err.message));
+  const allowShared = boolean(options.allowSharedDirectory ?? false, 'localRegistry: allowSharedDirectory');
+  const maxFileBytes = integer(options.maxFileBytes ?? 65_536, 'localRegistry: maxFileBytes', 1);
+  const onError = optionalFunction(options.onError, 'localRegistry: onError') ?? ((err: Error) => console.error(err.message));
   const rescanMs = positiveMs(options.rescanIntervalMs ?? 1000, 'localRegistry: rescanIntervalMs');
   const sweepAfterMs = positiveMs(options.sweepAfterMs ?? 60_000, 'localRegistry: sweepAfterMs');
   const clock = options.clock ?? systemClock;

@@ -2,7 +2,7 @@ import type { RemoteInfo } from 'node:dgram';
 import { isIP, isIPv4 } from 'node:net';
 import type * as dns from 'dns-packet';
 import { describe, parseHostPort } from '../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../options';
+import { integer, knownKeys, nonEmptyString, positiveMs, withMethod } from '../options';
 import {
   instanceName, LIST_SERVICE, listName, listRecords, MAX_PACKET_BYTES, nameProblem, nodePacketBytes, nodeRecords, parsePacket, queryPacket,
   responsePacket, serviceName, type Asked, type Heard,
@@ -75,8 +75,7 @@ export function mdnsRegistry(options: MdnsRegistryOptions = {}): Registry {
   const domain = domainName(options.domain ?? 'micro', 'mdnsRegistry: domain');
   const queryIntervalMs = positiveMs(options.queryIntervalMs ?? 1000, 'mdnsRegistry: queryIntervalMs');
   const queryTimeoutMs = positiveMs(options.queryTimeoutMs ?? 150, 'mdnsRegistry: queryTimeoutMs');
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new TypeError('mdnsRegistry: clock must have a now() method');
+  const clock = withMethod(options.clock ?? systemClock, 'mdnsRegistry: clock', 'now');
 
   const hub = new WatchHub();
   const local: Table = new Map(); // nodes this process answers for
@@ -368,7 +367,7 @@ function multicastGroup(value: unknown, option: string): string {
 
 function portNumber(value: unknown, option: string): number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${option} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`${option} must be an integer 1-65535, got ${value}`);
+  integer(value, option, 1, { max: 65535 });
   return value;
 }
 

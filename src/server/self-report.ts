@@ -4,6 +4,7 @@ import { HealthBoard, type ServingStatus } from './health';
 import { HEALTH_SERVICE, healthService } from './health-proto';
 import { toLog, type Log, type Logger } from './logger';
 import { ReflectionCatalog, serviceNameOf } from './reflection';
+import { boolean } from '../options';
 
 /** The options of `createServer` that shape what the server tells operators. */
 export interface SelfReportOptions {
@@ -41,9 +42,7 @@ export class SelfReport {
 
   constructor(options: SelfReportOptions, private readonly name: string) {
     for (const key of ['health', 'reflection', 'exposeErrors', 'stopOnSignals'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-        throw new TypeError(`createServer: ${key} must be a boolean, got ${typeof options[key]}`);
-      }
+      if (options[key] !== undefined) boolean(options[key], `createServer: ${key}`);
     }
     this.health = options.health ?? true;
     this.reflection = options.reflection ?? true;
