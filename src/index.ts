@@ -85,8 +85,8 @@ export type {
   Call, CallContext, CallKind, MethodInfo, EndListener, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper,
   HandlerWrapper, Wrapper,
 } from './call';
-export { callContext, runCall } from './call';
-export type { CallContextInit } from './call';
+export { callContext, runCall } from './client/run-call';
+export type { CallContextInit } from './client/run-call';
 export { keelError } from './errors';
 export { gone, notStarted } from './server/gone';
 export { randomSelector } from './select/random';

@@ -1,11 +1,15 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { StreamHooks } from '../client/response-stream';
 import type { ServiceNode } from '../registry/registry';
 import type { CallContext, CallKind, EndListener, MethodInfo, NodeFilter, Selector } from './contract';
 import { observeEnd } from './end-event';
-import type { CallScope } from './scope';
 
 const NONE: readonly ServiceNode[] = Object.freeze([]);
+
+/** The caller's per-call `onHeader` / `onTrailer` options, which the response stream calls. */
+export interface StreamHooks {
+  onHeader?: ((metadata: Metadata) => void) | undefined;
+  onTrailer?: ((metadata: Metadata) => void) | undefined;
+}
 
 /**
  * What every attempt of one call shares. A class with its fields written out, not `{ ...method, … }`: on
@@ -57,8 +61,6 @@ export class ClientContext implements CallContext {
   private listeners: EndListener[] | undefined = undefined;
   /** The newest attempt started at or below this layer, when a layer at or below it called `next` again. */
   private latest: Attempt | undefined = undefined;
-  /** This layer as the call's scope, made by `callScope` when a layer below first asks (only if this layer is the fan-out). */
-  scopeView: CallScope | undefined = undefined;
   /** The call's signal, unless a wrapper above replaced it for its attempt (see `CallContext.signal`). */
   signal: AbortSignal | undefined;
 

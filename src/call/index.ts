@@ -22,9 +22,10 @@
  * `readonly` and no code casts that away.
  *
  * Files: `contract.ts` the public types; `compose.ts` `wrapClient`/`wrapHandler`; `context.ts` the call, the
- * attempt and a layer's context; `boundary.ts` how one layer enters the next and how a call is run;
- * `changes.ts` the named changes above; `scope.ts` the call across its attempts; `node-choice.ts` filters and
- * the untried preference; `end-event.ts` how the end of a call, unary or stream, is observed.
+ * attempt and a layer's context; `boundary.ts` how one layer enters the next; `changes.ts` the named changes
+ * above; `scope.ts` the call across its attempts; `node-choice.ts` filters and the untried preference;
+ * `end-event.ts` how the end of a call, unary or stream, is observed. A whole call is run from
+ * `client/run-call.ts` (`callContext`/`runCall` there let wrapper authors run one without a client).
  */
 export { kindOf } from './contract';
 export type {
@@ -32,7 +33,6 @@ export type {
   Selector, Wrapper,
 } from './contract';
 export { wrapClient, wrapHandler } from './compose';
-export { callContext, runCall, type CallContextInit } from './boundary';
 export { addFilter, firstInCall, mayTryAgain, recordNode, withSignal } from './changes';
 export { callScope, type CallScope } from './scope';
 export { acceptable } from './node-choice';

@@ -32,9 +32,15 @@ export class CallScope {
   }
 }
 
+/** Each fan-out layer's scope, made when a layer below first asks (most calls never do). */
+const scopes = new WeakMap<ClientContext, CallScope>();
+
 /** The scope of `ctx`'s call when a layer above may start another attempt of it (`mayTryAgain`), else undefined. */
 export function callScope(ctx: CallContext): CallScope | undefined {
   if (!(ctx instanceof ClientContext)) return undefined;
   const fanOut = ctx.fanOut;
-  return fanOut === undefined ? undefined : (fanOut.scopeView ??= new CallScope(fanOut));
+  if (fanOut === undefined) return undefined;
+  let scope = scopes.get(fanOut);
+  if (scope === undefined) scopes.set(fanOut, (scope = new CallScope(fanOut)));
+  return scope;
 }

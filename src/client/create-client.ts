@@ -1,6 +1,5 @@
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
 import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call/contract';
-import { runCall } from '../call/boundary';
 import { asComposed } from '../call/compose';
 import { Attempt, CallState, ClientContext } from '../call/context';
 import { keelError } from '../errors';
@@ -18,6 +17,7 @@ import { currentInbound } from '../inbound';
 import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
+import { runCall } from './run-call';
 import { isRequests } from './request-pump';
 import { networkCall } from './network-call';
 
