@@ -61,6 +61,8 @@ export class ClientContext implements CallContext {
   private listeners: EndListener[] | undefined = undefined;
   /** The newest attempt started at or below this layer, when a layer at or below it called `next` again. */
   private latest: Attempt | undefined = undefined;
+  /** This layer as the call's scope, made when a layer below first asks (only if this layer is the fan-out). */
+  private scopeView: CallScope | undefined = undefined;
   /** The call's signal, unless a wrapper above replaced it for its attempt (see `CallContext.signal`). */
   signal: AbortSignal | undefined;
 
@@ -152,9 +154,10 @@ export class ClientContext implements CallContext {
     this.listeners ??= [];
   }
 
-  /** The outermost layer that may start another attempt of this call (`mayTryAgain`), if any: see `callScope`. */
-  get fanOut(): ClientContext | undefined {
-    return this.call.fanOut;
+  /** See `callScope`. */
+  get scope(): CallScope | undefined {
+    const fanOut = this.call.fanOut;
+    return fanOut === undefined ? undefined : (fanOut.scopeView ??= new CallScope(fanOut));
   }
 
   /** The context the layer below gets for this `next()`. */
@@ -178,3 +181,32 @@ export class ClientContext implements CallContext {
   }
 }
 
+/** Where a call's attempts fan out, as a layer below sees it: the whole call's end, its node, per-call values. */
+export class CallScope {
+  private values: Map<object, unknown> | undefined = undefined;
+  constructor(private readonly layer: ClientContext) {}
+
+  /** Told once when the whole call ends (every attempt), with the error the caller sees. */
+  onEnd(listener: EndListener): void {
+    this.layer.onEnd(listener);
+  }
+
+  /** How many attempts the call has started so far. */
+  get attempts(): number {
+    return this.layer.attemptsStarted;
+  }
+
+  /** The node of the newest attempt. */
+  get node(): ServiceNode | undefined {
+    return this.layer.node;
+  }
+
+  /** A value a wrapper keeps for this call (keyed by something of its own), shared by the call's attempts. */
+  get<T>(key: object): T | undefined {
+    return this.values?.get(key) as T | undefined;
+  }
+
+  set(key: object, value: unknown): void {
+    (this.values ??= new Map()).set(key, value);
+  }
+}

@@ -23,7 +23,7 @@
  *
  * Files: `contract.ts` the public types; `compose.ts` `wrapClient`/`wrapHandler`; `context.ts` the call, the
  * attempt and a layer's context; `boundary.ts` how one layer enters the next; `changes.ts` the named changes
- * above; `scope.ts` the call across its attempts; `node-choice.ts` filters and the untried preference;
+ * above; `scope.ts` how a layer below reaches the call across its attempts; `node-choice.ts` filters and the untried preference;
  * `end-event.ts` how the end of a call, unary or stream, is observed. A whole call is run from
  * `client/run-call.ts` (`callContext`/`runCall` there let wrapper authors run one without a client).
  */
@@ -34,5 +34,6 @@ export type {
 } from './contract';
 export { wrapClient, wrapHandler } from './compose';
 export { addFilter, firstInCall, mayTryAgain, recordNode, withSignal } from './changes';
-export { callScope, type CallScope } from './scope';
+export { callScope } from './scope';
+export type { CallScope } from './context';
 export { acceptable } from './node-choice';
