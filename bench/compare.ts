@@ -2,7 +2,7 @@
 // Puts runs of two builds side by side (e.g. the commit before a change and after it, run alternately:
 // before, after, before, after…): the no-network wrapper cost per stack and the closed-loop comparison,
 // each figure as the median over runs with its min–max. Writes bench/results/before-after.{md,json} and
-// the README's before/after block (between its own markers; the benchmark section is not touched).
+// docs/benchmarks.md's before/after block (between its own markers; the latest-run section is not touched).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixed, int, table } from './report/format';
@@ -59,14 +59,14 @@ function pipelineTable(before: Results[], after: Results[], h: string): string[]
       })), ''];
 }
 
-/** One line per concurrency for one configuration: the README's short form of closedTable. */
+/** One line per concurrency for one configuration: docs/benchmarks.md's short form of closedTable. */
 function closedSummary(before: Results[], after: Results[], config: string): string[] {
   const levels = [...new Set([...before, ...after].flatMap((r) => r.closed.map((c) => c.concurrency)))].sort((a, b) => a - b);
   if (levels.length === 0) return [];
   const median = (r: Results, c: number, name: string) => r.closed.find((x) => x.concurrency === c)?.rows.find((row) => row.config === name)?.median;
   const xRaw = (runs: Results[], c: number) => spreadOf(runs.map((r) => (median(r, c, config)?.rps ?? NaN) / (median(r, c, 'raw')?.rps ?? NaN)));
   const cpu = (runs: Results[], c: number) => spreadOf(runs.map((r) => median(r, c, config)?.cpuUsPerCall ?? NaN));
-  return [`#### Unary closed loop, \`${config}\` against one keel server`, '',
+  return [`### Unary closed loop, \`${config}\` against one keel server`, '',
     'Throughput as a fraction of the raw grpc-js client in the same run (median over runs, min–max), and client CPU per call.', '',
     table(['concurrency', 'before × raw', 'after × raw', 'change', 'before CPU µs/call', 'after CPU µs/call', 'change'],
       levels.map((c) => [String(c), show(xRaw(before, c), 2), show(xRaw(after, c), 2), change(xRaw(before, c), xRaw(after, c), false),
@@ -94,17 +94,17 @@ function closedTable(before: Results[], after: Results[]): string[] {
   return out;
 }
 
-/** `short`: the README's form (the wrapper costs, and the full stack's closed loop in one table). */
+/** `short`: docs/benchmarks.md's form (the wrapper costs, and the full stack's closed loop in one table). */
 export function renderComparison(before: Results[], after: Results[], title: string, short = false): string {
   const all = [...before, ...after];
   const m = all[0]!.machine;
   const loads = all.map((r) => r.machine.loadStart[0] ?? NaN);
-  return [`${short ? '###' : '#'} ${title}`, '',
+  return [`${short ? '##' : '#'} ${title}`, '',
     `Before: commit ${commits(before)} (${before.length} run(s)); after: commit ${commits(after)} (${after.length} run(s)); run alternately (before, after, before, after…) on the same machine: ${m.cores} cores (${m.cpuModel}), Node ${[...new Set(all.map((r) => r.machine.node))].join(', ')}, ${all.map((r) => r.machine.date.slice(0, 16)).sort()[0]}Z to ${all.map((r) => r.machine.date.slice(0, 16)).sort().at(-1)}Z, load average ${fixed(Math.min(...loads), 1)}–${fixed(Math.max(...loads), 1)} at the runs' starts (other work shared the machine: read ratios and CPU per call, not absolutes).`, '',
-    ...pipelineTable(before, after, short ? '####' : '##'), ...(short ? closedSummary(before, after, 'full') : closedTable(before, after))].join('\n');
+    ...pipelineTable(before, after, short ? '###' : '##'), ...(short ? closedSummary(before, after, 'full') : closedTable(before, after))].join('\n');
 }
 
-/** Replaces the README's before/after block (appending it if missing). */
+/** Replaces docs/benchmarks.md's before/after block (appending it if missing). */
 export function updateReadmeBlock(path: string, body: string): void {
   const readme = readFileSync(path, 'utf8');
   const block = `${AB_START}\n${body}\n${AB_END}`;
@@ -142,7 +142,7 @@ function main(argv: string[]): void {
   }));
   writeFileSync(join(dir, 'before-after.json'), `${JSON.stringify({ before: slim(b), after: slim(a) }, null, 2)}\n`);
   if (readme) {
-    updateReadmeBlock(join(ROOT, 'README.md'), `${renderComparison(b, a, title, true).trimEnd()}\n\n${notes ? `${notes}\n\n` : ''}Every configuration and concurrency: \`bench/results/before-after.md\`.`);
+    updateReadmeBlock(join(ROOT, 'docs', 'benchmarks.md'), `${renderComparison(b, a, title, true).trimEnd()}\n\n${notes ? `${notes}\n\n` : ''}Every configuration and concurrency: \`bench/results/before-after.md\`.`);
   }
   process.stdout.write(markdown);
 }

@@ -40,12 +40,20 @@ const copyProtos = (dir) => {
 };
 for (const dir of ['examples', 'test', 'bench']) if (existsSync(join(root, dir))) copyProtos(dir);
 
-const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist', 'src', 'index.js')))
-  .filter((n) => n !== '__esModule' && n !== 'default')
-  .sort();
+// One ESM wrapper per entry point (`keel`, `keel/toolkit`), each re-exporting its CommonJS build by name.
+const entries = [
+  ['index', join('src', 'index.js')],
+  ['toolkit', join('src', 'toolkit', 'index.js')],
+];
 mkdirSync(join(root, 'dist', 'esm'), { recursive: true });
-writeFileSync(
-  join(root, 'dist', 'esm', 'index.mjs'),
-  `import keel from '../src/index.js';\nexport const { ${names.join(', ')} } = keel;\nexport default keel;\n`,
-);
-writeFileSync(join(root, 'dist', 'esm', 'index.d.mts'), `export * from '../src/index.js';\n`);
+for (const [name, cjs] of entries) {
+  const names = Object.keys(createRequire(import.meta.url)(join(root, 'dist', cjs)))
+    .filter((n) => n !== '__esModule' && n !== 'default')
+    .sort();
+  const from = `../${cjs.split(/[\\/]/).join('/')}`;
+  writeFileSync(
+    join(root, 'dist', 'esm', `${name}.mjs`),
+    `import keel from '${from}';\nexport const { ${names.join(', ')} } = keel;\nexport default keel;\n`,
+  );
+  writeFileSync(join(root, 'dist', 'esm', `${name}.d.mts`), `export * from '${from}';\n`);
+}

@@ -24,9 +24,11 @@ if (files.length === 0) {
 process.env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
 
 // The end-to-end suites talk to real Consul, etcd, Redis and Jaeger servers and to go-micro peers:
-// install what is missing first (minutes the first time on a new machine, instant afterwards). If that
-// fails the suites fail with a clear message; KEEL_SKIP_E2E=1 skips them (loudly) instead.
+// install what is missing first. The built ones live in the per-user tool cache (scripts/tool-cache), so
+// this takes 15-40 minutes once per machine and user (progress is printed) and a few seconds in every
+// later clone. If that fails the suites fail with a clear message; KEEL_SKIP_E2E=1 skips them (loudly).
 if (process.env.KEEL_SKIP_E2E !== '1' && process.env.KEEL_NO_INSTALL !== '1') {
+  const installStart = Date.now();
   for (const [what, args] of [['servers', ['install', 'all']], ['go-micro peers', []]]) {
     const script = join(root, 'scripts', args.length ? 'infra' : 'build-interop');
     const t0 = Date.now();
@@ -34,6 +36,7 @@ if (process.env.KEEL_SKIP_E2E !== '1' && process.env.KEEL_NO_INSTALL !== '1') {
     if (done.status !== 0) console.error(`test: installing the ${what} failed (${script} ${args.join(' ')}); their suites will fail`);
     else if (Date.now() - t0 > 5000) console.error(`test: installed the ${what} in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
+  console.error(`test: tools ready in ${Math.round((Date.now() - installStart) / 1000)} s; running ${files.length} test files`);
 }
 
 // A test that leaks a handle keeps its file's process alive and node --test waits for it forever:

@@ -15,10 +15,7 @@ export type KeelReason =
   | 'concurrency_limit'
   | 'throttled'
   | 'bad_option'
-  | 'closed'
-  | 'unknown_method'
-  | 'bad_request'
-  | 'no_descriptor';
+  | 'closed';
 
 /**
  * Every keel reason, its gRPC code, and what it means. A breaker ignores every reason raised by this process
@@ -36,9 +33,6 @@ export const REASONS: Readonly<Record<KeelReason, { readonly code: status; reado
   throttled: { code: status.RESOURCE_EXHAUSTED, when: "adaptiveLimit()'s client-side throttling refused the call: the servers have been refusing much of this client's traffic" },
   bad_option: { code: status.INVALID_ARGUMENT, when: 'a per-call option or the request shape was invalid' },
   closed: { code: status.FAILED_PRECONDITION, when: 'the client was closed' },
-  unknown_method: { code: status.UNIMPLEMENTED, when: 'the toolkit (CLI, gateway) was asked for a method the service does not describe' },
-  bad_request: { code: status.INVALID_ARGUMENT, when: "a JSON request given to the toolkit does not fit the method's request type" },
-  no_descriptor: { code: status.FAILED_PRECONDITION, when: 'the toolkit cannot describe the service: no server reflection, and no --proto file covers it' },
 };
 
 /** Trailer that carries a keel reason from a server to its caller. */

@@ -27,7 +27,7 @@ export { etcdRegistry } from './registry/etcd';
 export type { EtcdRegistryOptions } from './registry/etcd';
 export { kubernetesRegistry, KubernetesApiError } from './registry/kubernetes';
 export type { KubernetesRegistryOptions, KubernetesWatchEvent } from './registry/kubernetes';
-export type { EtcdAuth } from './registry/etcd-security';
+export type { EtcdAuth } from './registry/etcd/security';
 export { registryFromEnv } from './registry/from-env';
 export { roundRobin } from '../wrappers/round-robin';
 export { leastLoaded } from '../wrappers/least-loaded';
@@ -36,6 +36,7 @@ export { adaptiveLimit } from '../wrappers/adaptive-limit';
 export type { AdaptiveLimitOptions, AdaptiveLimitWrapper, LimitState } from '../wrappers/adaptive-limit';
 export { rateLimit } from '../wrappers/rate-limit';
 export type { RateLimitOptions, RateLimitWrapper } from '../wrappers/rate-limit';
+export type { LimitStats } from './limit/limit-stats';
 export type { RedisAddress } from './limit/cluster-limit';
 export { breaker } from '../wrappers/breaker';
 export type { BreakerOptions, BreakerWrapper, CircuitChange } from '../wrappers/breaker';
@@ -59,25 +60,11 @@ export type { MetricsOptions } from '../wrappers/metrics';
 export { initMetrics } from './metrics/init-metrics';
 export type { InitMetricsOptions, MetricsHandle, MetricsExporter, PrometheusMetricsHandle, PushMetricsHandle } from './metrics/init-metrics';
 export { resilienceMetrics } from './metrics/resilience';
-export type { ResilienceMetricsOptions } from './metrics/resilience';
+export type { ResilienceMetricsOptions, ResilienceMetrics } from './metrics/resilience';
+export type { RegistryObserver } from './registry/observer';
 export { KeelError, isKeelError, REASONS } from './errors';
 export type { KeelReason, StatusError } from './errors';
 export { MissingPeerError } from './peer';
-export { createGateway } from './toolkit/gateway/gateway';
-export type { Gateway } from './toolkit/gateway/gateway';
-export type { GatewayOptions } from './toolkit/gateway/options';
-export { bearerToken } from './toolkit/gateway/guard';
-export type { Authorize } from './toolkit/gateway/guard';
-export type { GatewayStats, EndpointStats } from './toolkit/gateway/stats';
-export type { EndpointSeries } from './toolkit/gateway/series';
-export type { ErrorBody, ErrorLog } from './toolkit/gateway/status';
-export { createMcpGateway } from './toolkit/mcp/gateway';
-export type { McpGateway } from './toolkit/mcp/gateway';
-export type { McpGatewayOptions } from './toolkit/mcp/options';
-export type { McpTool } from './toolkit/mcp/tools';
-export type { ToolResult, ToolError } from './toolkit/mcp/call-tool';
-export { startSidecar } from './toolkit/sidecar/index';
-export type { Sidecar, SidecarOptions, SidecarEvent, SidecarGateway, GatewayFactory, CheckResult } from './toolkit/sidecar/index';
 
 // ---- For authors of wrappers, selectors and registries -----------------------------------------
 export { addFilter, acceptable, kindOf } from './call';
@@ -87,7 +74,7 @@ export type {
 } from './call';
 export { callContext, runCall } from './client/run-call';
 export type { CallContextInit } from './client/run-call';
-export { keelError } from './errors';
+export { keelError, hasStatusCode } from './errors';
 export { gone, notStarted } from './server/gone';
 export { randomSelector } from './select/random';
 export { RoundRobinSelector } from './select/round-robin';
@@ -99,5 +86,22 @@ export { TokenBucket } from './limit/token-bucket';
 export { Circuit } from './breaker/circuit';
 export type { CircuitState, CircuitPolicy, Outcome } from './breaker/circuit';
 export { WatchHub } from './registry/watch-hub';
-export { monotonicClock, systemClock } from './registry/registry';
-export type { Registry, ServiceNode, RegisterOptions, Clock, Endpoint, EndpointValue } from './registry/registry';
+export { monotonicClock, systemClock } from './time/clock';
+export type { Registry, ServiceNode, RegisterOptions, Endpoint, EndpointValue } from './registry/registry';
+export type { Clock } from './time/clock';
+
+// ---- Deprecated: the toolkit's names, whose home is now `keel/toolkit` -----------------------------
+// Kept only while README.md's examples import them from `keel`; drop this block (and DEPRECATED_IN_KEEL in
+// test/packaging.test.ts) when they import `keel/toolkit`. Each loads the toolkit when first called, never
+// when keel loads: the toolkit imports keel, and an eager import here would load it half-initialised.
+type Toolkit = typeof import('./toolkit/index');
+const toolkit = (): Toolkit => require('./toolkit/index') as Toolkit;
+/** @deprecated Import from `keel/toolkit`. */
+export const createGateway: Toolkit['createGateway'] = (options) => toolkit().createGateway(options);
+/** @deprecated Import from `keel/toolkit`. */
+export const bearerToken: Toolkit['bearerToken'] = (...args) => toolkit().bearerToken(...args);
+/** @deprecated Import from `keel/toolkit`. */
+export const createMcpGateway: Toolkit['createMcpGateway'] = (...args) => toolkit().createMcpGateway(...args);
+/** @deprecated Import from `keel/toolkit`. */
+export const startSidecar: Toolkit['startSidecar'] = (...args) => toolkit().startSidecar(...args);
+export type { Gateway, GatewayOptions, Authorize, McpGateway, McpGatewayOptions, McpTool, ToolResult, ToolError } from './toolkit/index';

@@ -36,10 +36,34 @@ describe('packaging', () => {
     assert.equal(same, 'true');
   });
 
+  it('has the toolkit as its own entry point, keel/toolkit (require and import, one instance), and keeps it out of keel', () => {
+    const TOOLKIT = ['createGateway', 'createMcpGateway', 'startSidecar', 'startWeb', 'bearerToken'];
+    // Still in `keel` (deprecated) only while README.md imports them from there: see the end of src/index.ts.
+    const DEPRECATED_IN_KEEL = ['createGateway', 'createMcpGateway', 'startSidecar', 'bearerToken'];
+    writeFileSync(join(app, 'toolkit.mjs'), [
+      `import { ${TOOLKIT.join(', ')} } from 'keel/toolkit';`,
+      `import * as keel from 'keel';`,
+      `import { createRequire } from 'node:module';`,
+      `const require = createRequire(import.meta.url);`,
+      `const cjs = require('keel/toolkit');`,
+      `console.log(JSON.stringify({ types: [${TOOLKIT.join(', ')}].map((f) => typeof f), same: createGateway === cjs.createGateway,`,
+      `  inKeel: ${JSON.stringify(TOOLKIT)}.filter((n) => n in keel || n in require('keel')),`,
+      `  sameInKeel: keel.bearerToken('a-token-of-sixteen+')({ headers: { authorization: 'Bearer a-token-of-sixteen+' } }) }));`,
+    ].join('\n'));
+    const out = JSON.parse(execFileSync(process.execPath, ['toolkit.mjs'], { cwd: app, encoding: 'utf8' })) as
+      { types: string[]; same: boolean; inKeel: string[]; sameInKeel: boolean };
+    assert.deepEqual(out.types, TOOLKIT.map(() => 'function'));
+    assert.equal(out.same, true, 'import and require share one instance');
+    assert.deepEqual(out.inKeel.sort(), DEPRECATED_IN_KEEL.sort(), 'the library index exports no toolkit name beyond the deprecated ones');
+    assert.equal(out.sameInKeel, true, 'a deprecated name in keel calls the toolkit\'s own function (a bearerToken that accepts its token)');
+  });
+
   it('ships type declarations', () => {
     const pkg = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('keel/package.json'))"], { cwd: app, encoding: 'utf8' }));
     assert.equal(pkg.name, 'keel');
     assert.equal(pkg.exports['.'].types, './dist/src/index.d.ts');
+    assert.equal(pkg.exports['./toolkit'].types, './dist/src/toolkit/index.d.ts');
+    assert.ok(require('node:fs').existsSync(join(root, 'dist', 'src', 'toolkit', 'index.d.ts')));
     assert.ok(require('node:fs').existsSync(join(root, 'dist', 'src', 'index.d.ts')));
   });
 });
@@ -62,6 +86,7 @@ describe('the published package (npm pack)', () => {
 
   it('holds the licence, the readme, the compiled library with its types, and the ESM entry', () => {
     for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
+      'dist/src/toolkit/index.js', 'dist/src/toolkit/index.d.ts', 'dist/esm/toolkit.mjs', 'dist/esm/toolkit.d.mts',
       'dist/wrappers/tracing.js', 'dist/src/tracing/semconv.js', 'dist/src/peer.js']) {
       assert.ok(files.includes(f), `${f} is missing from the package`);
     }
@@ -93,7 +118,7 @@ describe('the published package (npm pack)', () => {
       assert.equal(manifest.peerDependenciesMeta[peer]?.optional, true, `${peer} is optional`);
       assert.ok(manifest.devDependencies[peer], `${peer} (${range}) is a devDependency, for the tests`);
     }
-    for (const dev of ['opossum', 'bottleneck', 'hdr-histogram-js', 'nice-grpc']) {
+    for (const dev of ['opossum', 'bottleneck', 'hdr-histogram-js', 'nice-grpc', 'nice-grpc-opentelemetry', 'nice-grpc-client-middleware-retry', 'nice-grpc-client-middleware-deadline']) {
       assert.equal(manifest.dependencies[dev] ?? manifest.peerDependencies[dev], undefined, `${dev} is for the bench only`);
     }
   });
@@ -129,7 +154,8 @@ describe('an application that installs only keel', () => {
 
   it("type-checks against keel's declarations without any optional package (skipLibCheck off)", () => {
     writeFileSync(join(app.dir, 'use.ts'), [
-      `import { createClient, initTracing, rateLimit, consulRegistry, createMcpGateway, type SpanExporterLike, type RedisAddress, type McpGatewayOptions } from 'keel';`,
+      `import { createClient, initTracing, rateLimit, consulRegistry, type SpanExporterLike, type RedisAddress } from 'keel';`,
+      `import { createMcpGateway, type McpGatewayOptions } from 'keel/toolkit';`,
       `export const uses = [createClient, initTracing, rateLimit, consulRegistry, createMcpGateway];`,
       `export type T = [SpanExporterLike, RedisAddress, McpGatewayOptions];`,
     ].join('\n'));
@@ -147,7 +173,7 @@ describe('an application that installs only keel', () => {
     ['etcdRegistry', `k.etcdRegistry()`, 'etcd3'],
     ['rateLimit with redis', `k.rateLimit(10, { redis: 'redis://127.0.0.1:6379', id: 'x' })`, 'ioredis'],
     ['initTracing', `k.initTracing({ serviceName: 'x' })`, '@opentelemetry/sdk-trace'],
-    ['createMcpGateway', `k.createMcpGateway({ registry: k.memoryRegistry() })`, '@modelcontextprotocol/sdk'],
+    ['createMcpGateway', `require('keel/toolkit').createMcpGateway({ registry: k.memoryRegistry() })`, '@modelcontextprotocol/sdk'],
   ];
   for (const [feature, code, pkg] of missing) {
     it(`${feature} fails at once naming '${pkg}' and the npm install command`, () => {

@@ -93,7 +93,7 @@ describe('TLS and mutual TLS between keel clients and servers', () => {
     const { err } = await call(registry, { ca: pki.ca.cert, cert: pki.stranger.cert, key: pki.stranger.key });
     assert.equal(err?.code, status.UNAVAILABLE, String(err?.details));
     // All the client can know: a Node server checks the client certificate after the TLS 1.3 handshake
-    // and closes the connection without an alert (README, Security, says so).
+    // and closes the connection without an alert (docs/security.md, TLS and mutual TLS, says so).
     assert.match(err.details, /No connection established\. Last error: Failed to connect/);
   });
 

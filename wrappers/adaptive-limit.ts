@@ -6,11 +6,11 @@ import { Admission } from '../src/limit/admission';
 import { Throttle } from '../src/limit/throttle';
 import { VegasLimit, type VegasPolicy } from '../src/limit/vegas';
 import { func, integer, knownKeys, nonNegativeMs, numberIn, positiveMs, withMethod } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { wasSkipped } from '../src/server/gone';
 
 export interface AdaptiveLimitOptions {
-  /** The limit before any latency was measured. Default 20 on a handler, 100 on a client (see the README). */
+  /** The limit before any latency was measured. Default 10 on a handler, 100 on a client (see the README). */
   initialLimit?: number;
   /** The limit never goes below this. Default 1. */
   minLimit?: number;
@@ -65,6 +65,16 @@ const PUSHBACK = 'grpc-retry-pushback-ms';
  */
 const CLIENT_INITIAL_LIMIT = 100;
 
+/**
+ * A handler's limit before any latency was measured. A limit no load has tested yet is where a sudden overload
+ * finds it: a server at half its capacity keeps one or two calls in flight, which says nothing of its limit
+ * (see `inUse`), so Netflix's 20 stayed 20 until the overload came, and a first overload built a queue of 15
+ * before the limit came down (the first second held the run's slowest successful calls: 170 ms of a 10 ms
+ * service). From 10 a server in use grows by 6·log10 of its limit per call while no queue builds (Vegas's
+ * slow start), as Envoy's filter starts at 3 and grows.
+ */
+const HANDLER_INITIAL_LIMIT = 10;
+
 /** Streams hold a slot for as long as the application keeps them open: they are not limited. */
 const limited = (kind: CallKind): boolean => kind === 'unary' || kind === 'client_stream';
 
@@ -105,7 +115,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     client: (next, method) => {
       if (!limited(method.kind)) return next;
       let state = clients.get(method.service);
-      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit({ ...policy, initialLimit: options.initialLimit ?? Math.min(policy.maxLimit, Math.max(policy.initialLimit, CLIENT_INITIAL_LIMIT)), remeasure: false, inUse: 1 }), inFlight: 0, throttle: throttleOf() }));
+      if (state === undefined) clients.set(method.service, (state = { limiter: new VegasLimit({ ...policy, initialLimit: options.initialLimit ?? Math.min(policy.maxLimit, Math.max(policy.initialLimit, CLIENT_INITIAL_LIMIT)), remeasure: false, inUse: 1, alpha: 3, beta: 6 }), inFlight: 0, throttle: throttleOf() }));
       const own = state;
       return (request, ctx) => {
         const start = clock.now();
@@ -134,7 +144,7 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
     handler: (next, method) => {
       if (!limited(method.kind)) return next;
       let admission = handlers.get(method.service);
-      if (admission === undefined) handlers.set(method.service, (admission = new Admission({ ...policy, remeasure: true, inUse: 0.5 }, queueMs, clock)));
+      if (admission === undefined) handlers.set(method.service, (admission = new Admission({ ...policy, remeasure: true, inUse: 0.5, alpha: 2, beta: 4 }, queueMs, clock)));
       const own = admission;
       /** The answer to a call refused for the limit: A6's pushback trailer tells the caller's retry when to try again. */
       const refusal = (ctx: Parameters<typeof next>[1]): unknown => {
@@ -186,10 +196,10 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
   };
 }
 
-function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure' | 'inUse'> {
+function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure' | 'inUse' | 'alpha' | 'beta'> {
   const minLimit = integer(options.minLimit ?? 1, 'adaptiveLimit: minLimit', 1);
   const maxLimit = integer(options.maxLimit ?? 1000, 'adaptiveLimit: maxLimit', minLimit);
-  const initialLimit = integer(options.initialLimit ?? Math.min(maxLimit, Math.max(minLimit, 20)), 'adaptiveLimit: initialLimit', minLimit);
+  const initialLimit = integer(options.initialLimit ?? Math.min(maxLimit, Math.max(minLimit, HANDLER_INITIAL_LIMIT)), 'adaptiveLimit: initialLimit', minLimit);
   if (initialLimit > maxLimit) throw new RangeError(`adaptiveLimit: initialLimit (${initialLimit}) must be <= maxLimit (${maxLimit})`);
   return { initialLimit, minLimit, maxLimit, minRttWindowMs: positiveMs(options.minRttWindowMs ?? 30_000, 'adaptiveLimit: minRttWindowMs') };
 }

@@ -4,7 +4,8 @@ import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/c
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { keelError } from '../src/errors';
 import { func, integer, knownKeys, numberIn, oneOf, positiveMs } from '../src/options';
-import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
+import { type ServiceNode } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 
 export interface BreakerOptions {
   /** The circuit opens at this error percentage (0-100]. Default 50. */

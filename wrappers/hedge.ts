@@ -1,13 +1,13 @@
 import type { Wrapper } from '../src/call';
 import { cancelled, deadlineExceeded } from '../src/errors';
 import { integer, knownKeys, optionalFunction, positiveMs } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
-import type { Requests } from '../src/client/request-pump';
+import type { Requests } from '../src/stream/requests';
 import { firstInCall, mayTryAgain, withSignal } from '../src/call';
 
 /** What `onHedge` is told when a hedged attempt starts. */

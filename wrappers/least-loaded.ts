@@ -1,6 +1,6 @@
 import type { Wrapper } from '../src/call';
 import { func, knownKeys, positiveMs, withMethod } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
 import { LeastLoadedSelector, type NodeLoad } from '../src/select/least-loaded';
 
 export type { NodeLoad } from '../src/select/least-loaded';

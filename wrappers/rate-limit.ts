@@ -4,7 +4,8 @@ import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../s
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
 import { boolean, integer, knownKeys, nonNegativeMs, numberIn } from '../src/options';
-import { monotonicClock, type Clock } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
+import { sleep } from '../src/time/sleep';
 
 export interface RateLimitOptions {
   /** Tokens the bucket holds: calls that may go at once after a quiet spell. Default 1. */
@@ -86,7 +87,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
     if (ctx.signal?.aborted) return Promise.reject(cancelled());
     bucket.reserve(now);
     const giveBack = (): void => bucket.cancel(clock.now());
-    return sleep(delayMs, ctx.signal, giveBack).then(() => stillInTime(ctx, late, giveBack));
+    return sleep(delayMs, ctx.signal, () => abandon(giveBack)).then(() => stillInTime(ctx, late, giveBack));
   };
   /** A call waking after a late timer may have too little time left after all: then its token goes back. */
   const stillInTime = (ctx: Deadlined, late: () => KeelError, giveBack: () => void): void => {
@@ -139,25 +140,15 @@ function sharedAdmit(shared: RedisBucket, wait: boolean, limited: () => KeelErro
         throw ctx.signal?.aborted ? cancelled() : late();
       }
       const giveBack = (): void => shared.cancel();
-      return sleep(waitMs, ctx.signal, giveBack).then(() => stillInTime(ctx, late, giveBack));
+      return sleep(waitMs, ctx.signal, () => abandon(giveBack)).then(() => stillInTime(ctx, late, giveBack));
     });
   };
 }
 
 const cancelled = (): KeelError => cancelledBy('the call was cancelled while waiting for the rate limit');
 
-/** Waits `ms`, or rejects as cancelled when `signal` aborts first (then `onAbort` returns the token). */
-function sleep(ms: number, signal: AbortSignal | undefined, onAbort: () => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const abort = (): void => {
-      clearTimeout(timer);
-      onAbort();
-      reject(cancelled());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', abort, { once: true });
-  });
+/** The call gave up waiting: the token goes back, and the call fails as cancelled. */
+function abandon(giveBack: () => void): KeelError {
+  giveBack();
+  return cancelled();
 }

@@ -3,13 +3,15 @@ import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
 import { integer, knownKeys, optionalFunction } from '../src/options';
-import { monotonicClock, type Clock, type ServiceNode } from '../src/registry/registry';
-import { runAttempt, sleep, type Decided } from '../src/retry/attempt';
+import { type ServiceNode } from '../src/registry/registry';
+import { monotonicClock, type Clock } from '../src/time/clock';
+import { runAttempt, type Decided } from '../src/retry/attempt';
+import { sleep } from '../src/time/sleep';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
 import { IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
 import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
-import type { Requests } from '../src/client/request-pump';
+import type { Requests } from '../src/stream/requests';
 import { firstInCall, mayTryAgain } from '../src/call';
 
 /**

@@ -1,4 +1,4 @@
-import { CONFIGS, DIAGNOSTIC_CONFIGS, type ClientConfig } from '../stacks/configs';
+import { CONFIGS, DIAGNOSTIC_CONFIGS, sideConfigs, type ClientConfig } from '../stacks/configs';
 import { NODE_LINES } from './node-runtime';
 import { FULL, QUICK, type Plan } from './plan';
 import { isStreamClient, STREAM_CLIENTS } from '../loads/streams/client';
@@ -6,7 +6,7 @@ import { streamSeconds } from '../loads/streams/section';
 import { gatewaySeconds } from '../loads/gateway/section';
 import { resilienceSeconds } from '../scenarios/section';
 
-export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams', 'gateway', 'resilience'] as const;
+export const SECTIONS = ['closed', 'open', 'nodes3', 'diagnose', 'side', 'ghz', 'scale', 'accuracy', 'pipeline', 'streams', 'gateway', 'resilience'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Cli {
@@ -24,9 +24,13 @@ export interface Cli {
   output: string;
   /** The Node line to run on (`--node 24`), installed by scripts/node-runtime; undefined: this process's Node. */
   node: string | undefined;
+  /** Configurations named with `--only` (the side section runs these, with raw, instead of SIDE_ORDER). */
+  named: string[];
+  /** `--output <name>`: results go to <name>[-node<line>].md and .results.json, and the README is left alone. */
+  kept: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>] [--output <name>]
   --quick    the CI smoke test: every section, short segments, one round (about two minutes)
   --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
              diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
@@ -34,18 +38,25 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>�
   --profile  run that configuration's (or streaming client's: ${STREAM_CLIENTS.join(', ')}) client process under
              node --cpu-prof (bench/results/profiles/)
   --node     run the whole bench (servers and clients) on that Node line (${NODE_LINES.join(', ')}), installed into
-             .tools/node by scripts/node-runtime; results go to <output>-node<line>.* and name the Node they ran on`;
+             .tools/node by scripts/node-runtime; results go to <output>-node<line>.* and name the Node they ran on
+  --output   results go to bench/results/<name>[-node<line>].md and .results.json (never read back for the README's
+             tables), and the README is left alone: a run kept for a note (e.g. --output tracing --only side,streams,ghz)`;
 
 export function parseCli(argv: string[]): Cli {
   let quick = false;
   let only: string[] | undefined;
   let profile: string | undefined;
   let node: string | undefined;
+  let named: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (arg === '--profile') profile = argv[++i];
+    else if (arg === '--output') {
+      named = argv[++i] ?? '';
+      if (!/^[a-z0-9][a-z0-9-]*$/.test(named)) throw new RangeError(`--output: a name of lower-case letters, digits and dashes, got ${named || 'none'}\n${USAGE}`);
+    }
     else if (arg === '--node') {
       node = argv[++i] ?? '';
       if (!(NODE_LINES as readonly string[]).includes(node)) throw new RangeError(`--node: ${node || 'no line'} is none of ${NODE_LINES.join(', ')}\n${USAGE}`);
@@ -63,12 +74,13 @@ export function parseCli(argv: string[]): Cli {
   const onlySections = (only ?? []).filter(isSection);
   const onlyConfigs = (only ?? []).filter(isConfig);
   const sections = new Set<Section>(onlySections.length > 0 ? onlySections : onlyConfigs.length > 0 ? ['closed', 'open', 'nodes3'] : SECTIONS);
+  // `--only side,<configuration>…`: the side section runs those (with raw) instead of its own list.
   // The raw client is always measured: every figure is also given as a ratio to it.
   const configs = onlyConfigs.length > 0 ? all.filter((c) => c.name === 'raw' || onlyConfigs.includes(c.name)) : [...CONFIGS];
   // A profiled run's figures carry the profiler's cost: it never replaces a run's results.
-  const base = profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest';
+  const base = named ?? (profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest');
   const output = `${base}${node !== undefined ? `-node${node}` : ''}`;
-  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node };
+  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node, named: onlyConfigs, kept: named !== undefined };
 }
 
 /** Planned seconds per section, for the progress bar. */
@@ -85,6 +97,7 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
     s += plan.diagnose.concurrencies.length * plan.diagnose.rounds * 6 * seg(plan.diagnose.durationMs) + 6 * (plan.primeMs / 1000 + 0.05);
     s += plan.diagnose.rounds * plan.diagnose.openConfigs.length * (seg(plan.openDurationMs) + 0.1);
   }
+  if (sections.has('side')) s += sideConfigs(cli.named).length * (plan.primeMs / 1000 + 0.05 + plan.side.concurrencies.length * plan.side.rounds * seg(plan.side.durationMs));
   if (sections.has('ghz')) s += 5 * plan.ghz.concurrencies.length * plan.ghz.rounds * (plan.ghz.durationMs / 1000 + 0.3);
   if (sections.has('scale')) s += (plan.scale.sizes.length + 1) * (plan.scale.terminalMs / 1000 + 0.3 + (plan.scale.microMs * 3) / 1000) + 3 + plan.scale.circuitBudgetMs / 1000;
   if (sections.has('accuracy')) s += plan.accuracy.rates.reduce((sum, r) => sum + Math.max(plan.accuracy.windowMs, 2000 / r) / 1000, 0);

@@ -6,6 +6,7 @@ import { accuracy } from '../in-process/accuracy';
 import { closedLoop } from '../loads/closed-loop';
 import { configNamed, type BenchClient } from '../stacks/configs';
 import { noopExporter } from '../stacks/noop-exporter';
+import { activateContextManager } from '../stacks/context-manager';
 import { openLoop } from '../loads/open-loop';
 import { pipeline } from '../in-process/pipeline';
 import type { Job, JobReply, JobRequest, Target } from '../shared/protocol';
@@ -17,6 +18,10 @@ const name = process.argv[2] ?? '';
 const config = name === 'scale' || name === 'pipeline' || isStreamClient(name) ? undefined : configNamed(name);
 if (config?.tracing) {
   initTracing({ serviceName: `bench-${name}`, exporter: noopExporter, ...(config.sampleRatio !== undefined ? { sampleRatio: config.sampleRatio } : {}) });
+} else if (name !== 'pipeline' && name !== 'stream-full') {
+  // Untraced configurations too run with the SDK's context manager active, as an application with tracing has it
+  // (the pipeline process sets up its own SDK; the traced stream client starts initTracing on its first job).
+  activateContextManager();
 }
 
 /** A fresh client per segment: no state (round-robin place, breaker window, bucket) carries over. */

@@ -13,7 +13,7 @@ export interface Machine {
   loadEnd: number[];
   memoryGb: number;
   kernel: string;
-  /** The commit measured (with `+dirty` when tracked files other than the README and bench/results have changes), if git can tell. */
+  /** The commit measured (with `+dirty` when tracked files other than docs/benchmarks.md and bench/results have changes), if git can tell. */
   commit: string;
 }
 
@@ -30,8 +30,8 @@ function cpuModel(): string {
 function commit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, timeout: 5000 }).toString().trim();
-    // What a run writes itself (the README's generated sections, bench/results) does not make the code measured dirty.
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!README.md', ':!bench/results'],
+    // What a run writes itself (docs/benchmarks.md's generated sections, bench/results) does not make the code measured dirty.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/benchmarks.md', ':!bench/results'],
       { cwd: ROOT, timeout: 5000 }).toString().trim();
     return dirty ? `${head}+dirty` : head;
   } catch {

@@ -28,6 +28,8 @@ export interface Plan {
    */
   diagnose: { concurrencies: number[]; durationMs: number; rounds: number; openFraction: number; openConfigs: string[] };
   ghz: { concurrencies: number[]; durationMs: number; rounds: number };
+  /** Issue 21's side-by-side table (SIDE_ORDER): closed loop at these concurrencies, interleaved rounds. */
+  side: { concurrencies: number[]; durationMs: number; rounds: number };
   scale: { sizes: number[]; microMs: number; terminalMs: number; circuitBudgetMs: number; fillSizes: number[] };
   accuracy: { rates: number[]; windowMs: number };
   /** Time bound per wrapper stack in the no-network pipeline measurement. */
@@ -67,6 +69,7 @@ export const FULL: Plan = {
   nodes3Concurrencies: [64],
   diagnose: { concurrencies: [1, 64], durationMs: 1000, rounds: 3, openFraction: 0.8, openConfigs: ['raw', 'keel', 'full-notrace', 'full'] },
   ghz: { concurrencies: [1, 64], durationMs: 1500, rounds: 2 },
+  side: { concurrencies: [1, 64], durationMs: 1000, rounds: 7 },
   scale: { sizes: [1, 10, 100, 1000, 10_000], microMs: 300, terminalMs: 1000, circuitBudgetMs: 3000, fillSizes: [10, 100, 1000, 10_000] },
   accuracy: { rates: [1, 100, 1000, 20_000], windowMs: 2000 },
   pipelineMs: 500,
@@ -98,6 +101,7 @@ export const QUICK: Plan = {
   nodes3Concurrencies: [64],
   diagnose: { concurrencies: [64], durationMs: 150, rounds: 1, openFraction: 0.8, openConfigs: ['raw', 'keel', 'full-notrace', 'full'] },
   ghz: { concurrencies: [64], durationMs: 300, rounds: 1 },
+  side: { concurrencies: [1, 64], durationMs: 150, rounds: 1 },
   scale: { sizes: [1, 10, 100, 1000, 10_000], microMs: 60, terminalMs: 200, circuitBudgetMs: 300, fillSizes: [10, 100, 1000] },
   accuracy: { rates: [1, 100, 1000, 20_000], windowMs: 300 },
   pipelineMs: 100,

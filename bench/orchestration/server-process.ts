@@ -4,6 +4,7 @@ import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } f
 import { createServer, initTracing, localRegistry, rateLimit, tracing, wrapHandler, type HandlerWrapper } from '../../src/index';
 import { Basis, type HelloRequest, type HelloResponse } from '../../examples/basis/proto';
 import { noopExporter } from '../stacks/noop-exporter';
+import { activateContextManager } from '../stacks/context-manager';
 import type { HandlerWrap, ServerReady, ServerSpec } from '../shared/protocol';
 import { HIGH_RATE } from '../stacks/rates';
 import { addGrpcFlood, addKeelFlood } from '../loads/streams/server';
@@ -25,6 +26,7 @@ function handlerWrappers(wrap: HandlerWrap): HandlerWrapper | undefined {
 
 async function startKeel(spec: ServerSpec): Promise<{ address: string; stop: () => Promise<void> }> {
   if (spec.wrap.includes('tracing')) initTracing({ serviceName: `${spec.service}-server`, exporter: noopExporter });
+  else activateContextManager(); // as an application with tracing has it: every server alike
   const wrap = handlerWrappers(spec.wrap);
   const server = createServer({
     name: spec.service,
@@ -41,6 +43,7 @@ async function startKeel(spec: ServerSpec): Promise<{ address: string; stop: () 
 }
 
 async function startGrpc(): Promise<{ address: string; stop: () => Promise<void> }> {
+  activateContextManager(); // as an application with tracing has it: every server alike
   const server = new Server();
   server.addService(Basis.service as never, {
     Hello: (call: ServerUnaryCall<HelloRequest, HelloResponse>, callback: sendUnaryData<HelloResponse>) => callback(null, hello(call.request)),

@@ -3,7 +3,7 @@ import type { Results } from './results';
 
 /**
  * What the diagnosis and no-network rows of this run say about where the cost goes, as sentences for
- * the README (computed, so they stay true to the run they come from).
+ * docs/benchmarks.md (computed, so they stay true to the run they come from).
  */
 export function findings(results: Results): string[] {
   const out: string[] = [];

@@ -15,7 +15,8 @@ export function latestPerLine(dir: string): Map<string, { file: string; results:
   const out = new Map<string, { file: string; results: Results }>();
   for (const file of readdirSync(dir).filter((f) => /-node\d+\.json$/.test(f)).sort()) {
     const results = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Results;
-    if (results.profiled !== undefined) continue;
+    // bench/inherit writes inherit-node<line>.json and inherit-chain-node<line>.json too: not runs of this bench.
+    if (results.profiled !== undefined || typeof results.machine?.node !== 'string') continue;
     const line = results.machine.node.replace(/^v/, '').split('.')[0] as string;
     const held = out.get(line);
     if (held === undefined || held.results.machine.date < results.machine.date) out.set(line, { file, results });
@@ -76,7 +77,7 @@ export function nodesSection(dir: string): string {
     ];
   });
   return [
-    '### Per Node line',
+    '## Per Node line',
     '',
     '`npm run bench -- --node <line> [--only …]` runs the whole bench (servers and client processes) on a pinned Node',
     'from `scripts/node-runtime`; each line\'s newest such run is summarised here (generated from',

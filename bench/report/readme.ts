@@ -7,18 +7,18 @@ import { renderSummary } from './summary';
 export const START = '<!-- bench:start -->';
 export const END = '<!-- bench:end -->';
 
-/** The README's benchmark section: the latest full run's summary, targets and chart, with its machine. */
+/** docs/benchmarks.md's section on the latest full run: its summary, targets and chart, with its machine. */
 export function readmeSection(results: Results): string {
   const m = results.machine;
   const met = results.targets.filter((t) => t.verdict === 'met').length;
   const judged = results.targets.filter((t) => t.verdict !== 'n/a').length;
   return [
-    '## Benchmarks',
+    '## The latest full run',
     '',
     '`npm run bench` starts Hello servers in their own processes and drives them from a separate client process per',
     'configuration, on loopback, interleaving the configurations round by round (A B C … A B C …) so that drift on',
     'a shared machine falls on all of them alike; the median of the rounds is shown. `npm run bench -- --quick` is',
-    'the smoke test CI runs (about two minutes); `--only <section|configuration>` runs a part (see `bench/README.md`).',
+    'the smoke test CI runs (about two minutes); `--only <section|configuration>` runs a part (see [bench/README.md](../bench/README.md)).',
     'Everything is written to `bench/results/`: `latest.md` has every table (concurrency 1/16/64/256, open loop at',
     '50% and 80% of capacity, 3 nodes, a diagnosis of where keel\'s cost goes, the handler side with ghz,',
     `node-selection cost up to ${int(Math.max(...results.plan.scale.sizes))} nodes, memory per node, limiter accuracy, wrapper cost without the network,`,
@@ -27,7 +27,7 @@ export function readmeSection(results: Results): string {
     `Latest full run: ${m.cores} cores (${m.cpuModel}), Node ${m.node}, ${m.date.slice(0, 10)}, load average ${m.loadStart[0]?.toFixed(2)} at the start`,
     `and ${m.loadEnd[0]?.toFixed(2)} at the end (the machine was shared with other work: read ratios, not absolutes), commit ${m.commit}, wall time ${fixed(results.wallMs / 1000, 0)} s.`,
     '',
-    '![closed-loop throughput and latency percentiles per configuration](bench/results/latest.svg)',
+    '![closed-loop throughput and latency percentiles per configuration](../bench/results/latest.svg)',
     '',
     renderSummary(results),
     '',

@@ -1,3 +1,4 @@
+import { sideReport } from './side';
 import { bytes, delta, fixed, int, ratio, table } from './format';
 import type { Row } from '../orchestration/measure';
 import { DIAGNOSTIC_CONFIGS } from '../stacks/configs';
@@ -92,6 +93,7 @@ export function renderMarkdown(results: Results): string {
       table(['stack', 'ns/call', 'CPU ns/call', 'added ns/call (vs none)', 'calls'], results.pipeline.map((r) => [
         r.name, fixed(r.nsPerCall, 0), fixed(r.cpuNsPerCall, 0), delta(r.nsPerCall, (r.name.endsWith(' c=64') ? base64 : base)?.nsPerCall), int(r.calls)])), '');
   }
+  if (results.side) out.push(...sideReport(results));
   if (results.streams) out.push(...streamsReport(results.streams, plan), '');
   if (results.gateway) out.push(...gatewayReport(results.gateway), '');
   if (results.resilience) out.push(...resilienceReport(results.resilience), '');
@@ -104,7 +106,7 @@ export function renderMarkdown(results: Results): string {
         `${fixed(a.countErrorPct, 2)}%`, fixed(a.measuredRate, 2), `${fixed(a.rateErrorPct, 3)}%`])), '');
   }
   const named = new Set(results.configs.map((c) => c.name));
-  const legend = [...results.configs, ...(results.diagnose.length ? DIAGNOSTIC_CONFIGS.filter((c) => !named.has(c.name)).map(({ name, label }) => ({ name, label })) : [])];
+  const legend = [...results.configs, ...(results.diagnose.length || results.side ? DIAGNOSTIC_CONFIGS.filter((c) => !named.has(c.name)).map(({ name, label }) => ({ name, label })) : [])];
   out.push('## Configurations', '', table(['name', 'what'], legend.map((c) => [c.name, c.label])), '');
   return `${out.join('\n')}\n`;
 }

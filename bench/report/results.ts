@@ -59,6 +59,8 @@ export interface Results {
   diagnose: ClosedComparison[];
   /** The open loop for some of the diagnose configurations. */
   diagnoseOpen?: OpenComparison;
+  /** Issue 21's side-by-side configurations (SIDE_ORDER), closed loop at `plan.side.concurrencies`. */
+  side?: ClosedComparison[];
   ghz?: GhzSection;
   scale?: ScaleResult;
   accuracy?: AccuracyRow[];

@@ -4,7 +4,7 @@ import type { Results } from './results';
 
 const find = (rows: Row[] | undefined, config: string) => rows?.find((r) => r.config === config)?.median;
 
-/** One line per configuration with the headline figures: the table the README shows. */
+/** One line per configuration with the headline figures: the table docs/benchmarks.md shows. */
 export function renderSummary(results: Results): string {
   const closed = (c: number): Row[] | undefined => results.closed.find((x) => x.concurrency === c)?.rows;
   const open = [...results.open].sort((a, b) => b.fraction - a.fraction)[0];

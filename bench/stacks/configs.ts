@@ -1,12 +1,13 @@
 import { createChannel, createClient as createNiceClient } from 'nice-grpc';
 import {
-  breaker, createClient, leastLoaded, localRegistry, rateLimit, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
+  breaker, createClient, leastLoaded, localRegistry, rateLimit, retry, roundRobin, tracing, wrapClient, type ClientWrapper, type Registry,
 } from '../../src/index';
 import { Basis } from '../../examples/basis/proto';
 import { naiveStack } from './naive-stack';
+import { niceGrpcFull } from './nice-grpc-full';
 import type { Target } from '../shared/protocol';
 import { HIGH_RATE, REQUEST } from './rates';
-import { rawClients, rawHello, rawHelloWithDeadline } from './raw-call';
+import { rawClients, rawHello, rawHelloWithDeadline, rawHelloWithTraceparent } from './raw-call';
 
 /** A client under test: one Hello call, and a way to let go of everything it holds. */
 export interface BenchClient {
@@ -90,16 +91,47 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
       return { call: () => rawHelloWithDeadline(clients.next(), 5000), close: async () => clients.close() };
     },
   },
+  {
+    name: 'raw+traceparent', label: 'raw+deadline, plus a traceparent header that differs on every call (no tracer): what the header alone costs on the wire', tracing: false, multiNode: false,
+    make: (target) => {
+      const clients = rawClients(target.addresses);
+      return { call: () => rawHelloWithTraceparent(clients.next(), 5000), close: async () => clients.close() };
+    },
+  },
   ...[0.1, 0.01, 0].map((ratio): ClientConfig => ({
     name: `full-s${ratio * 100}`, label: `the full stack with initTracing({ sampleRatio: ${ratio} }): ${ratio * 100}% of calls sampled, the rest only propagate the context`,
     tracing: true, sampleRatio: ratio, multiNode: false,
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing())),
   })),
   {
+    name: 'full-retry', label: `keel + rateLimit(${HIGH_RATE}), retry(), roundRobin(), breaker(), tracing(): the full stack with retry() (a call span and an attempt span per call when the caller has none open)`,
+    tracing: true, multiNode: false,
+    make: keel(() => wrapClient(rateLimit(HIGH_RATE), retry(), roundRobin(), breaker(), tracing())),
+  },
+  {
+    name: 'retry-tracing', label: 'keel + retry(), tracing(): nice-grpc-full\'s features and no more (tracing, retry, keel\'s default 5 s deadline)',
+    tracing: true, multiNode: false, make: keel(() => wrapClient(retry(), tracing())),
+  },
+  {
+    name: 'nice-grpc-full', label: 'nice-grpc client + nice-grpc-opentelemetry, nice-grpc-client-middleware-retry (2 retries), -deadline (5 s)',
+    tracing: true, multiNode: false, make: niceGrpcFull,
+  },
+  {
     name: 'full-notrace', label: `keel + roundRobin(), rateLimit(${HIGH_RATE}), breaker(): the full stack without tracing()`, tracing: false, multiNode: false,
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker())),
   },
 ];
+
+/**
+ * Issue 21's side-by-side table, in order: raw grpc-js; keel's full stack without tracing, with 1 % parent-based
+ * sampling, with 100 %; the full stack with retry(); keel with only nice-grpc-full's features; nice-grpc-full.
+ */
+export const SIDE_ORDER = ['raw', 'full-notrace', 'full-s1', 'full', 'full-retry', 'retry-tracing', 'nice-grpc-full'];
+
+/** The side section's configurations: SIDE_ORDER, or raw and those named with `--only side,<configuration>…`. */
+export function sideConfigs(named: readonly string[]): string[] {
+  return named.length > 0 ? ['raw', ...named.filter((n) => n !== 'raw')] : SIDE_ORDER;
+}
 
 /** The configurations the diagnose section compares, in order (main and diagnostic ones). */
 export const DIAGNOSE_ORDER = ['raw', 'raw+deadline', 'keel', 'full-notrace', 'tracing', 'full'];

@@ -30,3 +30,24 @@ export function rawHelloWithDeadline(client: Client, timeoutMs: number): Promise
       { deadline: Date.now() + timeoutMs }, (err: Error | null, value?: unknown) => (err ? reject(err) : resolve(value)));
   });
 }
+
+/** 1,024 distinct W3C traceparent values, cycled: a header that changes on every call, as a tracer's does. */
+const TRACEPARENTS = Array.from({ length: 1024 }, (_, i) => {
+  const hex = (n: number): string => Array.from({ length: n }, (_, j) => ((i * 7919 + j * 104_729) % 16).toString(16)).join('');
+  return `00-${hex(28)}${i.toString(16).padStart(4, '0')}-${hex(12)}${i.toString(16).padStart(4, '0')}-01`;
+});
+let next = 0;
+
+/**
+ * As `rawHelloWithDeadline`, plus a `traceparent` header that differs on every call and no tracer at all: what
+ * carrying a trace context costs grpc-js and HTTP/2 (validation, header encoding, the server's parsing), apart
+ * from the SDK and keel.
+ */
+export function rawHelloWithTraceparent(client: Client, timeoutMs: number): Promise<unknown> {
+  const metadata = new Metadata();
+  metadata.set('traceparent', TRACEPARENTS[next++ & 1023] as string);
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(hello.path, hello.requestSerialize, hello.responseDeserialize, REQUEST, metadata,
+      { deadline: Date.now() + timeoutMs }, (err: Error | null, value?: unknown) => (err ? reject(err) : resolve(value)));
+  });
+}

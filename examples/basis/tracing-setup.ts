@@ -6,7 +6,7 @@ import { initTracing, type TracingHandle } from '../../src/index';
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, e.g. a Jaeger at http://127.0.0.1:4318); else spans are made and
  * propagated (so trace ids show up) but not exported. `OTEL_RESOURCE_ATTRIBUTES` adds to every process's
  * resource (`deployment.environment.name=dev`); the service names given here win over `OTEL_SERVICE_NAME`,
- * as explicit configuration does (README, "The tracing resource").
+ * as explicit configuration does (docs/tracing-and-metrics.md, "The tracing resource").
  *
  * Spans wait 100 ms in the batch instead of the SDK's 5 s (unless `OTEL_BSP_SCHEDULE_DELAY` says
  * otherwise): the demo SIGKILLs a server, and a killed process loses the spans still waiting — with 5 s

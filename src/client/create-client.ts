@@ -17,9 +17,10 @@ import { currentInbound } from '../inbound';
 import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
-import { runCall } from './run-call';
-import { isRequests } from './request-pump';
+import { observerOption, type RegistryObserver } from '../registry/observer';
+import { isRequests } from '../stream/requests';
 import { networkCall } from './network-call';
+import { runCall } from './run-call';
 
 export type { CallOptions } from './call-options';
 
@@ -46,6 +47,8 @@ export interface ClientOptions {
    * Only waits shorter than the call's deadline apply. `Infinity` for none. Default 5000.
    */
   connectTimeoutMs?: number;
+  /** Told whenever the nodes this client knows change (e.g. `resilienceMetrics().observer`, for `keel.client.nodes`). Default: none. */
+  observer?: RegistryObserver;
 }
 
 
@@ -56,7 +59,7 @@ export function closeClient(client: object): void {
   closers.get(client)?.();
 }
 
-const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'tls', 'channelOptions', 'selector', 'connectTimeoutMs'];
+const CLIENT_OPTIONS = ['registry', 'wrap', 'timeoutMs', 'streamTimeoutMs', 'credentials', 'tls', 'channelOptions', 'selector', 'connectTimeoutMs', 'observer'];
 
 /**
  * Creates a client for `serviceName`: each call finds the service's nodes in the registry, picks one
@@ -82,11 +85,12 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   const selector = options.selector ?? randomSelector;
   if (typeof selector?.pick !== 'function') throw new TypeError('createClient: selector must have a pick(nodes, ctx) method');
   const registry = options.registry ?? registryFromEnv();
+  const observer = observerOption(options.observer, 'createClient: observer');
 
   const connectTimeoutMs = positiveMs(options.connectTimeoutMs ?? 5000, 'createClient: connectTimeoutMs', { allowInfinity: true });
   const channel = clientChannel(options.tls, options.credentials, { ...CLIENT_KEEPALIVE, ...options.channelOptions }, serviceName);
   const pool = new ChannelPool(channel.credentials, channel.channelOptions, connectTimeoutMs);
-  const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))));
+  const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))), undefined, observer);
   let closed = false;
 
   const client: Record<string, unknown> = {};

@@ -3,7 +3,8 @@ import type { CallKind } from '../call/contract';
 import { cancelled, fromServiceError, requestStreamFailed } from '../errors';
 import type { Channel, ChannelPool } from './channels';
 import type { ClientContext } from '../call/context';
-import { pumpRequests, type Requests } from './request-pump';
+import { pumpRequests } from './request-pump';
+import type { Requests } from '../stream/requests';
 import { ResponseStream } from './response-stream';
 
 /** Sends one attempt of a call on `channel` (released when the call ends). One function per call kind. */

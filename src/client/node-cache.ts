@@ -1,6 +1,6 @@
 import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
-import { noteKnownNodes } from '../metrics/registry-state';
+import { tell, type RegistryObserver } from '../registry/observer';
 import { grpcNodes } from './grpc-nodes';
 import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './last-known-nodes';
 
@@ -24,6 +24,8 @@ export class NodeCache {
     private readonly service: string,
     private readonly onChange: (nodes: readonly ServiceNode[]) => void,
     private readonly limboOptions: LimboOptions = LIMBO_DEFAULTS,
+    /** Told of every change of the list (and of the close), e.g. to count the nodes known. */
+    private readonly observer?: RegistryObserver,
   ) {}
 
   /** The current nodes: synchronously when some are known (the hot path), else after a registry lookup. */
@@ -82,13 +84,13 @@ export class NodeCache {
   private apply(nodes: readonly ServiceNode[]): void {
     if (this.closed) return;
     this.nodes = Object.freeze(nodes.slice());
-    noteKnownNodes(this, this.service, this.nodes);
+    if (this.observer?.knownNodes) tell(() => this.observer?.knownNodes?.(this, this.service, this.nodes));
     this.onChange(this.nodes);
   }
 
   close(): void {
     this.closed = true;
-    noteKnownNodes(this, this.service, undefined);
+    if (this.observer?.knownNodes) tell(() => this.observer?.knownNodes?.(this, this.service, undefined));
     this.limbo?.end();
     this.unwatch?.();
     this.unwatch = undefined;

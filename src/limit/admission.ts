@@ -1,6 +1,6 @@
 import type { HandlerContext } from '../call/contract';
 import { gone, notStarted } from '../server/gone';
-import type { Clock } from '../registry/registry';
+import type { Clock } from '../time/clock';
 import { VegasLimit, type VegasPolicy } from './vegas';
 
 /** One call waiting for a slot: started, or refused, exactly once. */

@@ -17,6 +17,15 @@ export interface VegasPolicy {
    * nodes, which are no queue it built, so below its limit only dropped calls lower it.
    */
   inUse: number;
+  /**
+   * The queue the limit holds, in calls per log10 of the limit (each at least 1): below `alpha` it grows,
+   * above `beta` it shrinks. Netflix's 3 and 6 suit a client. A server takes 2 and 4: its queue is its own
+   * callers' wait, and at the small limits of a service that serves one or a few calls at a time each queued
+   * call costs a whole service time — 3 to 6 of them held successful calls at 4–7× the service time under
+   * overload, where 2 to 4 still leave the service its next call waiting. Default 3 and 6.
+   */
+  alpha?: number;
+  beta?: number;
 }
 
 /** Samples taken with the limit held at `minLimit` to measure the no-load latency again. */
@@ -26,7 +35,7 @@ const MEASURE_SAMPLES = 5;
  * An adaptive concurrency limit after TCP Vegas (Netflix concurrency-limits' `VegasLimit`): the queue the
  * calls in flight build is estimated as inFlight × (1 − noLoadRtt / rtt); while it is below α the limit
  * grows, above β it shrinks, and a dropped call (timed out, refused by the server) shrinks it at once. α, β
- * and the steps are logarithmic in the limit (3·log10, 6·log10, log10, each at least 1, 3 and 6 calls' worth).
+ * and the steps are logarithmic in the limit (`alpha`·log10, `beta`·log10, log10, with log10 taken as at least 1).
  * A caller using under `inUse` of its limit changes nothing by its latency: it says nothing about the limit.
  *
  * Vegas rather than gradient2: gradient2 compares short-term to long-term average latency, and under a
@@ -103,8 +112,8 @@ export class VegasLimit {
       // well under its limit whose latency merely varies has built no queue.
       const queue = Math.ceil(Math.min(inFlight, limit) * (1 - this.noLoadRtt / Math.max(rttMs, this.noLoadRtt)));
       if (queue <= log) next = limit + 6 * log;
-      else if (queue < 3 * log) next = limit + log;
-      else if (queue > 6 * log) next = limit - log;
+      else if (queue < (this.policy.alpha ?? 3) * log) next = limit + log;
+      else if (queue > (this.policy.beta ?? 6) * log) next = limit - log;
       else return;
     }
     this.value = Math.min(this.policy.maxLimit, Math.max(this.policy.minLimit, next));

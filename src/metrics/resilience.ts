@@ -2,7 +2,8 @@ import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
 import type { BreakerWrapper } from '../breaker/breaker-wrapper';
 import type { RateLimitWrapper } from '../limit/limit-stats';
 import { knownKeys } from '../options';
-import { knownNodes, registryWatchErrors } from './registry-state';
+import type { RegistryObserver } from '../registry/observer';
+import { RegistryFacts } from './registry-facts';
 
 export interface ResilienceMetricsOptions {
   /** Default: `metrics.getMeter('keel')` from the global provider (see `initMetrics`). */
@@ -11,6 +12,14 @@ export interface ResilienceMetricsOptions {
   breakers?: Record<string, BreakerWrapper>;
   /** Rate limiters to report, by a name of your choosing (the `keel.limiter` attribute). Default: none. */
   rateLimits?: Record<string, RateLimitWrapper>;
+}
+
+/** What `resilienceMetrics()` returns. */
+export interface ResilienceMetrics {
+  /** Pass to `consulRegistry`/`etcdRegistry`/`kubernetesRegistry` and `createClient` as `observer` to measure them. */
+  readonly observer: RegistryObserver;
+  /** Stops reporting. */
+  close(): void;
 }
 
 /** `keel.breaker.state`'s values. */
@@ -24,13 +33,19 @@ const STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
  * - `keel.breaker.transitions` (counter) per circuit and `keel.breaker.state` entered.
  * - `keel.ratelimit.admitted`, `keel.ratelimit.refused` (counters), `keel.ratelimit.waiting` (gauge: calls
  *   queued now), `keel.ratelimit.wait.time` (counter, seconds waited by admitted calls), per `keel.limiter`.
- * - `keel.client.nodes` (gauge): nodes the process's clients know, per `rpc.service` (summed over clients).
- * - `keel.registry.watch.errors` (counter): failed registry watches (retried), per `keel.registry` and
- *   `rpc.service`.
+ * - `keel.client.nodes` (gauge): nodes known by the clients given `observer`, per `rpc.service` (summed
+ *   over those clients).
+ * - `keel.registry.watch.errors` (counter): failed watches (retried) of the registries given `observer`,
+ *   per `keel.registry` and `rpc.service`.
+ * The registry facts come only from the registries and clients created with `{ observer }`: nothing is
+ * gathered per process, so two `resilienceMetrics()` (two meters, two apps in one process) stay apart.
  * A circuit the breaker forgets (idle node) drops out with its series. `close()` stops reporting.
- * @example resilienceMetrics({ breakers: { basis: b }, rateLimits: { basis: limiter } })
+ * @example
+ * const resilience = resilienceMetrics({ breakers: { basis: b }, rateLimits: { basis: limiter } });
+ * const registry = consulRegistry({ observer: resilience.observer });
+ * const basis = createClient(Basis, 'basis', { registry, observer: resilience.observer });
  */
-export function resilienceMetrics(options: ResilienceMetricsOptions = {}): { close(): void } {
+export function resilienceMetrics(options: ResilienceMetricsOptions = {}): ResilienceMetrics {
   knownKeys(options, ['meter', 'breakers', 'rateLimits'], 'resilienceMetrics');
   const breakers = Object.entries(options.breakers ?? {});
   for (const [name, b] of breakers) {
@@ -41,6 +56,7 @@ export function resilienceMetrics(options: ResilienceMetricsOptions = {}): { clo
     if (typeof l?.stats !== 'function') throw new TypeError(`resilienceMetrics: rateLimits.${name} must be a rateLimit() wrapper`);
   }
   const meter = options.meter ?? otelMetrics.getMeter('keel');
+  const facts = new RegistryFacts();
   const state = meter.createObservableGauge('keel.breaker.state', { description: 'Circuit state: 0 closed, 1 half-open, 2 open' });
   const transitions = meter.createObservableCounter('keel.breaker.transitions', { description: 'Circuit transitions, by the state entered' });
   const admitted = meter.createObservableCounter('keel.ratelimit.admitted', { description: 'Calls the rate limiter let through' });
@@ -68,10 +84,10 @@ export function resilienceMetrics(options: ResilienceMetricsOptions = {}): { clo
       o(waiting, s.waiting, where);
       o(waitTime, s.waitedMs / 1000, where);
     }
-    for (const [service, count] of knownNodes()) o(nodes, count, { 'rpc.service': service });
-    for (const e of registryWatchErrors()) o(watchErrors, e.count, { 'keel.registry': e.registry, 'rpc.service': e.service });
+    for (const [service, count] of facts.knownNodes()) o(nodes, count, { 'rpc.service': service });
+    for (const e of facts.registryWatchErrors()) o(watchErrors, e.count, { 'keel.registry': e.registry, 'rpc.service': e.service });
   };
   const all = [state, transitions, admitted, refused, waiting, waitTime, nodes, watchErrors];
   meter.addBatchObservableCallback(observe as never, all);
-  return { close: () => meter.removeBatchObservableCallback(observe as never, all) };
+  return { observer: facts.observer, close: () => meter.removeBatchObservableCallback(observe as never, all) };
 }

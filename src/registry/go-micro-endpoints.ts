@@ -1,4 +1,4 @@
-import { goMap, goString } from './etcd-codec';
+import { goMap, goString } from './go-json';
 import type { Endpoint, EndpointValue } from './registry';
 
 /**

@@ -1,4 +1,4 @@
-import type { Requests } from '../client/request-pump';
+import { iteratorOf, type Requests } from '../stream/requests';
 
 /**
  * The request stream of a client-streaming or bidi call, readable by several attempts: each attempt's
@@ -95,10 +95,4 @@ export class Replay<T> {
       }
     })());
   }
-}
-
-function iteratorOf<T>(requests: Requests<T>): AsyncIterator<T> | Iterator<T> {
-  const asyncIterable = requests as AsyncIterable<T>;
-  if (typeof asyncIterable[Symbol.asyncIterator] === 'function') return asyncIterable[Symbol.asyncIterator]();
-  return (requests as Iterable<T>)[Symbol.iterator]();
 }

@@ -2,7 +2,8 @@ import { status } from '@grpc/grpc-js';
 import type { CallContext, EndListener, Selector } from '../call/contract';
 import { acceptable } from '../call/node-choice';
 import { hasStatusCode, isKeelError, isLocalRefusal } from '../errors';
-import type { Clock, ServiceNode } from '../registry/registry';
+import type { ServiceNode } from '../registry/registry';
+import type { Clock } from '../time/clock';
 import { pushback } from '../retry/retryable';
 import { PeakEwma } from './peak-ewma';
 

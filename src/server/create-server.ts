@@ -21,7 +21,7 @@ import { stopOnSignals } from './signals';
 import { SELF_REPORT_OPTIONS, SelfReport, type SelfReportOptions } from './self-report';
 import type { ServingStatus } from './health';
 import { SERVER_KEEPALIVE } from '../keepalive';
-import { serverStarted } from '../tracing/process-node';
+import { reportServerStarted } from '../tracing/process-node';
 
 export interface ServerOptions extends SelfReportOptions {
   /** The name clients look up, e.g. `basis`. Required. */
@@ -185,7 +185,7 @@ export function createServer(options: ServerOptions): KeelServer {
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
         report.listening(id, address);
         const node: ServiceNode = { id, name, version, address, metadata: nodeMetadata(registry.kind, metadata), endpoints: endpointsOf(served) };
-        serverStarted(node); // the tracing resource's service.instance.id (see src/tracing/process-node.ts)
+        reportServerStarted(node); // the tracing setup's service.instance.id (see src/tracing/process-node.ts)
         const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
         try {
           await candidate.start();

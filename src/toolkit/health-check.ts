@@ -1,5 +1,5 @@
 import { Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
-import { healthService } from '../server/health-proto';
+import { healthService } from './library';
 
 const check = healthService.Check as NonNullable<typeof healthService.Check>;
 

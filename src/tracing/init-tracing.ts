@@ -1,7 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { describe } from '../address';
 import { knownKeys, nonEmptyString, nonNegativeMs } from '../options';
-import { spanEndedWithoutServer } from './process-node';
+import { attachIdentity, nodeIdentity, type NodeIdentity } from './process-node';
 import { loadPeer } from '../peer';
 import { loadSdk, sdkInstallCommand } from './sdk';
 import { propagatorNames, type PropagatorName } from './propagators';
@@ -94,13 +94,16 @@ export function initTracing(options: InitTracingOptions): TracingHandle {
   const propagator = sdk.propagator(propagators); // before anything is registered: a missing peer throws here
   const exporter = makeExporter(kind, options.endpoint, sdk.console);
 
+  // This setup's own identity (the first server started under it), not a process-wide one: see ./process-node.ts.
+  const identity = nodeIdentity();
   const provider = sdk.newProvider({
-    resource: sdk.resource(serviceName),
+    resource: sdk.resource(serviceName, identity.settled),
     // AlwaysOn when everything is sampled: the ratio sampler hashes every trace id for nothing.
     sampler: sdk.parentBased(ratio >= 1 ? sdk.alwaysOn() : sdk.ratio(ratio)),
     // The identity processor first: the batch waits for the resource's identity, which it settles.
-    spanProcessors: exporter ? [IDENTITY, sdk.batch(exporter, delayMs)] : [],
+    spanProcessors: exporter ? [settles(identity), sdk.batch(exporter, delayMs)] : [],
   });
+  attachIdentity(provider, identity);
   // What NodeTracerProvider.register() did on 2.x; 3.x has no register(), so the same on both lines.
   context.setGlobalContextManager(sdk.contextManager());
   propagation.setGlobalPropagator(propagator);
@@ -147,13 +150,13 @@ function delayFromEnv(value: string | undefined = process.env.OTEL_BSP_SCHEDULE_
   return Number.isFinite(ms) && ms >= 0 ? ms : 5000;
 }
 
-/** Settles the process's identity when a span ends before any keel server started (see `./process-node.ts`). */
-const IDENTITY = {
+/** A span processor that settles the setup's identity when a span ends before any keel server started (see `./process-node.ts`). */
+const settles = (identity: NodeIdentity): object => ({
   onStart: (): void => undefined,
-  onEnd: spanEndedWithoutServer,
+  onEnd: identity.spanEnded,
   forceFlush: (): Promise<void> => Promise.resolve(),
   shutdown: (): Promise<void> => Promise.resolve(),
-};
+});
 
 const KINDS: readonly unknown[] = ['otlp', 'jaeger', 'console', 'none'];
 const invalidExporter = (kind: unknown): RangeError =>

@@ -8,16 +8,9 @@ export interface RpcNames {
   method: string;
 }
 
-const cache = new Map<string, RpcNames>();
-
-/** Names for `/basis.Basis/Hello`, computed once per path. */
+/** Names for `/basis.Basis/Hello`. Wrappers call it once per method, when they wrap it (nothing is cached here). */
 export function rpcNames(path: string): RpcNames {
-  let names = cache.get(path);
-  if (names === undefined) {
-    const span = path.startsWith('/') ? path.slice(1) : path;
-    const slash = span.lastIndexOf('/');
-    names = { span, service: slash < 0 ? '' : span.slice(0, slash), method: slash < 0 ? span : span.slice(slash + 1) };
-    cache.set(path, names);
-  }
-  return names;
+  const span = path.startsWith('/') ? path.slice(1) : path;
+  const slash = span.lastIndexOf('/');
+  return { span, service: slash < 0 ? '' : span.slice(0, slash), method: slash < 0 ? span : span.slice(slash + 1) };
 }

@@ -3,6 +3,7 @@ import { loadPeer } from '../peer';
 import type { PropagatorName } from './propagators';
 import type { SpanExporterLike } from './init-tracing';
 import { tracingResource } from './resource';
+import type { ProcessIdentity } from './process-node';
 
 /**
  * The OpenTelemetry SDK the application installed, on either line: 3.x (Node ≥ 22.15) or 2.x (Node 20).
@@ -20,8 +21,8 @@ export interface Sdk {
   ratio(ratio: number): Sampler;
   batch(exporter: SpanExporterLike, delayMs: number): unknown;
   console(): SpanExporterLike;
-  /** The process's resource: see `./resource.ts`. */
-  resource(serviceName: string | undefined): unknown;
+  /** A setup's resource, with its identity once settled: see `./resource.ts`. */
+  resource(serviceName: string | undefined, identity: Promise<ProcessIdentity>): unknown;
   contextManager(): ContextManager;
   /** The named propagators (see `./propagators.ts`), in that order. */
   propagator(names: readonly PropagatorName[]): TextMapPropagator;
@@ -55,7 +56,7 @@ export function loadSdk(): Sdk {
     // An options object, unlike sdk-trace-base's BatchSpanProcessor(exporter).
     batch: (exporter, delayMs) => new (t.BatchSpanProcessor as unknown as new (o: unknown) => unknown)({ exporter, scheduledDelayMillis: delayMs }),
     console: () => new t.ConsoleSpanExporter() as SpanExporterLike,
-    resource: (serviceName) => tracingResource(resources, serviceName),
+    resource: (serviceName, identity) => tracingResource(resources, serviceName, identity),
     contextManager: () => new AsyncLocalStorageContextManager().enable(),
     propagator: (names) => {
       const propagators: TextMapPropagator[] = [];

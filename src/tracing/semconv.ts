@@ -44,42 +44,38 @@ export function statusName(code: number): string {
   return typeof name === 'string' ? name : String(code);
 }
 
-// Per mode, then per method (or per side and code): a lookup per call, no key built per call.
-const startCache: Record<SemconvMode, Map<string, Attributes>> = { old: new Map(), stable: new Map(), dup: new Map() };
-
 /**
- * The attributes a span gets at its start, for the method in `names`. Cached per method and mode: the
- * same frozen object for every call (OpenTelemetry copies attributes into the span).
+ * The attributes a span gets at its start, for the method in `names`: a frozen object that a wrapper makes
+ * once per method and gives every call (OpenTelemetry copies attributes into the span).
  */
 export function startAttributes(names: RpcNames, mode: SemconvMode): Attributes {
-  const cache = startCache[mode];
-  let attributes = cache.get(names.span);
-  if (attributes === undefined) {
-    const old = { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
-    const stable = { 'rpc.system.name': 'grpc', 'rpc.method': names.span };
-    attributes = Object.freeze(mode === 'old' ? old : mode === 'stable' ? stable : { ...old, ...stable });
-    if (cache.size > 10_000) cache.clear(); // bounded: a server may see arbitrary method paths
-    cache.set(names.span, attributes);
-  }
-  return attributes;
+  const old = { 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method };
+  const stable = { 'rpc.system.name': 'grpc', 'rpc.method': names.span };
+  return Object.freeze(mode === 'old' ? old : mode === 'stable' ? stable : { ...old, ...stable });
 }
 
-const endCache: Record<'client' | 'server', Record<SemconvMode, Map<number, Attributes>>> = {
-  client: { old: new Map(), stable: new Map(), dup: new Map() },
-  server: { old: new Map(), stable: new Map(), dup: new Map() },
-};
-
-/** The attributes a span gets when the call ends with `code` (`error.type` only when it is an error). Cached. */
+/** The attributes a span gets when the call ends with `code` (`error.type` only when it is an error). */
 export function endAttributes(kind: 'client' | 'server', code: number, mode: SemconvMode): Attributes {
-  const cache = endCache[kind][mode];
-  let attributes = cache.get(code);
-  if (attributes === undefined) {
-    const name = statusName(code);
-    const old = { 'rpc.grpc.status_code': code, ...(isErrorStatus(kind, code, 'old') ? { 'error.type': name } : {}) };
-    const stable = { 'rpc.response.status_code': name, ...(isErrorStatus(kind, code, 'stable') ? { 'error.type': name } : {}) };
-    attributes = Object.freeze(mode === 'old' ? old : mode === 'stable' ? stable : { ...old, ...stable });
-    if (cache.size > 1000) cache.clear(); // bounded: codes from other implementations are any number
-    cache.set(code, attributes);
-  }
-  return attributes;
+  const name = statusName(code);
+  const old = { 'rpc.grpc.status_code': code, ...(isErrorStatus(kind, code, 'old') ? { 'error.type': name } : {}) };
+  const stable = { 'rpc.response.status_code': name, ...(isErrorStatus(kind, code, 'stable') ? { 'error.type': name } : {}) };
+  return Object.freeze(mode === 'old' ? old : mode === 'stable' ? stable : { ...old, ...stable });
+}
+
+/**
+ * `endAttributes` made once per side and code, for one tracing wrapper (its own cache, not the process's):
+ * a lookup per call, no object built per call.
+ */
+export function endAttributesOnce(mode: SemconvMode): (kind: 'client' | 'server', code: number) => Attributes {
+  const made = { client: new Map<number, Attributes>(), server: new Map<number, Attributes>() };
+  return (kind, code) => {
+    const cache = made[kind];
+    let attributes = cache.get(code);
+    if (attributes === undefined) {
+      attributes = endAttributes(kind, code, mode);
+      if (cache.size > 1000) cache.clear(); // bounded: codes from other implementations are any number
+      cache.set(code, attributes);
+    }
+    return attributes;
+  };
 }

@@ -34,6 +34,19 @@ describe('VegasLimit', () => {
     assert.equal(v.limit, 20);
   });
 
+  it('holds the queue a server asks for: 2–4 calls per log10 of the limit', () => {
+    const server = new VegasLimit({ ...policy, alpha: 2, beta: 4 });
+    server.sample(10, 1, false, 0, 0);
+    server.sample(12.5, 20, false, 1, 1); // queue = ceil(20 × 0.2) = 4, between α = 2.6 and β = 5.2: holds
+    assert.equal(server.limit, 20);
+    server.sample(14, 20, false, 2, 2); // queue = ceil(20 × (1 − 10/14)) = 6 > 5.2: shrinks, where 3–6 (β 7.8) holds
+    assert.ok(server.limit < 20, String(server.limit));
+    const netflix = new VegasLimit(policy);
+    netflix.sample(10, 1, false, 0, 0);
+    netflix.sample(14, 20, false, 2, 2);
+    assert.equal(netflix.limit, 20);
+  });
+
   it('a dropped call shrinks it by log10(limit), down to minLimit at most', () => {
     const v = new VegasLimit({ ...policy, initialLimit: 3 });
     for (let i = 0; i < 10; i++) v.sample(10, 3, true, i, i);

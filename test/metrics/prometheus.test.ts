@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer as netServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { breaker, consulRegistry, createClient, initMetrics, isKeelError, memoryRegistry, metrics, rateLimit, resilienceMetrics,
-  wrapClient, wrapHandler, type MetricsHandle } from '../../src/index';
+  wrapClient, wrapHandler, type MetricsHandle, type ResilienceMetrics } from '../../src/index';
 import { collect, Items, startItems, type Item, type ItemsProbe } from '../support/items';
 
 type Client = {
@@ -38,14 +38,14 @@ describe('metrics() and initMetrics: a real Prometheus scrape after real calls o
   let client: Client;
   const b = breaker({ volumeThreshold: 2, errorThresholdPercentage: 50, sleepWindowMs: 60_000, isFailure: () => true });
   const limiter = rateLimit(1, { burst: 1, wait: false });
-  let resilience: { close(): void };
+  let resilience: ResilienceMetrics;
   const scrape = async (): Promise<string> => (await fetch(handle.url as string)).text();
 
   before(async () => {
     handle = await initMetrics({ serviceName: 'items-test', exporter: 'prometheus', host: '127.0.0.1', port: 0 });
     probe = await startItems(registry, { wrap: wrapHandler(metrics()) });
-    client = createClient(Items, 'items', { registry, wrap: wrapClient(metrics()) }) as unknown as Client;
     resilience = resilienceMetrics({ breakers: { items: b }, rateLimits: { items: limiter } });
+    client = createClient(Items, 'items', { registry, wrap: wrapClient(metrics()), observer: resilience.observer }) as unknown as Client;
   });
   after(async () => {
     resilience.close();
@@ -109,8 +109,8 @@ describe('metrics() and initMetrics: a real Prometheus scrape after real calls o
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const deadPort = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const dead = consulRegistry({ address: `127.0.0.1:${deadPort}`, backoffMinMs: 20, backoffMaxMs: 50, requestTimeoutMs: 500 });
-    const lost = createClient(Items, 'nowhere', { registry: dead }) as unknown as Client;
+    const dead = consulRegistry({ address: `127.0.0.1:${deadPort}`, backoffMinMs: 20, backoffMaxMs: 50, requestTimeoutMs: 500, observer: resilience.observer });
+    const lost = createClient(Items, 'nowhere', { registry: dead, observer: resilience.observer }) as unknown as Client;
     await assert.rejects(lost.getItem({ id: 1 }), (err) => isKeelError(err, 'no_nodes'));
     await new Promise((r) => setTimeout(r, 300));
 

@@ -18,7 +18,7 @@ const PASSWORD = 'keel-test-password';
  * A registry over TLS with a client certificate, verifying etcd's certificate as `localhost` (no DEP0123).
  * The endpoint is given by name, not 127.0.0.1: etcd3's authentication call opens its own channel without
  * the registry's grpc options, so it sends the endpoint's host as the TLS server name, and Node >= 26 refuses
- * an IP address there (the README says so).
+ * an IP address there (docs/security.md says so).
  */
 const make = (extra: Partial<EtcdRegistryOptions> = {}): Registry => {
   const r = etcdRegistry({

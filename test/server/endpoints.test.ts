@@ -6,7 +6,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { endpointsOf, goCamelCase } from '../../src/server/endpoints';
 import { goEndpoint } from '../../src/registry/go-micro-endpoints';
 import type { EndpointValue } from '../../src/registry/registry';
-import { decodeNodes, encodeNode } from '../../src/registry/etcd-codec';
+import { decodeNodes, encodeNode } from '../../src/registry/etcd/codec';
 import { repoRoot } from '../support/external';
 
 const load = (keepCase: boolean) => {

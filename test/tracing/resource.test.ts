@@ -7,7 +7,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { createClient, initTracing, memoryRegistry, tracing, wrapClient, wrapHandler } from '../../src/index';
 import { Basis, startBasis, type TestServer } from '../support/basis';
 
-// The resource is per process (one tracer provider, one identity): this file's process starts its server
+// The resource is per initTracing setup (one tracer provider, one identity): each test starts its server
 // before any span ends, so service.instance.id is that server's node id; a client-only process is a child.
 describe('the tracing resource', () => {
   const servers: TestServer[] = [];
@@ -60,13 +60,14 @@ describe('the tracing resource', () => {
     }
   });
 
-  it('takes an explicit serviceName over the environment; the instance stays the first server', async () => {
+  it('takes an explicit serviceName over the environment; a new setup\'s instance is its own first server', async () => {
     process.env.OTEL_SERVICE_NAME = 'from-env';
     const { server, spans } = await oneCall('explicit');
     assert.notEqual(server.id, first?.id);
     for (const span of spans) {
       assert.equal(span.resource.attributes['service.name'], 'explicit');
-      assert.equal(span.resource.attributes['service.instance.id'], first?.id, 'one process, one resource: the first server');
+      // Each initTracing setup settles its own identity (nothing kept in a module): this one's first server.
+      assert.equal(span.resource.attributes['service.instance.id'], server.id, 'one setup, one resource: its first server');
     }
     // Which node served is on the server span itself.
     const served = spans.find((s) => s.kind === 1 /* SERVER */);

@@ -1,4 +1,4 @@
-// Compiles the TypeScript examples of a markdown file: every ```ts block becomes its own strict module, with the
+// Compiles the TypeScript examples of markdown files (README.md and docs/): every ```ts block becomes its own strict module, with the
 // committed prelude (test/types/fixtures/readme/prelude.d.ts) for the free identifiers the examples use, and
 // `keel` mapped to the built declarations. Diagnostics are reported at the markdown line they belong to.
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,12 @@ export function tsBlocks(markdown: string, name: string): CodeBlock[] {
   return blocks;
 }
 
+/** One markdown document to check: its name as errors cite it (a path from the repository root) and its text. */
+export interface MarkdownDoc {
+  name: string;
+  markdown: string;
+}
+
 /**
  * Type-checks the ```ts blocks of `markdown` in `workDir` (replaced; inside the repository so that packages
  * resolve). Returns one line per error, `<name>:<line>:<column> (ts block at line N) TSxxxx: message`, empty when
@@ -36,18 +42,29 @@ export function tsBlocks(markdown: string, name: string): CodeBlock[] {
  * (ts-proto output): the type fixtures' generated code is copied there.
  */
 export function checkMarkdown(markdown: string, name: string, workDir: string): { blocks: number; errors: string[] } {
-  const blocks = tsBlocks(markdown, name);
+  return checkMarkdownDocs([{ name, markdown }], workDir);
+}
+
+/**
+ * `checkMarkdown` for several documents at once (README.md and every docs/ guide): one tsc run, each block its
+ * own module; each error names the document and the block's line.
+ */
+export function checkMarkdownDocs(docs: MarkdownDoc[], workDir: string): { blocks: number; errors: string[] } {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const fixtures = join(root, 'test', 'types', 'fixtures');
   cpSync(join(fixtures, 'readme', 'prelude.d.ts'), join(workDir, 'prelude.d.ts'));
   cpSync(join(fixtures, 'proto-loader', 'generated'), join(workDir, 'proto'), { recursive: true });
   cpSync(join(fixtures, 'ts-proto', 'generated'), join(workDir, 'gen'), { recursive: true });
-  const files = new Map<string, CodeBlock>();
-  for (const block of blocks) {
-    const file = `block-line-${block.line}.ts`;
-    files.set(file, block);
-    writeFileSync(join(workDir, file), block.code);
+  const files = new Map<string, { doc: string; block: CodeBlock }>();
+  for (const doc of docs) {
+    // `docs/servers.md` → `docs-servers-md-line-12.ts`: one flat directory, so `./proto/items` resolves from every block.
+    const stem = doc.name.replace(/[^A-Za-z0-9]+/g, '-');
+    for (const block of tsBlocks(doc.markdown, doc.name)) {
+      const file = `${stem}-line-${block.line}.ts`;
+      files.set(file, { doc: doc.name, block });
+      writeFileSync(join(workDir, file), block.code);
+    }
   }
   writeFileSync(join(workDir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
@@ -61,16 +78,17 @@ export function checkMarkdown(markdown: string, name: string, workDir: string): 
       moduleDetection: 'force',
       types: ['node'],
       skipLibCheck: true,
-      paths: { keel: [join(root, 'dist', 'src', 'index.d.ts')] },
+      paths: { keel: [join(root, 'dist', 'src', 'index.d.ts')], 'keel/toolkit': [join(root, 'dist', 'src', 'toolkit', 'index.d.ts')] },
     },
     files: ['prelude.d.ts', ...files.keys()],
   }, null, 2));
   const result = tsc(workDir);
   const errors = result.diagnostics.map((d) => {
-    const block = files.get(d.file);
-    if (block === undefined) return `${d.file}:${d.line}:${d.column} ${d.code}: ${d.message}`;
-    return `${name}:${block.line + d.line - 1}:${d.column} (ts block at line ${block.line}) ${d.code}: ${d.message}`;
+    const found = files.get(d.file);
+    if (found === undefined) return `${d.file}:${d.line}:${d.column} ${d.code}: ${d.message}`;
+    const { doc, block } = found;
+    return `${doc}:${block.line + d.line - 1}:${d.column} (ts block at line ${block.line}) ${d.code}: ${d.message}`;
   });
   if (result.status !== 0 && errors.length === 0) errors.push(`tsc failed without a diagnostic:\n${result.output}`);
-  return { blocks: blocks.length, errors };
+  return { blocks: files.size, errors };
 }

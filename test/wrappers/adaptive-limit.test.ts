@@ -40,6 +40,19 @@ describe('adaptiveLimit() on a handler', () => {
     assert.equal(server.seen.length, 2, 'only the two admitted calls reached the handler');
   });
 
+  it('starts a handler at 10 and a client at 100 when initialLimit is not given', async () => {
+    const registry = memoryRegistry();
+    const guard = adaptiveLimit();
+    const s = await startBasis(registry, { wrap: wrapHandler(guard) });
+    servers.push(s);
+    const clientSide = adaptiveLimit();
+    const client = createClient(Basis, 'basis', { registry, wrap: wrapClient(clientSide) });
+    await client.hello({ name: 'x' }); // one call, one slot in use: no evidence either way, the limits stay put
+    client.close();
+    assert.deepEqual(guard.limits().map((l) => [l.side, l.limit]), [['handler', 10]]);
+    assert.deepEqual(clientSide.limits().map((l) => [l.side, l.limit]), [['client', 100]]);
+  });
+
   it('queues briefly: a call beyond the limit starts when a slot frees, within queueMs', async () => {
     const registry = memoryRegistry();
     const server = await limited(registry, 80, { initialLimit: 1, minLimit: 1, maxLimit: 1, queueMs: 500 });

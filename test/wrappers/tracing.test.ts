@@ -6,6 +6,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { createClient, createServer, hedge, initTracing, memoryRegistry, retry, roundRobin, tracing, wrapClient, wrapHandler, type ClientWrapper, type InitTracingOptions, type TracingHandle } from '../../src/index';
 import { registerDeadNode } from '../support/dead-node';
 import { Basis, eventually, startBasis, type TestServer } from '../support/basis';
+import { collect, Items, startItems, type Item, type ItemsProbe } from '../support/items';
 
 const servers: TestServer[] = [];
 const cleanups: Array<() => unknown> = [];
@@ -317,4 +318,43 @@ describe('tracing()', () => {
     assert.throws(() => initTracing({ serviceName: 's', propagators: [] }), { name: 'RangeError', message: /propagators/ });
     assert.throws(() => tracing({ tracer: 1, x: 2 } as never), { name: 'TypeError', message: /unknown option "x"/ });
   });
+
+  it('runs every step of a streaming handler in its SERVER span, after awaits too, and two streams keep their own', async () => {
+    setup();
+    const registry = memoryRegistry();
+    // Which span was active at each step of each stream, by the stream's request count (2 and 3 items).
+    const seen = new Map<number, Array<string | undefined>>();
+    const active = (): string | undefined => trace.getActiveSpan()?.spanContext().spanId;
+    const probe: ItemsProbe = await startItems(registry, { wrap: wrapHandler(tracing()) }, {
+      ListItems: async function* ({ count }: { count: number }) {
+        const steps: Array<string | undefined> = [active()];
+        seen.set(count, steps);
+        for (let i = 1; i <= count; i++) {
+          await new Promise((r) => setTimeout(r, 5)); // a timer between messages: the context must survive it
+          steps.push(active());
+          yield { id: i, name: `item ${i}` };
+          steps.push(active()); // resumed by the next pull
+        }
+      },
+    });
+    cleanups.push(() => probe.server.stop());
+    const client = createClient(Items, 'items', { registry }) as unknown as { listItems(req: { count: number }): AsyncIterable<Item>; close(): void };
+    cleanups.push(() => client.close());
+    const [two, three] = await Promise.all([collect(client.listItems({ count: 2 })), collect(client.listItems({ count: 3 }))]);
+    assert.equal(two.length, 2);
+    assert.equal(three.length, 3);
+    const served = byKind(await spans(), SpanKind.SERVER);
+    assert.equal(served.length, 2);
+    const ids = new Set(served.map((s) => s.spanContext().spanId));
+    const first = seen.get(2) ?? [];
+    const second = seen.get(3) ?? [];
+    assert.equal(first.length, 5);
+    assert.equal(second.length, 7);
+    for (const steps of [first, second]) {
+      assert.ok(steps[0] !== undefined && ids.has(steps[0]), 'the first step runs in a SERVER span');
+      assert.deepEqual(steps, steps.map(() => steps[0]), 'every step in the same span');
+    }
+    assert.notEqual(first[0], second[0], 'each stream in its own span');
+  });
 });
+

@@ -1,6 +1,7 @@
 // The API gateway in its own process for the gateway benchmark: `fork('gateway-process.js', [JSON { registryDir }])`.
 // Sends `{ address }` over IPC once it listens, and exits when its parent goes away.
-import { createGateway, localRegistry } from '../../../src/index';
+import { localRegistry } from '../../../src/index';
+import { createGateway } from '../../../src/toolkit/index';
 
 async function main(): Promise<void> {
   const { registryDir } = JSON.parse(process.argv[2] ?? '{}') as { registryDir: string };

@@ -1,4 +1,5 @@
 import { Backoff } from '../../backoff';
+import { Pause } from '../../time/pause';
 
 /**
  * One Consul blocking query kept running (https://developer.hashicorp.com/consul/api-docs/features/blocking):
@@ -26,7 +27,7 @@ export class BlockingWatch {
   private failures = 0;
   private stopped = false;
   private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly pause = new Pause();
 
   constructor(private readonly options: BlockingWatchOptions) {
     // keel's one backoff policy; 'equal' jitter never retries at once (half to all of the ceiling).
@@ -45,27 +46,20 @@ export class BlockingWatch {
         this.index = index < previous ? 0n : index < 1n ? 1n : index;
         this.failures = 0;
         this.options.onResult(body);
-        if (index === previous && Date.now() - started < this.options.minIntervalMs) await this.sleep(this.options.minIntervalMs);
+        if (index === previous && Date.now() - started < this.options.minIntervalMs) await this.pause.for(this.options.minIntervalMs);
       } catch (err) {
         if (this.stopped) return;
         this.options.onError?.(err as Error);
         this.index = 0n;
         this.failures++;
-        await this.sleep(this.backoff.delayMs(this.failures));
+        await this.pause.for(this.backoff.delayMs(this.failures));
       }
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.timer = setTimeout(resolve, ms);
-      this.timer.unref();
-    });
   }
 
   stop(): void {
     this.stopped = true;
     this.controller.abort();
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.pause.stop();
   }
 }

@@ -2,6 +2,7 @@ import type { Backoff } from '../../backoff';
 import { KubernetesApiError, parseStatus, type ApiClient } from './api';
 import { listSlices } from './list-slices';
 import { SERVICE_NAME_LABEL, type SliceNodes } from './slices';
+import { Pause } from '../../time/pause';
 
 /** What a watch did, for whoever wants to see it (tests, logs): each list, each resumed watch, each failure. */
 export type KubernetesWatchEvent =
@@ -37,8 +38,7 @@ export interface SliceWatchOptions {
 export class SliceWatch {
   private readonly controller = new AbortController();
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly pause = new Pause();
 
   constructor(private readonly o: SliceWatchOptions) {
     void this.loop();
@@ -71,20 +71,20 @@ export class SliceWatch {
           expiredInARow = 0;
         }, this.controller.signal, this.o.idleMs);
         // A watch the server ends at once, again and again, must not become a busy loop.
-        if (Date.now() - started < 1000) await this.sleep(this.o.backoff.delayMs(++failures));
+        if (Date.now() - started < 1000) await this.pause.for(this.o.backoff.delayMs(++failures));
       } catch (err) {
         if (this.stopped) return;
         const error = err instanceof Error ? err : new Error(String(err));
         if (error instanceof KubernetesApiError && error.status === 410 && version !== undefined) {
           this.o.onEvent({ type: 'expired', service: this.o.service, resourceVersion: version });
           version = undefined; // list again; at once the first time
-          if (++expiredInARow > 1) await this.sleep(this.o.backoff.delayMs(expiredInARow));
+          if (++expiredInARow > 1) await this.pause.for(this.o.backoff.delayMs(expiredInARow));
           continue;
         }
         this.o.onEvent({ type: 'error', service: this.o.service, error });
         failures++;
         const asked = error instanceof KubernetesApiError && error.retryAfterS !== undefined ? Math.min(error.retryAfterS, 30) * 1000 : 0;
-        await this.sleep(Math.max(asked, this.o.backoff.delayMs(failures)));
+        await this.pause.for(Math.max(asked, this.o.backoff.delayMs(failures)));
       }
     }
   }
@@ -125,18 +125,9 @@ export class SliceWatch {
     return { version, slices: new Map(slices.map((s) => [s.name, s])) };
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.timer = setTimeout(resolve, ms);
-      this.timer.unref();
-    });
-  }
-
   stop(): void {
     this.stopped = true;
     this.controller.abort();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.wake?.();
+    this.pause.stop();
   }
 }

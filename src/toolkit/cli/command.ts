@@ -1,5 +1,7 @@
 import type { Flags, FlagSpec } from './flags';
 
+export { UsageError } from './usage-error';
+
 /** Where a command writes, and whether its output goes to a person (a TTY) or a script. */
 export interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -27,7 +29,3 @@ export interface Command {
   run(args: { positional: string[]; flags: Flags }, io: Io): Promise<number>;
 }
 
-/** Bad arguments: the message is printed with the command's usage line, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}

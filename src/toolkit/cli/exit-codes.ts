@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { isKeelError } from '../../errors';
+import { isKeelError } from '../library';
 import { UsageError } from './command';
+import { isToolkitError } from '../errors';
 
 /**
  * The exit codes of every `keel` command (also in `keel --help` and the README):
@@ -22,9 +23,12 @@ export const EXIT_HELP = `exit codes:
 export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return EXIT.usage;
   if (isKeelError(err)) {
-    if (err.reason === 'no_nodes' || err.reason === 'unknown_method') return EXIT.notFound;
-    if (err.reason === 'bad_request') return EXIT.usage;
+    if (err.reason === 'no_nodes') return EXIT.notFound;
     if (err.reason === 'cancelled') return EXIT.interrupted;
+  }
+  if (isToolkitError(err)) {
+    if (err.reason === 'unknown_method') return EXIT.notFound;
+    if (err.reason === 'bad_request') return EXIT.usage;
   }
   const code = (err as { code?: unknown } | null)?.code;
   if (code === status.UNIMPLEMENTED) return EXIT.notFound;

@@ -1,4 +1,4 @@
-import { UsageError } from './command';
+import { UsageError } from './usage-error';
 
 /** A flag a command takes: `--name value` or `--name=value`; `boolean` flags take no value. */
 export interface FlagSpec {

@@ -1,4 +1,4 @@
-import type { ServiceNode } from '../../registry/registry';
+import { type ServiceNode } from '../library';
 
 export type NodeEvent = 'present' | 'joined' | 'left' | 'changed';
 

@@ -1,8 +1,6 @@
 import { Client, status, type ServiceError } from '@grpc/grpc-js';
-import { HEALTH_SERVICE } from '../../server/health-proto';
+import { clientChannel, type ClientTlsOptions, HEALTH_SERVICE, type ServiceNode } from '../library';
 import { healthCheck } from '../health-check';
-import type { ServiceNode } from '../../registry/registry';
-import { clientChannel, type ClientTlsOptions } from '../../tls';
 
 /**
  * A node's grpc.health.v1 answer for the whole server (`service: ""`), or why there is none:

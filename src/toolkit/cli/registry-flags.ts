@@ -1,5 +1,4 @@
-import { createRegistry } from '../../registry/from-env';
-import type { Registry } from '../../registry/registry';
+import { createRegistry, type Registry } from '../library';
 import { UsageError, type Io } from './command';
 import type { Flags } from './flags';
 

@@ -1,4 +1,4 @@
-import type { EndpointValue } from '../../registry/registry';
+import { type EndpointValue } from '../library';
 import type { FieldShape, MessageShape } from '../dynamic/types';
 
 /**

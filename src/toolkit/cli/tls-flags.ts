@@ -1,4 +1,4 @@
-import { readClientTls, type ClientTlsOptions } from '../../tls';
+import { type ClientTlsOptions, readClientTls } from '../library';
 import { UsageError } from './command';
 import type { Flags, FlagSpec } from './flags';
 import { stringFlag } from './registry-flags';

@@ -1,17 +1,22 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { Root, type Type } from 'protobufjs';
 import 'protobufjs/ext/descriptor'; // adds Root.fromDescriptor
-import type { ClientWrapper } from '../../call';
-import { closeClient, createClient } from '../../client/create-client';
-import { grpcNodes } from '../../client/grpc-nodes';
-import { wrapClient } from '../../call';
-import { isKeelError, keelError } from '../../errors';
-import { knownKeys, positiveMs } from '../../options';
-import { clientChannel } from '../../tls';
-import { breaker } from '../../../wrappers/breaker';
-import { retry } from '../../../wrappers/retry';
-import { leastLoaded } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
+import {
+  breaker,
+  clientChannel,
+  type ClientWrapper,
+  closeClient,
+  createClient,
+  grpcNodes,
+  isKeelError,
+  keelError,
+  knownKeys,
+  leastLoaded,
+  positiveMs,
+  retry,
+  tracing,
+  wrapClient,
+} from '../library';
 import { findMethod, methodsIn, type ResolvedMethod } from './catalog';
 import { applySourceComments } from './comments';
 import { restoreMapFields } from './map-fields';
@@ -20,6 +25,7 @@ import { encodeJson } from './json-codec';
 import { loadProtoFiles } from './proto-files';
 import { reflect } from './reflection-client';
 import type { DynamicCallOptions, DynamicCallerOptions, DynamicMethod } from './types';
+import { isToolkitError, toolkitError } from '../errors';
 
 /** How long a service's described methods are reused: a redeploy with new methods shows within this. */
 const CATALOG_TTL_MS = 30_000;
@@ -97,7 +103,7 @@ export class DynamicCaller {
   async call(service: string, endpoint: string, request: unknown, options: DynamicCallOptions = {}): Promise<unknown> {
     const m = await this.resolve(service, endpoint, options.signal);
     if (m.kind === 'server_stream' || m.kind === 'bidi') {
-      throw keelError('bad_request', `${m.endpoint} streams its responses: use stream() (the gateway and the CLI print one JSON line per message)`);
+      throw toolkitError('bad_request', `${m.endpoint} streams its responses: use stream() (the gateway and the CLI print one JSON line per message)`);
     }
     return this.invoke(m, request, options) as Promise<unknown>;
   }
@@ -124,7 +130,7 @@ export class DynamicCaller {
     const streamsIn = m.kind === 'client_stream' || m.kind === 'bidi';
     let body: unknown;
     if (streamsIn) {
-      if (!Array.isArray(request)) throw keelError('bad_request', `${m.endpoint} takes a stream of requests: give a JSON array`);
+      if (!Array.isArray(request)) throw toolkitError('bad_request', `${m.endpoint} takes a stream of requests: give a JSON array`);
       body = request.map((r, i) => encodeAt(m.requestType, r, `[${i}]`));
     } else body = encodeJson(m.requestType, request);
     const callOptions: Record<string, unknown> = { metadata: metadataOf(options.metadata) };
@@ -140,7 +146,7 @@ export class DynamicCaller {
       return findMethod(await this.catalog(service, signal), service, endpoint);
     } catch (err) {
       // A redeploy may have added the method since the catalog was read: read again once (not a fresh one).
-      if (!isKeelError(err) || err.reason !== 'unknown_method') throw err;
+      if (!isToolkitError(err, 'unknown_method')) throw err;
       const cached = this.catalogs.get(service);
       if (cached !== undefined && performance.now() - cached.at < FAILURE_TTL_MS) throw err;
       this.catalogs.delete(service);
@@ -150,7 +156,7 @@ export class DynamicCaller {
 
   private catalog(service: string, signal?: AbortSignal): Promise<ResolvedMethod[]> {
     if (this.closed) return Promise.reject(keelError('closed', 'the dynamic caller was closed'));
-    if (typeof service !== 'string' || service.trim() === '') return Promise.reject(keelError('bad_request', 'service: expected a registered service name'));
+    if (typeof service !== 'string' || service.trim() === '') return Promise.reject(toolkitError('bad_request', 'service: expected a registered service name'));
     const cached = this.catalogs.get(service);
     if (cached !== undefined && performance.now() - cached.at < cached.ttlMs) return cached.methods;
     const methods = this.describe(service, signal).then((found) => {
@@ -197,9 +203,9 @@ export class DynamicCaller {
     }
     const code = (failure as { code?: number }).code;
     if (code === status.UNIMPLEMENTED) {
-      throw keelError('no_descriptor', `${service} serves no reflection: give its .proto file (--proto)`);
+      throw toolkitError('no_descriptor', `${service} serves no reflection: give its .proto file (--proto)`);
     }
-    throw keelError('no_descriptor', `could not describe ${service}: ${(failure as Error).message}`);
+    throw toolkitError('no_descriptor', `could not describe ${service}: ${(failure as Error).message}`);
   }
 
   /** One keel client per registered service and proto service (its channels and node cache are shared by the methods). */
@@ -247,7 +253,7 @@ function encodeAt(type: Type, json: unknown, at: string): Buffer {
   try {
     return encodeJson(type, json);
   } catch (err) {
-    if (isKeelError(err)) throw keelError('bad_request', err.details.replace(/^request/, `request${at}`));
+    if (isToolkitError(err)) throw toolkitError('bad_request', err.details.replace(/^request/, `request${at}`));
     throw err;
   }
 }
@@ -259,7 +265,7 @@ function metadataOf(given: DynamicCallOptions['metadata']): Metadata {
       try {
         metadata.add(key, v);
       } catch (err) {
-        throw keelError('bad_request', `metadata ${key}: ${(err as Error).message}`);
+        throw toolkitError('bad_request', `metadata ${key}: ${(err as Error).message}`);
       }
     }
   }

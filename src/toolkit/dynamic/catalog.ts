@@ -1,8 +1,8 @@
 import { Method, Root, Service, Type, type ReflectionObject } from 'protobufjs';
-import { kindOf } from '../../call';
-import { keelError } from '../../errors';
+import { kindOf } from '../library';
 import { shapeOf } from './shapes';
 import type { DynamicMethod } from './types';
+import { toolkitError } from '../errors';
 
 /** A method with its protobufjs types, for calling. */
 export interface ResolvedMethod extends DynamicMethod {
@@ -61,10 +61,10 @@ function resolved(service: string, protoService: string, shortName: string, m: M
  * path form `keel.basis.Basis/Hello` (a leading `/` allowed); the method's first letter in either case.
  */
 export function findMethod(methods: readonly ResolvedMethod[], service: string, endpoint: string): ResolvedMethod {
-  if (typeof endpoint !== 'string' || endpoint.trim() === '') throw keelError('bad_request', 'endpoint: expected "Service.Method", e.g. "Basis.Hello"');
+  if (typeof endpoint !== 'string' || endpoint.trim() === '') throw toolkitError('bad_request', 'endpoint: expected "Service.Method", e.g. "Basis.Hello"');
   const text = endpoint.trim().replace(/^\//, '');
   const cut = text.includes('/') ? text.lastIndexOf('/') : text.lastIndexOf('.');
-  if (cut <= 0 || cut === text.length - 1) throw keelError('bad_request', `endpoint ${JSON.stringify(endpoint)}: expected "Service.Method", e.g. "Basis.Hello"`);
+  if (cut <= 0 || cut === text.length - 1) throw toolkitError('bad_request', `endpoint ${JSON.stringify(endpoint)}: expected "Service.Method", e.g. "Basis.Hello"`);
   const svc = text.slice(0, cut);
   const name = text.slice(cut + 1);
   const sameMethod = (m: ResolvedMethod): boolean => m.name === name || m.name.toLowerCase() === name.toLowerCase();
@@ -74,10 +74,10 @@ export function findMethod(methods: readonly ResolvedMethod[], service: string, 
   const found = exact.length > 0 ? exact : candidates;
   if (found.length === 1) return found[0]!;
   if (found.length > 1) {
-    throw keelError('bad_request', `endpoint ${endpoint} is ambiguous in ${service}: ${found.map((m) => m.path.slice(1)).join(', ')}; give the full name`);
+    throw toolkitError('bad_request', `endpoint ${endpoint} is ambiguous in ${service}: ${found.map((m) => m.path.slice(1)).join(', ')}; give the full name`);
   }
   const known = methods.map((m) => m.endpoint).join(', ') || 'none';
-  throw keelError('unknown_method', `${service} has no method ${endpoint} (methods: ${known})`);
+  throw toolkitError('unknown_method', `${service} has no method ${endpoint} (methods: ${known})`);
 }
 
 function idempotency(m: Method): { idempotency?: string } {

@@ -1,7 +1,7 @@
 import { Enum, MapField, Type, type Field, type IConversionOptions } from 'protobufjs';
-import { keelError } from '../../errors';
 import { jsonName } from './json-names';
 import { wellKnown, wellKnownFromJson, wellKnownToJson } from './well-known';
+import { toolkitError } from '../errors';
 
 // `oneofs`: google.protobuf.Value says which of its fields is set (the virtual fields are not copied otherwise).
 // `json`: NaN and ±Infinity as the strings proto3 JSON uses (JSON has no such numbers).
@@ -53,7 +53,7 @@ function protoNamed(type: Type, plain: Record<string, unknown>): Record<string, 
 }
 
 function bad(path: string, what: string): never {
-  throw keelError('bad_request', `request${path}: ${what}`);
+  throw toolkitError('bad_request', `request${path}: ${what}`);
 }
 
 function fieldsByName(type: Type): Map<string, Field> {

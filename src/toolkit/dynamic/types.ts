@@ -1,6 +1,4 @@
-import type { CallKind, ClientWrapper } from '../../call';
-import type { Registry } from '../../registry/registry';
-import type { ClientTlsOptions } from '../../tls';
+import { type CallKind, type ClientTlsOptions, type ClientWrapper, type Registry } from '../library';
 
 /** A message type as people read it: JSON field names (proto3 JSON mapping), types, nesting. */
 export interface MessageShape {

@@ -1,5 +1,5 @@
 import type { Type } from 'protobufjs';
-import { keelError } from '../../errors';
+import { toolkitError } from '../errors';
 
 /**
  * The proto3 JSON forms of the well-known types (google/protobuf/*.proto), which the generic mapping would
@@ -63,7 +63,7 @@ export function wellKnownToJson(kind: WellKnown, object: Record<string, unknown>
 }
 
 function bad(path: string, what: string): never {
-  throw keelError('bad_request', `request${path}: ${what}`);
+  throw toolkitError('bad_request', `request${path}: ${what}`);
 }
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;

@@ -1,15 +1,19 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
-import { breaker as makeBreaker, type BreakerWrapper } from '../../../wrappers/breaker';
-import { rateLimit as makeRateLimit, type RateLimitWrapper } from '../../../wrappers/rate-limit';
-import { retry as makeRetry } from '../../../wrappers/retry';
-import { leastLoaded, type LeastLoadedWrapper } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
-import { formatHostPort } from '../../address';
-import { wrapClient } from '../../call';
-import { monotonicClock } from '../../registry/registry';
+import {
+  breaker as makeBreaker,
+  type BreakerWrapper,
+  leastLoaded,
+  type LeastLoadedWrapper,
+  monotonicClock,
+  type RateLimitWrapper,
+  retry as makeRetry,
+  tracing,
+  wrapClient,
+} from '../library';
 import { DynamicCaller } from '../dynamic/caller';
+import { HttpListener } from '../http-listener';
+import { gatewayLimiter } from './limiter';
 import { serveRequest } from './handle';
 import { resolveOptions, type GatewayOptions } from './options';
 import { RollingStats, type GatewayStats } from './stats';
@@ -56,8 +60,7 @@ export interface Gateway {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const settings = resolveOptions(options);
-  const limiter = options.rateLimit === undefined ? undefined
-    : makeRateLimit(options.rateLimit.ratePerSecond, { burst: options.rateLimit.burst ?? Math.max(1, Math.ceil(options.rateLimit.ratePerSecond / 10)), wait: options.rateLimit.wait ?? false });
+  const limiter = gatewayLimiter(options.rateLimit);
   const breaker = makeBreaker({ ...options.breaker, scope: 'node' });
   const tracer = options.tracer ?? trace.getTracer('keel');
   const balancer = leastLoaded(options.balancer);
@@ -69,8 +72,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const stats = new RollingStats(options.clock ?? monotonicClock, settings.statsWindowMs);
   const env = { caller, stats, tracer, settings, clock: options.clock ?? monotonicClock };
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     serveRequest(env, req, res).catch((err: unknown) => {
@@ -86,6 +87,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   const timeouts: HttpTimeouts = { headersTimeoutMs: settings.headersTimeoutMs, bodyTimeoutMs: settings.bodyTimeoutMs };
+  const listener = new HttpListener(() => createHardenedServer(timeouts, handle), 'gateway');
   return {
     handle,
     timeouts,
@@ -94,41 +96,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     balancer,
     ...(limiter ? { limiter } : {}),
     stats: () => stats.snapshot(),
-    listen(address) {
-      if (server !== undefined) return Promise.reject(new Error('gateway: already listening'));
-      const { host, port } = parseListenAddress(address);
-      const s = createHardenedServer(timeouts, handle);
-      server = s;
-      s.on('connection', (socket: Socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-      });
-      return new Promise((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(port, host === '' ? undefined : host, () => {
-          s.off('error', reject);
-          const bound = s.address();
-          resolve(typeof bound === 'object' && bound !== null ? formatHostPort(host === '' ? bound.address : host, bound.port) : address);
-        });
-      });
-    },
+    listen: (address) => listener.listen(address),
     async close() {
-      const s = server;
-      server = undefined;
-      if (s !== undefined) {
-        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-        for (const socket of sockets) socket.destroy();
-        await closed;
-      }
+      await listener.close();
       await Promise.all([caller.close(), limiter?.close()]);
     },
   };
-}
-
-/** `host:port`, `:port` (every interface, like Micro's `:8080`), `[::1]:port`; port 0 picks a free one. */
-export function parseListenAddress(address: string): { host: string; port: number } {
-  const match = typeof address === 'string' ? /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(address) : null;
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new RangeError(`gateway: the address must be "host:port" or ":port", got ${JSON.stringify(address)}`);
-  return { host: match[1] ?? match[2] ?? '', port };
 }

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
-import { isKeelError } from '../../errors';
-import type { Clock } from '../../registry/registry';
+import { type Clock, isKeelError } from '../library';
 import { isAborted, readBody } from './body';
 import { checkAuthorized, refuseCrossSite, type Authorize } from './guard';
 import { metadataFrom } from './metadata';

@@ -2,13 +2,17 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Authorize } from './guard';
 import { originSet } from './guard';
 import { logToStderr, type ErrorLog } from './status';
-import type { BreakerOptions } from '../../../wrappers/breaker';
-import type { LeastLoadedOptions } from '../../../wrappers/least-loaded';
-import type { RetryOptions } from '../../../wrappers/retry';
-import { describe } from '../../address';
-import { knownKeys, positiveMs } from '../../options';
-import type { Clock, Registry } from '../../registry/registry';
-import type { ClientTlsOptions } from '../../tls';
+import {
+  type BreakerOptions,
+  type ClientTlsOptions,
+  type Clock,
+  describe,
+  knownKeys,
+  type LeastLoadedOptions,
+  positiveMs,
+  type Registry,
+  type RetryOptions,
+} from '../library';
 
 export interface GatewayOptions {
   /** Where services are found. */

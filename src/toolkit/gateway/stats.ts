@@ -1,4 +1,4 @@
-import type { Clock } from '../../registry/registry';
+import type { Clock } from '../library';
 import { SeriesRing, type EndpointSeries } from './series';
 
 /** One endpoint's recent traffic through the gateway, over the last `windowMs`. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { hasStatusCode, isKeelError } from '../../errors';
+import { hasStatusCode, isKeelError } from '../library';
+import { isToolkitError } from '../errors';
 
 /**
  * gRPC status → HTTP status, as Google's API design guide maps google.rpc.Code (the table grpc-gateway and
@@ -82,7 +83,7 @@ export function errorResponse(err: unknown, log: ErrorLog = logToStderr): { http
   const code = hasStatusCode(err) && HTTP_STATUS[err.code] !== undefined ? err.code : status.UNKNOWN;
   const e = err as { details?: unknown; message?: unknown; reason?: unknown } | null | undefined;
   // keel's own refusals: in its own words, or kept back whatever their code (no_descriptor quotes grpc-js).
-  const local = isKeelError(err) && err.origin === 'local';
+  const local = (isKeelError(err) || isToolkitError(err)) && err.origin === 'local';
   let body: ErrorBody;
   if (local ? OWN_WORDS.has(err.reason) : hasStatusCode(err) && SPOKEN.has(code)) {
     const message = typeof e?.details === 'string' && e.details !== '' ? e.details : typeof e?.message === 'string' ? e.message : '';

@@ -1,10 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { context, type Tracer } from '@opentelemetry/api';
-import { hasStatusCode, keelError } from '../../errors';
+import { hasStatusCode } from '../library';
 import type { DynamicCaller } from '../dynamic/caller';
 import { errorResponse, HTTP_STATUS, type ErrorBody, type ErrorLog } from '../gateway/status';
 import { endRequestSpan, startRequestSpan } from '../gateway/trace';
 import type { ToolEntry } from './tools';
+import { toolkitError } from '../errors';
 
 /** The MCP `CallToolResult` keel answers. */
 export interface ToolResult {
@@ -92,7 +93,7 @@ async function collect(env: CallEnv, entry: ToolEntry, request: unknown, options
 
 function messagesOf(args: Record<string, unknown> | undefined): unknown[] {
   const messages = args?.messages;
-  if (!Array.isArray(messages)) throw keelError('bad_request', 'this method takes a stream of requests: give them as the array "messages"');
+  if (!Array.isArray(messages)) throw toolkitError('bad_request', 'this method takes a stream of requests: give them as the array "messages"');
   return messages;
 }
 

@@ -1,4 +1,4 @@
-import type { Registry, ServiceNode } from '../../registry/registry';
+import { type Registry, type ServiceNode } from '../library';
 import type { DynamicCaller } from '../dynamic/caller';
 import type { McpSettings } from './options';
 import { toolsOf, type ToolEntry } from './tools';

@@ -1,16 +1,11 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { breaker } from '../../../wrappers/breaker';
-import { rateLimit } from '../../../wrappers/rate-limit';
-import { retry } from '../../../wrappers/retry';
-import { leastLoaded } from '../../../wrappers/least-loaded';
-import { tracing } from '../../../wrappers/tracing';
-import { formatHostPort } from '../../address';
-import { wrapClient } from '../../call';
+import { breaker, leastLoaded, retry, tracing, wrapClient } from '../library';
 import { DynamicCaller } from '../dynamic/caller';
-import { parseListenAddress } from '../gateway/gateway';
+import { gatewayLimiter } from '../gateway/limiter';
+import { HttpListener } from '../http-listener';
+import { KEEL_VERSION } from '../version';
 import { callTool, type ToolResult } from './call-tool';
 import { ToolCatalog } from './catalog';
 import { HttpSessions } from './http';
@@ -54,9 +49,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   const settings = resolveMcpOptions(options);
   const sdk = loadSdk();
   const tracer = options.tracer ?? trace.getTracer('keel');
-  const limit = options.rateLimit;
-  const limiter = limit === undefined ? undefined
-    : rateLimit(limit.ratePerSecond, { burst: limit.burst ?? Math.max(1, Math.ceil(limit.ratePerSecond / 10)), wait: false });
+  const limiter = gatewayLimiter(options.rateLimit === undefined ? undefined : { ...options.rateLimit, wait: false });
   const wrap = options.wrap ?? wrapClient(...(limiter ? [limiter] : []), retry(), leastLoaded(), breaker({ scope: 'node' }), tracing({ tracer }));
   const caller = new DynamicCaller({
     registry: options.registry, timeoutMs: settings.timeoutMs, wrap, ...(options.tls ? { tls: options.tls } : {}),
@@ -77,7 +70,7 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   };
 
   const newServer = (): Server => {
-    const server = new sdk.Server({ name: 'keel', version: VERSION }, { capabilities: { tools: { listChanged: true } } });
+    const server = new sdk.Server({ name: 'keel', version: KEEL_VERSION }, { capabilities: { tools: { listChanged: true } } });
     server.setRequestHandler(sdk.ListToolsRequestSchema, () => ({ tools: catalog.tools().map((t) => ({ ...t.tool })) }));
     server.setRequestHandler(sdk.CallToolRequestSchema, (request, extra) =>
       run(request.params.name, request.params.arguments, extra.signal, request.params._meta?.traceparent));
@@ -85,14 +78,13 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
   };
   const sessions = new HttpSessions(sdk, newServer, { ...settings, authorize: options.authorize });
 
-  let http: HttpServer | undefined;
-  const sockets = new Set<Socket>();
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     sessions.handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error"},"id":null}');
       else res.destroy();
     });
   };
+  const listener = new HttpListener(() => createServer({ headersTimeout: 10_000, requestTimeout: 0 }, handle), 'createMcpGateway');
   let closed = false;
 
   return {
@@ -116,48 +108,15 @@ export function createMcpGateway(options: McpGatewayOptions): McpGateway {
       await ended;
       live.delete(server);
     },
-    listen(address) {
-      if (http !== undefined) return Promise.reject(new Error('createMcpGateway: already listening'));
-      const { host, port } = parseListenAddress(address);
-      const s = createServer({ headersTimeout: 10_000, requestTimeout: 0 }, handle);
-      http = s;
-      s.on('connection', (socket: Socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-      });
-      return new Promise((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(port, host === '' ? undefined : host, () => {
-          s.off('error', reject);
-          const bound = s.address();
-          resolve(typeof bound === 'object' && bound !== null ? formatHostPort(host === '' ? bound.address : host, bound.port) : address);
-        });
-      });
-    },
+    listen: (address) => listener.listen(address),
     async close() {
       closed = true;
       catalog.close();
       await Promise.all([...live].map((s) => s.close().catch(() => {})));
       await sessions.close();
-      const s = http;
-      http = undefined;
-      if (s !== undefined) {
-        const done = new Promise<void>((resolve) => s.close(() => resolve()));
-        for (const socket of sockets) socket.destroy();
-        await done;
-      }
+      await listener.close();
       await caller.close();
       await limiter?.close();
     },
   };
 }
-
-/** keel's version, as the server's name in `initialize` (dist/src/toolkit/mcp → the package root). */
-const VERSION: string = (() => {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return String((require('../../../../package.json') as { version: unknown }).version);
-  } catch {
-    return '0.0.0';
-  }
-})();

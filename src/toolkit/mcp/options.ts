@@ -1,9 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { ClientWrapper } from '../../call';
-import { describe } from '../../address';
-import { knownKeys, positiveMs } from '../../options';
-import type { Registry } from '../../registry/registry';
-import type { ClientTlsOptions } from '../../tls';
+import { type ClientTlsOptions, type ClientWrapper, describe, knownKeys, positiveMs, type Registry } from '../library';
 import type { Authorize } from '../gateway/guard';
 import type { ErrorLog } from '../gateway/status';
 

@@ -2,7 +2,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { loadPeer, MissingPeerError } from '../../peer';
+import { loadPeer, MissingPeerError } from '../library';
 
 /**
  * The parts of the official MCP SDK (`@modelcontextprotocol/sdk`, an optional peer) keel uses, loaded the

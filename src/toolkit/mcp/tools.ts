@@ -1,4 +1,4 @@
-import type { CallKind } from '../../call';
+import { type CallKind } from '../library';
 import type { ResolvedMethod } from '../dynamic/catalog';
 import { messageSchema, type JsonSchema } from './schema';
 

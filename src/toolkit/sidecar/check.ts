@@ -1,6 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { tcpProbe } from '../../client/tcp-probe';
-import { HEALTH_SERVICE } from '../../server/health-proto';
+import { HEALTH_SERVICE, tcpProbe } from '../library';
 import { healthCheck } from '../health-check';
 import { appClient } from './app-client';
 

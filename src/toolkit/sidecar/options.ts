@@ -1,6 +1,4 @@
-import { parseHostPort } from '../../address';
-import { knownKeys, nonEmptyString, positiveMs, stringRecord } from '../../options';
-import type { Registry } from '../../registry/registry';
+import { knownKeys, nonEmptyString, parseHostPort, positiveMs, type Registry, stringRecord } from '../library';
 import type { CheckResult } from './check';
 
 /** What the sidecar serves for its app on `address`: the gateway (`createGateway`), adapted. */

@@ -1,9 +1,7 @@
 import { credentials, status, type MethodDefinition, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { FileDescriptorSet } from 'protobufjs/ext/descriptor';
-import type { Endpoint } from '../../registry/registry';
-import { endpointsOf } from '../../server/endpoints';
-import { HEALTH_SERVICE } from '../../server/health-proto';
+import { type Endpoint, endpointsOf, HEALTH_SERVICE } from '../library';
 import { reflect } from '../dynamic/reflection-client';
 
 /** Not the app's own API: the services any gRPC server may carry. */

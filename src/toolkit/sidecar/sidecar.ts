@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatHostPort, parseHostPort } from '../../address';
-import type { ServiceNode } from '../../registry/registry';
-import { advertiseHost } from '../../server/advertise';
-import { nodeMetadata } from '../../server/node-metadata';
-import { Registration } from '../../server/registration';
+import { advertiseHost, formatHostPort, nodeMetadata, parseHostPort, Registration, type ServiceNode } from '../library';
 import { checkApp, type CheckResult } from './check';
 import { HealthGate } from './health-gate';
 import { resolveOptions, type SidecarGateway, type SidecarOptions } from './options';

@@ -1,4 +1,4 @@
-import type { Registry, ServiceNode } from '../../registry/registry';
+import { type Registry, type ServiceNode } from '../library';
 import type { DynamicMethod } from '../dynamic/types';
 import type { WebGateway } from './gateway';
 import type { HealthProbes, NodeHealth } from './health-probes';

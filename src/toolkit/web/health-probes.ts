@@ -1,5 +1,5 @@
 import { Client, status, type ServiceError } from '@grpc/grpc-js';
-import { clientChannel, type ClientTlsOptions } from '../../tls';
+import { clientChannel, type ClientTlsOptions } from '../library';
 import { healthCheck } from '../health-check';
 
 /** A node's grpc.health.v1 status as the dashboard shows it; `UNREACHABLE`: the check itself failed. */

@@ -2,7 +2,7 @@ import type { ServiceView } from './board';
 import type { NodeHealth } from './health-probes';
 
 /** What a balancer knows of one node: `leastLoaded().nodes()`'s rows, which the per-node strip shows. */
-export type { NodeLoad } from '../../select/least-loaded';
+export type { NodeLoad } from '../library';
 
 /**
  * Each node's last `size` health answers, one sample every `everyMs` at most (the dashboard renders more

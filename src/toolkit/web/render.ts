@@ -1,5 +1,4 @@
-import type { LimitStats } from '../../limit/limit-stats';
-import type { BreakerWrapper } from '../../../wrappers/breaker';
+import { type BreakerWrapper, type LimitStats } from '../library';
 import type { FieldShape, MessageShape } from '../dynamic/types';
 import type { ServiceView } from './board';
 import type { GatewayStats } from '../gateway/stats';

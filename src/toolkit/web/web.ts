@@ -1,10 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { formatHostPort, parseHostPort } from '../../address';
-import { knownKeys } from '../../options';
-import type { Registry } from '../../registry/registry';
-import type { ClientTlsOptions } from '../../tls';
+import { type ClientTlsOptions, formatHostPort, knownKeys, parseHostPort, type Registry } from '../library';
 import { createHardenedServer } from '../gateway/http-server';
 import { ServiceBoard } from './board';
 import type { WebGateway } from './gateway';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { keelError, type ServiceNode } from '../../../src/index';
+import { toolkitError } from '../../../src/toolkit/index';
 import { UsageError, type Io } from '../../../src/toolkit/cli/command';
 import { describeFailure, exitCodeOf } from '../../../src/toolkit/cli/exit-codes';
 import { nodeChanges } from '../../../src/toolkit/cli/node-changes';
@@ -50,9 +51,9 @@ describe('keel CLI cores', () => {
     const cases: Array<[unknown, number, string]> = [
       [new UsageError('--x is bad'), 2, 'keel: --x is bad'],
       [keelError('no_nodes', 'no nodes of x'), 4, 'ERROR UNAVAILABLE (no_nodes): no nodes of x'],
-      [keelError('unknown_method', 'x has no method Y'), 4, 'ERROR UNIMPLEMENTED (unknown_method): x has no method Y'],
-      [keelError('bad_request', 'request: no field'), 2, 'ERROR INVALID_ARGUMENT (bad_request): request: no field'],
-      [keelError('no_descriptor', 'no reflection'), 1, 'ERROR FAILED_PRECONDITION (no_descriptor): no reflection'],
+      [toolkitError('unknown_method', 'x has no method Y'), 4, 'ERROR UNIMPLEMENTED (unknown_method): x has no method Y'],
+      [toolkitError('bad_request', 'request: no field'), 2, 'ERROR INVALID_ARGUMENT (bad_request): request: no field'],
+      [toolkitError('no_descriptor', 'no reflection'), 1, 'ERROR FAILED_PRECONDITION (no_descriptor): no reflection'],
       [Object.assign(new Error('x'), { code: status.NOT_FOUND, details: 'no such\nitem' }), 1, 'ERROR NOT_FOUND: no such item'],
       [new Error('disk full'), 1, 'keel: disk full'],
     ];

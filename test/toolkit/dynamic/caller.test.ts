@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { isKeelError, memoryRegistry, type KeelError } from '../../../src/index';
 import { DynamicCaller } from '../../../src/toolkit/dynamic/caller';
+import { isToolkitError } from '../../../src/toolkit/index';
 import { collect, startItems, type ItemsProbe } from '../../support/items';
 
 const ITEMS_PROTO = join(__dirname, '..', '..', 'fixtures', 'items.proto');
@@ -25,7 +26,7 @@ async function setup(serverOptions = {}, callerOptions = {}): Promise<{ caller: 
 
 const rejectsWith = async (p: Promise<unknown>, reason: string, code: number, pattern: RegExp): Promise<void> => {
   await assert.rejects(p, (err: KeelError) => {
-    assert.ok(isKeelError(err), `not a KeelError: ${String(err)}`);
+    assert.ok(isKeelError(err) || isToolkitError(err), `not a KeelError or ToolkitError: ${String(err)}`);
     assert.equal(err.reason, reason);
     assert.equal(err.code, code);
     assert.match(err.details, pattern);

@@ -126,7 +126,7 @@ describe('keel web draws what it serves: sparklines, circuit circles, node strip
   });
 });
 
-describe('keel web: the README\'s screenshot (docs/dashboard.png, refreshed with KEEL_UPDATE_DOCS=1)', { skip: executablePath === undefined }, () => {
+describe('keel web: the toolkit guide\'s screenshot (docs/dashboard.png, refreshed with KEEL_UPDATE_DOCS=1)', { skip: executablePath === undefined }, () => {
   it('shows five minutes of traffic at a glance', async () => {
     const registry = memoryRegistry();
     const servers = [

@@ -16,7 +16,7 @@ declare const document: { getElementById(id: string): { textContent: string | nu
 declare const window: { pwned?: number };
 
 const executablePath = toolOrSkip('chromium', 'web dashboard (browser)');
-/** Screenshots of every run (git-ignored); the README's docs/dashboard.png comes from charts.test.ts. */
+/** Screenshots of every run (git-ignored); docs/toolkit.md's docs/dashboard.png comes from charts.test.ts. */
 const shots = join(repoRoot, 'test-results', 'web');
 const JAEGER = 'http://127.0.0.1:16686';
 

@@ -1,9 +1,11 @@
-import { createGateway, parseListenAddress } from '../../gateway/gateway';
+import { createGateway } from '../../gateway/gateway';
+import { parseListenAddress } from '../../http-listener';
 import { bearerToken } from '../../gateway/guard';
 import { positiveFlag } from '../flag-values';
 import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 import { registryFromFlags } from '../registry-flags';
 import { UsageError, type Command } from '../command';
+import { asUsageError, listenOn, rateOption, untilAborted } from '../serve-gateway';
 
 /** Where `keel api` listens unless told: this machine only (Micro's `:8080` is every interface). */
 export const API_DEFAULT_ADDRESS = '127.0.0.1:8080';
@@ -33,38 +35,27 @@ export const api: Command = {
     const token = typeof flags.token === 'string' ? flags.token : io.env.KEEL_API_TOKEN || undefined;
     const origins = (flags.allow_origin as string[] | undefined) ?? [];
     const registry = registryFromFlags(flags, io);
-    const rate = positiveFlag(flags, 'rate');
     const gateway = (() => {
       try {
         return createGateway({
           registry,
           timeoutMs: positiveFlag(flags, 'timeout') ?? 5000,
           maxBodyBytes: positiveFlag(flags, 'max_body') ?? 1024 * 1024,
-          ...(rate !== undefined ? { rateLimit: { ratePerSecond: rate } } : {}),
+          ...rateOption(flags),
           ...protoOptions(flags),
           ...(token !== undefined ? { authorize: bearerToken(token), forwardAuthorization: false } : {}),
           ...(origins.length > 0 ? { allowedOrigins: origins } : {}),
         });
       } catch (err) {
-        if (err instanceof RangeError || err instanceof TypeError) {
-          throw new UsageError(err.message.replace(/^createGateway: allowedOrigins/, '--allow_origin').replace(/^bearerToken: the token/, '--token')
-            .replace(/^createGateway: /, ''));
-        }
-        throw err;
+        throw asUsageError(err, 'createGateway');
       }
     })();
     try {
-      let bound: string;
-      try {
-        bound = await gateway.listen(address);
-      } catch (err) {
-        if (err instanceof RangeError) throw new UsageError(`--address: ${err.message}`);
-        throw err;
-      }
+      const bound = await listenOn(gateway, address);
       const notice = startNotice(address, typeof flags.address === 'string', token !== undefined);
       if (notice !== undefined) io.stderr.write(`${notice}\n`);
       io.stdout.write(flags.json === true ? `${JSON.stringify({ address: bound })}\n` : `keel api listening on http://${bound}\n`);
-      if (!io.signal.aborted) await new Promise((resolve) => io.signal.addEventListener('abort', resolve, { once: true }));
+      await untilAborted(io.signal);
       return 0;
     } finally {
       await gateway.close();

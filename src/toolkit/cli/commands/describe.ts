@@ -1,5 +1,4 @@
-import { isKeelError, keelError } from '../../../errors';
-import type { Endpoint, ServiceNode } from '../../../registry/registry';
+import { type Endpoint, isKeelError, keelError, type ServiceNode } from '../../library';
 import { DynamicCaller } from '../../dynamic/caller';
 import type { DynamicMethod } from '../../dynamic/types';
 import { UsageError, type Command } from '../command';
@@ -10,6 +9,7 @@ import { registryFromFlags } from '../registry-flags';
 import { shapeText, valueText } from '../shape-text';
 import { tlsFromFlags, TLS_FLAGS } from '../tls-flags';
 import { protoOptions, PROTO_FLAGS } from '../proto-flags';
+import { isToolkitError } from '../../errors';
 
 /** An endpoint as `describe` prints it, wherever it came from. */
 interface EndpointView {
@@ -102,7 +102,7 @@ async function described(service: string, caller: DynamicCaller, signal: AbortSi
     const methods = await caller.methods(service, signal);
     return { list: methods.map((m) => ({ name: m.endpoint, kind: m.kind, request: shapeText(m.request), response: shapeText(m.response), source: m.source })) };
   } catch (err) {
-    if (isKeelError(err) && err.reason !== 'cancelled') return { list: [], note: err.details };
+    if ((isKeelError(err) && err.reason !== 'cancelled') || isToolkitError(err)) return { list: [], note: err.details };
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { keelError } from '../../../errors';
+import { keelError } from '../../library';
 import { UsageError, type Command } from '../command';
 import { EXIT } from '../exit-codes';
 import { msFlag } from '../flag-values';

@@ -1,10 +1,11 @@
 import { bearerToken } from '../../gateway/guard';
 import { createMcpGateway } from '../../mcp/gateway';
-import { MissingPeerError } from '../../../peer';
+import { MissingPeerError } from '../../library';
 import { listFlag, msFlag, positiveFlag } from '../flag-values';
 import { protoOptions, PROTO_FLAGS } from '../proto-flags';
 import { registryFromFlags, stringFlag } from '../registry-flags';
 import { UsageError, type Command } from '../command';
+import { asUsageError, listenOn, rateOption, untilAborted } from '../serve-gateway';
 
 /**
  * `keel mcp`: the registry's services as MCP tools for AI agents, over stdio (an agent starts `keel mcp`
@@ -31,7 +32,6 @@ export const mcp: Command = {
     const services = listFlag(flags, 'service');
     const maxStream = positiveFlag(flags, 'max_stream');
     if (maxStream !== undefined && !Number.isInteger(maxStream)) throw new UsageError(`--max_stream must be a whole number, got ${maxStream}`);
-    const rate = positiveFlag(flags, 'rate');
     const token = stringFlag(flags, 'token') ?? (io.env.KEEL_MCP_TOKEN || undefined);
     if (token !== undefined && address === undefined) throw new UsageError('--token is for the HTTP transport: give --address too (stdio needs none: only the agent that started keel mcp can talk to it)');
     const registry = registryFromFlags(flags, io);
@@ -42,34 +42,24 @@ export const mcp: Command = {
         timeoutMs: msFlag(flags, 'timeout') ?? 10_000,
         ...(maxStream === undefined ? {} : { maxStreamMessages: maxStream }),
         ...(services.length > 0 ? { services } : {}),
-        ...(rate === undefined ? {} : { rateLimit: { ratePerSecond: rate } }),
+        ...rateOption(flags),
         ...(token !== undefined ? { authorize: bearerToken(token) } : {}),
         ...protoOptions(flags),
       });
     } catch (err) {
       await registry.close();
       if (err instanceof MissingPeerError) throw new UsageError(err.message);
-      if (err instanceof RangeError || err instanceof TypeError) throw new UsageError(err.message.replace(/^createMcpGateway: /, '').replace(/^bearerToken: the token/, '--token'));
-      throw err;
+      throw asUsageError(err, 'createMcpGateway');
     }
     try {
-      const stopped = new Promise<void>((resolve) => {
-        if (io.signal.aborted) resolve();
-        else io.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      const stopped = untilAborted(io.signal);
       if (address === undefined) {
         // stdout carries the protocol: anything for people goes to stderr.
         io.stderr.write(`keel mcp: serving the ${registry.kind} registry's services over stdio\n`);
         await Promise.race([gateway.serveStdio({ stdin: io.stdin, stdout: io.stdout }), stopped]);
         return 0;
       }
-      let bound: string;
-      try {
-        bound = await gateway.listen(address);
-      } catch (err) {
-        if (err instanceof RangeError) throw new UsageError(`--address: ${err.message}`);
-        throw err;
-      }
+      const bound = await listenOn(gateway, address);
       const url = `http://${bound}/mcp`;
       io.stdout.write(flags.json === true ? `${JSON.stringify({ url, address: bound, registry: registry.kind })}\n`
         : `keel mcp: ${url} (registry ${registry.kind}${token ? ', bearer token required' : ''}); Ctrl-C stops\n`);

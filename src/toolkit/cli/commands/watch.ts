@@ -1,4 +1,4 @@
-import type { Registry, ServiceNode } from '../../../registry/registry';
+import { type Registry, type ServiceNode } from '../../library';
 import { UsageError, type Command, type Io } from '../command';
 import { msFlag } from '../flag-values';
 import { nodeChanges, type NodeChange } from '../node-changes';

@@ -1,9 +1,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import * as dns from 'dns-packet';
-import { formatHostPort, parseHostPort } from '../address';
-import { decodeTxt, encodeTxt } from './mdns-txt';
-import type { ServiceNode } from './registry';
-import { parseNode } from './validate-node';
+import { formatHostPort, parseHostPort } from '../../address';
+import { decodeTxt, encodeTxt } from './txt';
+import type { ServiceNode } from '../registry';
+import { parseNode } from '../validate-node';
 
 /**
  * The mDNS packet format of `mdnsRegistry`: go-micro v5's (`registry/mdns_registry.go` on `util/mdns`),

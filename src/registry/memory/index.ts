@@ -1,7 +1,8 @@
-import { knownKeys } from '../options';
-import { systemClock, type Clock, type RegisterOptions, type Registry, type ServiceNode } from './registry';
-import { copyNode, validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
+import { knownKeys } from '../../options';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { systemClock, type Clock } from '../../time/clock';
+import { copyNode, validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
 
 export interface MemoryRegistryOptions {
   /** Time source for TTLs. Default: `Date.now`. */

@@ -1,5 +1,5 @@
-import { describe } from '../address';
-import { readClientTls, type ClientTlsOptions } from '../tls';
+import { describe } from '../../address';
+import { readClientTls, type ClientTlsOptions } from '../../tls';
 
 /** etcd user and password (etcd's `auth enable`). */
 export interface EtcdAuth {

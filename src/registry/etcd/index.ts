@@ -1,40 +1,16 @@
 import type { IOptions, Lease, Watcher } from 'etcd3';
-import { describe, parseHostPort } from '../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../options';
-import { etcdSecurity, explainEtcdError, type EtcdAuth } from './etcd-security';
-import type { ClientTlsOptions } from '../tls';
-import { decodeNodes, encodeNode, GO_MICRO_PREFIX, nodeKey, serviceKeyPrefix } from './etcd-codec';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { noteWatchError } from '../metrics/registry-state';
-import { loadPeer } from '../peer';
+import { nonEmptyString } from '../../options';
+import { etcdSecurity, explainEtcdError } from './security';
+import { decodeNodes, encodeNode, nodeKey, serviceKeyPrefix } from './codec';
+import { etcdSettings, type EtcdRegistryOptions } from './options';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { tell } from '../observer';
+import { loadPeer } from '../../peer';
+import type { Backoff } from '../../backoff';
 
-export interface EtcdRegistryOptions {
-  /**
-   * etcd client endpoints: `host:port`, `http(s)://host:port` or `host` (port 2379, as go-micro), as an
-   * array or one comma-separated string. Default: env `MICRO_REGISTRY_ADDRESS`, else `127.0.0.1:2379`.
-   */
-  endpoints?: string | readonly string[];
-  /** Key prefix. Default `/micro/registry/`, go-micro's, so that keel and go-micro services meet. */
-  prefix?: string;
-  /**
-   * Deadline of each etcd request, waiting for the connection included (go-micro's `registry.Timeout`,
-   * which it also uses as the dial timeout). Default 5000.
-   */
-  requestTimeoutMs?: number;
-  /** A watch that lost etcd tries again after `backoffMinMs`, doubling up to `backoffMaxMs`. Defaults 100 and 5000. */
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  /**
-   * TLS to etcd (on also when the endpoints say `https://`): its CA, a client certificate and key (for
-   * `--client-cert-auth`), and `serverName`, the name in etcd's certificate to verify. Give `serverName`
-   * when the endpoints are IP addresses, or Node prints DEP0123. Default: none.
-   */
-  tls?: ClientTlsOptions;
-  /** etcd user and password. Default: env `ETCD_USERNAME` and `ETCD_PASSWORD` (both set), as go-micro. */
-  auth?: EtcdAuth;
-}
+export type { EtcdRegistryOptions } from './options';
 
 interface Held {
   lease: Lease;
@@ -42,12 +18,13 @@ interface Held {
   value: string;
 }
 
-type Backoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
-const backoff = (ms: number, maxMs: number): Backoff => ({ duration: ms, next: () => backoff(Math.min(maxMs, ms * 2), maxMs) });
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+/** etcd3's reconnect waits as its linked list: the policy's n-th ceiling (no jitter), then the next. */
+const watchBackoff = (policy: Backoff, n: number): WatchBackoff => ({ duration: policy.ceilingMs(n), next: () => watchBackoff(policy, n + 1) });
 const noop = (): void => undefined;
 
 /**
- * A registry in etcd, laid out as go-micro's etcd registry (see `etcd-codec.ts`): a keel client finds
+ * A registry in etcd, laid out as go-micro's etcd registry (see `codec.ts`; options in `options.ts`): a keel client finds
  * go-micro services and a go-micro client finds keel servers.
  * - `register` puts the node's key with a lease of `ceil(ttlMs / 1000)` s; etcd raises shorter leases to
  *   its minimum TTL, `ceil(1.5 × election timeout)` (2 s with etcd's defaults). Registering the node again
@@ -61,22 +38,15 @@ const noop = (): void => undefined;
  * @example const registry = etcdRegistry({ endpoints: '127.0.0.1:2379' }); // MICRO_REGISTRY=etcd
  */
 export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
-  knownKeys(options, ['endpoints', 'prefix', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'tls', 'auth'], 'etcdRegistry');
-  const envAddress = process.env.MICRO_REGISTRY_ADDRESS?.trim();
-  const { hosts, https } = parseEndpoints(options.endpoints ?? (envAddress || '127.0.0.1:2379'));
+  const { hosts, https, prefix, timeoutMs, backoff, observer } = etcdSettings(options);
   const security = etcdSecurity(options.tls, https, options.auth, process.env);
-  const prefix = options.prefix === undefined ? GO_MICRO_PREFIX : nonEmptyString(options.prefix, 'etcdRegistry: prefix');
-  const timeoutMs = positiveMs(options.requestTimeoutMs ?? 5000, 'etcdRegistry: requestTimeoutMs');
-  const backoffMinMs = positiveMs(options.backoffMinMs ?? 100, 'etcdRegistry: backoffMinMs');
-  const backoffMaxMs = positiveMs(options.backoffMaxMs ?? 5000, 'etcdRegistry: backoffMaxMs');
-  if (backoffMaxMs < backoffMinMs) throw new RangeError('etcdRegistry: backoffMaxMs must be >= backoffMinMs');
 
   const { Etcd3, EtcdLeaseInvalidError } = loadPeer<typeof import('etcd3')>('etcd3', 'etcdRegistry');
   const client = new Etcd3({
     hosts,
     ...security,
     defaultCallOptions: (call) => (call.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    faultHandling: { watchBackoff: { duration: 0, next: () => backoff(backoffMinMs, backoffMaxMs) } },
+    faultHandling: { watchBackoff: { duration: 0, next: () => watchBackoff(backoff, 1) } },
   });
   const hub = new WatchHub();
   const held = new Map<string, Held>(); // node key → the lease this registry holds for it
@@ -132,8 +102,8 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
 
   function startWatch(name: string): void {
     const keyPrefix = serviceKeyPrefix(prefix, name);
-    const relist = new Retry(backoffMinMs, backoffMaxMs);
-    const rewatch = new Retry(backoffMinMs, backoffMaxMs);
+    const relist = new Retry(backoff);
+    const rewatch = new Retry(backoff);
     let stopped = false;
     let ranging = false;
     let again = false;
@@ -155,7 +125,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
         },
         () => {
           again = false; // etcd failed: watchers keep their list, and we try again later
-          noteWatchError('etcd', name);
+          tell(() => observer?.watchError?.('etcd', name));
           if (!stopped) relist.schedule(resync);
         },
       ).finally(() => {
@@ -176,7 +146,7 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
       // cancelled this watch (e.g. its revision was compacted while we were away) and etcd3 dropped it.
       w.on('error', () => {
         if (stopped) return;
-        noteWatchError('etcd', name);
+        tell(() => observer?.watchError?.('etcd', name));
         rewatch.schedule(watch);
       });
     };
@@ -241,48 +211,21 @@ export function etcdRegistry(options: EtcdRegistryOptions = {}): Registry {
   };
 }
 
-/** One pending retry at a time; the delay starts at `minMs` and doubles up to `maxMs` until `reset`. */
+/** One pending retry at a time, after the policy's ceiling for this many failures in a row (until `reset`). */
 class Retry {
-  private delayMs = 0;
+  private failures = 0;
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly minMs: number, private readonly maxMs: number) {}
+  constructor(private readonly backoff: Backoff) {}
   schedule(fn: () => void): void {
-    this.delayMs = Math.min(this.maxMs, this.delayMs === 0 ? this.minMs : this.delayMs * 2);
+    this.failures++;
     this.cancel();
-    this.timer = setTimeout(fn, this.delayMs);
+    this.timer = setTimeout(fn, this.backoff.ceilingMs(this.failures));
   }
   reset(): void {
-    this.delayMs = 0;
+    this.failures = 0;
   }
   cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
   }
-}
-
-/** Endpoints as etcd3 takes them (`host:port`), checked: the option names itself in errors. */
-function parseEndpoints(value: unknown): { hosts: string[]; https: boolean } {
-  const option = 'etcdRegistry: endpoints';
-  const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? (value as unknown[]) : undefined;
-  if (items === undefined) throw new TypeError(`${option} must be a string or an array of strings, got ${describe(value)}`);
-  const out: string[] = [];
-  const schemes = new Set<string>();
-  for (const item of items) {
-    if (typeof item !== 'string') throw new TypeError(`${option} must hold strings, got ${describe(item)}`);
-    let s = item.trim();
-    if (s === '' && typeof value === 'string') continue; // "a:1, b:2," as in go-micro's flags
-    const scheme = /^([a-zA-Z][\w+.-]*):\/\//.exec(s);
-    if (scheme) {
-      const name = scheme[1]?.toLowerCase() as string;
-      if (name !== 'http' && name !== 'https') throw new RangeError(`${option}: only http:// and https:// endpoints, got ${JSON.stringify(item)}`);
-      schemes.add(name);
-      s = s.slice(scheme[0].length).replace(/\/+$/, '');
-    }
-    if (/^[^:[\]]+$/.test(s) || /^\[[^\]]+\]$/.test(s)) s += ':2379';
-    parseHostPort(s, option);
-    out.push(s);
-  }
-  if (out.length === 0) throw new RangeError(`${option} must name at least one endpoint, got ${describe(value)}`);
-  if (schemes.size > 1) throw new RangeError(`${option}: all http:// or all https://, got ${describe(value)}`);
-  return { hosts: out, https: schemes.has('https') };
 }

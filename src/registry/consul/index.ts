@@ -1,19 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { Agent as HttpsAgent } from 'node:https';
 import type Consul from 'consul';
-import { describe, parseHostPort } from '../address';
-import { knownKeys, positiveMs } from '../options';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { backgroundAgent } from './consul/background-agent';
-import { noteWatchError } from '../metrics/registry-state';
-import { BlockingWatch } from './consul/blocking-watch';
-import { nodesOf } from './consul/entries';
-import { encodeTags, goDuration } from './consul/go-micro-tags';
-import { consulTls } from './consul/tls';
-import type { ClientTlsOptions } from '../tls';
-import { loadPeer } from '../peer';
+import { describe, parseHostPort } from '../../address';
+import { knownKeys, positiveMs } from '../../options';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { WatchLoops } from '../watch-loops';
+import { observerOption, tell, type RegistryObserver } from '../observer';
+import { backgroundAgent } from './background-agent';
+import { BlockingWatch } from './blocking-watch';
+import { nodesOf } from './entries';
+import { encodeTags, goDuration } from './go-micro-tags';
+import { consulTls } from './tls';
+import type { ClientTlsOptions } from '../../tls';
+import { loadPeer } from '../../peer';
 
 export interface ConsulRegistryOptions {
   /** `host:port` or `http(s)://host:port`. Default: env `CONSUL_HTTP_ADDR`, else `127.0.0.1:8500`. */
@@ -38,6 +39,8 @@ export interface ConsulRegistryOptions {
   backoffMaxMs?: number;
   /** Read from any Consul server, not only the leader (go-micro's default). Default true. */
   allowStale?: boolean;
+  /** Told of every failed watch (e.g. `resilienceMetrics().observer`). Default: none. */
+  observer?: RegistryObserver;
 }
 
 interface Target {
@@ -56,7 +59,8 @@ interface Target {
  * @example const registry = consulRegistry({ address: '127.0.0.1:8500' });
  */
 export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
-  knownKeys(options, ['address', 'token', 'tls', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale'], 'consulRegistry');
+  knownKeys(options, ['address', 'token', 'tls', 'datacenter', 'waitMs', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'allowStale', 'observer'], 'consulRegistry');
+  const observer = observerOption(options.observer, 'consulRegistry: observer');
   const target = parseTarget(options.address ?? (process.env.CONSUL_HTTP_ADDR?.trim() || '127.0.0.1:8500'));
   const { secure, agent } = consulTls(options.tls, target.scheme, process.env);
   const token = options.token ?? (process.env.CONSUL_HTTP_TOKEN || undefined);
@@ -77,7 +81,7 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
   const api = new Consul({ host: target.host, port: target.port, secure, defaults, ...(secure ? { agent: new HttpsAgent({ keepAlive: true, ...agent }) } : {}) });
   const watchApi = new Consul({ host: target.host, port: target.port, secure, defaults, agent: backgroundAgent(secure, agent) });
   const hub = new WatchHub();
-  const watches = new Map<string, BlockingWatch>();
+  const watches = new WatchLoops(hub);
   /** What each of our nodes was last registered as: an unchanged node is refreshed by passing its check. */
   const registered = new Map<string, string>();
 
@@ -179,22 +183,17 @@ export function consulRegistry(options: ConsulRegistryOptions = {}): Registry {
       return names.filter((_, i) => live[i]).sort();
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
-      return hub.subscribe(name, onChange, () => watches.set(name, new BlockingWatch({
+      return watches.subscribe(name, onChange, () => new BlockingWatch({
         backoffMinMs,
         backoffMaxMs,
         minIntervalMs: 50,
         onResult: (body) => hub.publish(name, nodesOf(body, name)),
-        onError: () => noteWatchError('consul', name),
+        onError: () => tell(() => observer?.watchError?.('consul', name)),
         query: (index, signal) => blockingQuery(name, index, signal),
-      })), () => {
-        watches.get(name)?.stop();
-        watches.delete(name);
-      });
+      }));
     },
     async close(): Promise<void> {
-      for (const w of watches.values()) w.stop();
-      watches.clear();
-      hub.clear();
+      watches.close();
       api.destroy();
       watchApi.destroy();
     },

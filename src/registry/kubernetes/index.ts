@@ -1,18 +1,19 @@
-import { Backoff } from '../backoff';
-import { describe } from '../address';
-import { boolean, func, integer, knownKeys, optionalFunction, positiveMs } from '../options';
-import { noteWatchError } from '../metrics/registry-state';
-import type { RegisterOptions, Registry, ServiceNode } from './registry';
-import { validateNode, validateRegister } from './validate-node';
-import { WatchHub } from './watch-hub';
-import { ApiClient, KubernetesApiError } from './kubernetes/api';
-import { resolveApiConfig, type ApiConfig } from './kubernetes/config';
-import { listSlices } from './kubernetes/list-slices';
-import { SliceWatch, type KubernetesWatchEvent } from './kubernetes/slice-watch';
-import { defaultServiceName, mergeSlices, SERVICE_NAME_LABEL, sliceNodes, type SliceNodes } from './kubernetes/slices';
+import { Backoff } from '../../backoff';
+import { describe } from '../../address';
+import { boolean, func, integer, knownKeys, optionalFunction, positiveMs } from '../../options';
+import { observerOption, tell, type RegistryObserver } from '../observer';
+import type { RegisterOptions, Registry, ServiceNode } from '../registry';
+import { validateNode, validateRegister } from '../validate-node';
+import { WatchHub } from '../watch-hub';
+import { WatchLoops } from '../watch-loops';
+import { ApiClient, KubernetesApiError } from './api';
+import { resolveApiConfig, type ApiConfig } from './config';
+import { listSlices } from './list-slices';
+import { SliceWatch, type KubernetesWatchEvent } from './slice-watch';
+import { defaultServiceName, mergeSlices, SERVICE_NAME_LABEL, sliceNodes, type SliceNodes } from './slices';
 
-export type { KubernetesWatchEvent } from './kubernetes/slice-watch';
-export { KubernetesApiError } from './kubernetes/api';
+export type { KubernetesWatchEvent } from './slice-watch';
+export { KubernetesApiError } from './api';
 
 export interface KubernetesRegistryOptions {
   /** The namespace whose EndpointSlices are read. Default: the kubeconfig context's, in a pod its service account's, else `default`. */
@@ -47,9 +48,11 @@ export interface KubernetesRegistryOptions {
    * stderr, once per distinct message and Service (a refused list — RBAC — names the permission needed).
    */
   onEvent?: (event: KubernetesWatchEvent) => void;
+  /** Told of every failed watch (e.g. `resilienceMetrics().observer`). Default: none. */
+  observer?: RegistryObserver;
 }
 
-const KEYS = ['namespace', 'kubeconfig', 'portName', 'serviceName', 'servingTerminating', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maxSlices', 'onEvent'];
+const KEYS = ['namespace', 'kubeconfig', 'portName', 'serviceName', 'servingTerminating', 'requestTimeoutMs', 'backoffMinMs', 'backoffMaxMs', 'maxSlices', 'onEvent', 'observer'];
 const MAX_LIST_BYTES = 32 << 20;
 const MAX_EVENT_BYTES = 4 << 20;
 
@@ -67,6 +70,7 @@ const MAX_EVENT_BYTES = 4 << 20;
 export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Registry {
   knownKeys(options, KEYS, 'kubernetesRegistry');
   const where = 'kubernetesRegistry';
+  const observer = observerOption(options.observer, `${where}: observer`);
   const { kubeconfig, namespace: ns, portName = 'grpc', serviceName = defaultServiceName, servingTerminating = true } = options;
   if (kubeconfig !== undefined && (typeof kubeconfig !== 'string' || kubeconfig.trim() === '')) {
     throw new TypeError(`${where}: kubeconfig must be a file path, got ${describe(kubeconfig)}`);
@@ -87,7 +91,7 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
   const api = new ApiClient(config, { requestTimeoutMs, maxBodyBytes: MAX_LIST_BYTES, maxEventBytes: MAX_EVENT_BYTES });
   const collection = `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
   const hub = new WatchHub();
-  const watches = new Map<string, SliceWatch>();
+  const watches = new WatchLoops(hub);
   const onEvent = options.onEvent ?? printFailuresOnce();
 
   /** The Service for `name`, or a TypeError naming both. */
@@ -151,29 +155,24 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
     },
     watch(name: string, onChange: (nodes: ServiceNode[]) => void): () => void {
       const service = serviceOf(name);
-      return hub.subscribe(name, onChange, () => watches.set(name, new SliceWatch({
+      return watches.subscribe(name, onChange, () => new SliceWatch({
         api,
         service,
         collection,
         parse: parse(name),
         onSlices: (slices) => hub.publish(name, mergeSlices(slices.values(), servingTerminating)),
         onEvent: (event) => {
-          if (event.type === 'error') noteWatchError('kubernetes', name);
+          if (event.type === 'error') tell(() => observer?.watchError?.('kubernetes', name));
           onEvent(event.type === 'error' ? { ...event, error: explain(`watching the EndpointSlices of Service ${namespace}/${service}`, event.error) } : event);
         },
         backoff,
         watchTimeoutS: 240 + Math.floor(Math.random() * 120),
         idleMs: 150_000,
         maxSlices,
-      })), () => {
-        watches.get(name)?.stop();
-        watches.delete(name);
-      });
+      }));
     },
     async close(): Promise<void> {
-      for (const w of watches.values()) w.stop();
-      watches.clear();
-      hub.clear();
+      watches.close();
       api.close();
     },
   };

@@ -1,7 +1,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import { goMap, goString } from './etcd-codec';
-import { goEndpoints, readEndpoints } from './go-micro-endpoints';
-import type { Endpoint, ServiceNode } from './registry';
+import { goMap, goString } from '../go-json';
+import { goEndpoints, readEndpoints } from '../go-micro-endpoints';
+import type { Endpoint, ServiceNode } from '../registry';
 
 /**
  * The TXT payload of a node in go-micro's mDNS registry (go-micro v5 `registry/mdns_registry.go`, `encode` /
