@@ -1,7 +1,7 @@
 // Builds dist/ with tsc, then writes the ESM entry (dist/esm/index.mjs) that re-exports the CommonJS
 // build by name, so `import { createClient } from 'keel'` and `require('keel')` share one instance.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,18 @@ try {
   console.error('build: tsc failed');
   process.exit(1);
 }
+
+// tsc leaves the output of a source that was moved or deleted: a stale dist/src/call.js would shadow the
+// src/call/ folder it became, and a stale test file would still run. Remove what no source compiles to.
+const COMPILED = /\.(js|d\.ts)(\.map)?$/;
+const pruneStale = (dir) => {
+  for (const e of readdirSync(join(root, 'dist', dir), { withFileTypes: true })) {
+    const rel = join(dir, e.name);
+    if (e.isDirectory()) pruneStale(rel);
+    else if (COMPILED.test(e.name) && !existsSync(join(root, rel.replace(COMPILED, '.ts')))) rmSync(join(root, 'dist', rel));
+  }
+};
+for (const dir of ['src', 'wrappers', 'examples', 'test', 'bench']) if (existsSync(join(root, 'dist', dir))) pruneStale(dir);
 
 // .proto files are read at run time from next to the compiled code.
 const copyProtos = (dir) => {

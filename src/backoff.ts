@@ -1,5 +1,4 @@
-import { positiveMs } from './options';
-import { describe } from './address';
+import { numberIn, oneOf, positiveMs } from './options';
 
 export interface BackoffOptions {
   /** The ceiling of the first delay. Default 25. */
@@ -30,14 +29,8 @@ export class Backoff {
     this.initialMs = positiveMs(options.initialMs ?? 25, `${where}: initialMs`);
     this.maxMs = positiveMs(options.maxMs ?? 1000, `${where}: maxMs`);
     if (this.maxMs < this.initialMs) throw new RangeError(`${where}: maxMs (${this.maxMs}) must be >= initialMs (${this.initialMs})`);
-    const multiplier = options.multiplier ?? 2;
-    if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier < 1) {
-      throw new RangeError(`${where}: multiplier must be a finite number >= 1, got ${describe(multiplier)}`);
-    }
-    this.multiplier = multiplier;
-    const jitter = options.jitter ?? 'full';
-    if (jitter !== 'full' && jitter !== 'equal') throw new RangeError(`${where}: jitter must be 'full' or 'equal', got ${describe(jitter)}`);
-    this.jitter = jitter;
+    this.multiplier = numberIn(options.multiplier ?? 2, `${where}: multiplier`, 1);
+    this.jitter = oneOf(options.jitter ?? 'full', `${where}: jitter`, ['full', 'equal']);
   }
 
   /** The largest delay before retry `n` (1-based): initialMs × multiplier^(n-1), capped at maxMs. */

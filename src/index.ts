@@ -13,7 +13,7 @@ export type { StopOnSignalsOptions } from './server/signals';
 export type { Logger } from './server/logger';
 export type { ServingStatus } from './server/health';
 export { CLIENT_KEEPALIVE, SERVER_KEEPALIVE } from './keepalive';
-export { wrapClient, wrapHandler } from './compose';
+export { wrapClient, wrapHandler } from './call';
 export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { clientChannel } from './tls';
 export { HEALTH_SERVICE, healthService } from './server/health-proto';
@@ -81,8 +81,8 @@ export type {
   Call, CallContext, CallKind, MethodInfo, EndListener, Selector, NodeFilter, Handler, HandlerContext, ClientWrapper,
   HandlerWrapper, Wrapper,
 } from './call';
-export { callContext, runCall } from './client/context';
-export type { CallContextInit } from './client/context';
+export { callContext, runCall } from './client/run-call';
+export type { CallContextInit } from './client/run-call';
 export { keelError, hasStatusCode } from './errors';
 export { grpcNodes } from './client/grpc-nodes';
 export { readClientTls } from './tls';

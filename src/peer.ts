@@ -34,17 +34,6 @@ export function loadPeer<T>(name: string, feature: string, install: string = nam
   }
 }
 
-/** Whether `name` itself resolves (without loading it). */
-export function hasPeer(name: string): boolean {
-  try {
-    require.resolve(name);
-    return true;
-  } catch (err) {
-    if (isMissing(err, name)) return false;
-    throw err;
-  }
-}
-
 function isMissing(err: unknown, name: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.startsWith(`Cannot find module '${name}'`);

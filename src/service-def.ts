@@ -7,7 +7,6 @@ export interface MethodEntry {
   /** The key in the definition (`Hello` from proto-loader, `hello` from grpc-tools). */
   readonly key: string;
   readonly definition: MethodDefinition<any, any>;
-  readonly unary: boolean;
   /** Every name the method answers to, primary first: `Hello`, `hello`. */
   readonly names: readonly string[];
 }
@@ -27,7 +26,6 @@ export function methodsOf(def: ServiceDef, where: string): MethodEntry[] {
     entries.push({
       key,
       definition,
-      unary: !definition.requestStream && !definition.responseStream,
       names: [key, ...new Set(aliases)],
     });
   }

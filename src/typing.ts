@@ -13,7 +13,7 @@
 //   ClientUnaryCall / ClientReadableStream / ClientWritableStream / ClientDuplexStream: the kind is read there.
 // - flags typed `boolean` with nothing else to go on: see `Fallback` below.
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { HandlerContext } from './call';
+import type { HandlerContext } from './call/contract';
 import type { CallOptions } from './client/call-options';
 
 /** A client method of each kind; `Req` / `Res` are what the client sends and receives. */

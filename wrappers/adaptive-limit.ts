@@ -5,7 +5,7 @@ import { hasStatusCode, isKeelError, isLocalRefusal, keelError } from '../src/er
 import { Admission } from '../src/limit/admission';
 import { Throttle } from '../src/limit/throttle';
 import { VegasLimit, type VegasPolicy } from '../src/limit/vegas';
-import { knownKeys, nonNegativeMs, positiveMs } from '../src/options';
+import { func, integer, knownKeys, nonNegativeMs, numberIn, positiveMs, withMethod } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { wasSkipped } from '../src/server/gone';
 
@@ -103,10 +103,8 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
   const policy = policyOf(options);
   const queueMs = nonNegativeMs(options.queueMs ?? 10, 'adaptiveLimit: queueMs');
   const throttleOf = throttleFactory(options.throttle);
-  const clock = options.clock ?? monotonicClock;
-  if (typeof clock?.now !== 'function') throw new TypeError(`adaptiveLimit: clock must have a now() method, got ${describe(clock)}`);
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') throw new TypeError(`adaptiveLimit: random must be a function, got ${describe(random)}`);
+  const clock = withMethod(options.clock ?? monotonicClock, 'adaptiveLimit: clock', 'now');
+  const random = func(options.random ?? Math.random, 'adaptiveLimit: random');
 
   interface ClientState { limiter: VegasLimit; inFlight: number; throttle: Throttle | undefined }
   const clients = new Map<string, ClientState>();
@@ -199,14 +197,9 @@ export function adaptiveLimit(options: AdaptiveLimitOptions = {}): AdaptiveLimit
 }
 
 function policyOf(options: AdaptiveLimitOptions): Omit<VegasPolicy, 'remeasure' | 'inUse' | 'alpha' | 'beta'> {
-  const int = (value: unknown, name: string, fallback: number, min: number): number => {
-    const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`adaptiveLimit: ${name} must be an integer >= ${min}, got ${describe(v)}`);
-    return v;
-  };
-  const minLimit = int(options.minLimit, 'minLimit', 1, 1);
-  const maxLimit = int(options.maxLimit, 'maxLimit', 1000, minLimit);
-  const initialLimit = int(options.initialLimit, 'initialLimit', Math.min(maxLimit, Math.max(minLimit, HANDLER_INITIAL_LIMIT)), minLimit);
+  const minLimit = integer(options.minLimit ?? 1, 'adaptiveLimit: minLimit', 1);
+  const maxLimit = integer(options.maxLimit ?? 1000, 'adaptiveLimit: maxLimit', minLimit);
+  const initialLimit = integer(options.initialLimit ?? Math.min(maxLimit, Math.max(minLimit, HANDLER_INITIAL_LIMIT)), 'adaptiveLimit: initialLimit', minLimit);
   if (initialLimit > maxLimit) throw new RangeError(`adaptiveLimit: initialLimit (${initialLimit}) must be <= maxLimit (${maxLimit})`);
   return { initialLimit, minLimit, maxLimit, minRttWindowMs: positiveMs(options.minRttWindowMs ?? 30_000, 'adaptiveLimit: minRttWindowMs') };
 }
@@ -217,8 +210,7 @@ function throttleFactory(given: AdaptiveLimitOptions['throttle']): () => Throttl
     throw new TypeError(`adaptiveLimit: throttle must be { k, windowMs } or false, got ${describe(given)}`);
   }
   knownKeys(given, ['k', 'windowMs'], 'adaptiveLimit: throttle');
-  const k = given?.k ?? 2;
-  if (typeof k !== 'number' || !(k >= 1) || !Number.isFinite(k)) throw new RangeError(`adaptiveLimit: throttle.k must be a finite number >= 1, got ${describe(k)}`);
+  const k = numberIn(given?.k ?? 2, 'adaptiveLimit: throttle.k', 1);
   const windowMs = positiveMs(given?.windowMs ?? 10_000, 'adaptiveLimit: throttle.windowMs');
   return () => new Throttle(k, windowMs);
 }

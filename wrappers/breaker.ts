@@ -1,11 +1,11 @@
-import { addFilter, type CallContext, type NodeFilter, type Wrapper } from '../src/call';
+import { addFilter, type CallContext, type NodeFilter } from '../src/call';
+import type { BreakerWrapper } from '../src/breaker/breaker-wrapper';
 import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/circuit';
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { keelError } from '../src/errors';
-import { knownKeys, positiveMs } from '../src/options';
+import { func, integer, knownKeys, numberIn, oneOf, positiveMs } from '../src/options';
 import { type ServiceNode } from '../src/registry/registry';
 import { monotonicClock, type Clock } from '../src/time/clock';
-import { describe } from '../src/address';
 
 export interface BreakerOptions {
   /** The circuit opens at this error percentage (0-100]. Default 50. */
@@ -60,12 +60,7 @@ export interface CircuitChange {
   at: number;
 }
 
-export interface BreakerWrapper extends Wrapper {
-  /** Every circuit's state and window counts now. */
-  circuits(): Array<{ service: string; method?: string; node?: string; state: CircuitState; requests: number; failures: number;
-    /** Transitions into each state since the circuit was created. */
-    entered: Readonly<Record<CircuitState, number>> }>;
-}
+export type { BreakerWrapper };
 
 const ROLLING_BUCKETS = 10;
 
@@ -84,39 +79,16 @@ const ROLLING_BUCKETS = 10;
  * @example wrapClient(roundRobin(), breaker({ scope: 'node', volumeThreshold: 5 }))
  */
 export function breaker(options: BreakerOptions = {}): BreakerWrapper {
-  if (options !== null && typeof options === 'object' && 'timeoutMs' in options) {
-    throw new TypeError('breaker: timeoutMs is no longer a breaker option: bound calls with the client\'s timeoutMs or the timeout(ms) wrapper');
-  }
   knownKeys(options, ['errorThresholdPercentage', 'consecutiveFailures', 'maxEjectionPercent', 'outlierGapPercentage', 'volumeThreshold', 'sleepWindowMs', 'probeTimeoutMs', 'rollingWindowMs',
     'maxConcurrent', 'isFailure', 'scope', 'onStateChange', 'clock'], 'breaker');
-  const threshold = options.errorThresholdPercentage ?? 50;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 100)) {
-    throw new RangeError(`breaker: errorThresholdPercentage must be in (0, 100], got ${describe(threshold)}`);
-  }
-  const volumeThreshold = options.volumeThreshold ?? 20;
-  if (!Number.isInteger(volumeThreshold) || volumeThreshold < 1) {
-    throw new RangeError(`breaker: volumeThreshold must be an integer >= 1, got ${describe(volumeThreshold)}`);
-  }
-  const maxConcurrent = options.maxConcurrent ?? Infinity;
-  if (maxConcurrent !== Infinity && (!Number.isInteger(maxConcurrent) || maxConcurrent < 1)) {
-    throw new RangeError(`breaker: maxConcurrent must be an integer >= 1, got ${describe(maxConcurrent)}`);
-  }
-  const scope = options.scope ?? 'endpoint';
-  if (scope !== 'endpoint' && scope !== 'node') throw new RangeError(`breaker: scope must be 'endpoint' or 'node', got ${describe(scope)}`);
-  const consecutiveFailures = options.consecutiveFailures ?? (scope === 'node' ? 5 : 0);
-  if (!Number.isInteger(consecutiveFailures) || consecutiveFailures < 0) {
-    throw new RangeError(`breaker: consecutiveFailures must be an integer >= 0, got ${describe(consecutiveFailures)}`);
-  }
-  const maxEjectionPercent = options.maxEjectionPercent ?? 50;
-  if (typeof maxEjectionPercent !== 'number' || !(maxEjectionPercent > 0 && maxEjectionPercent <= 100)) {
-    throw new RangeError(`breaker: maxEjectionPercent must be in (0, 100], got ${describe(maxEjectionPercent)}`);
-  }
-  const outlierGap = options.outlierGapPercentage ?? 20;
-  if (typeof outlierGap !== 'number' || !(outlierGap >= 0 && outlierGap <= 100)) {
-    throw new RangeError(`breaker: outlierGapPercentage must be in [0, 100], got ${describe(outlierGap)}`);
-  }
-  const isFailure = options.isFailure ?? defaultIsFailure;
-  if (typeof isFailure !== 'function') throw new TypeError('breaker: isFailure must be a function');
+  const threshold = numberIn(options.errorThresholdPercentage ?? 50, 'breaker: errorThresholdPercentage', 0, { max: 100, minExclusive: true });
+  const volumeThreshold = integer(options.volumeThreshold ?? 20, 'breaker: volumeThreshold', 1);
+  const maxConcurrent = integer(options.maxConcurrent ?? Infinity, 'breaker: maxConcurrent', 1, { allowInfinity: true });
+  const scope = oneOf(options.scope ?? 'endpoint', 'breaker: scope', ['endpoint', 'node']);
+  const consecutiveFailures = integer(options.consecutiveFailures ?? (scope === 'node' ? 5 : 0), 'breaker: consecutiveFailures', 0);
+  const maxEjectionPercent = numberIn(options.maxEjectionPercent ?? 50, 'breaker: maxEjectionPercent', 0, { max: 100, minExclusive: true });
+  const outlierGap = numberIn(options.outlierGapPercentage ?? 20, 'breaker: outlierGapPercentage', 0, { max: 100 });
+  const isFailure = func(options.isFailure ?? defaultIsFailure, 'breaker: isFailure');
   const onStateChange = options.onStateChange;
   const clock = options.clock ?? monotonicClock;
   const sleepWindowMs = positiveMs(options.sleepWindowMs ?? 5000, 'breaker: sleepWindowMs');

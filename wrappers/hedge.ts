@@ -1,15 +1,14 @@
 import type { Wrapper } from '../src/call';
-import { describe } from '../src/address';
 import { cancelled, deadlineExceeded } from '../src/errors';
-import { knownKeys, positiveMs } from '../src/options';
+import { integer, knownKeys, optionalFunction, positiveMs } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
+import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
 import { IDEMPOTENT_CODES, retryable } from '../src/retry/retryable';
 import type { Requests } from '../src/stream/requests';
-import { firstInCall, mayTryAgain } from '../src/client/context';
-import { budgetOf, idempotencyOf, type RetryOptions } from './retry';
+import { firstInCall, mayTryAgain, withSignal } from '../src/call';
 
 /** What `onHedge` is told when a hedged attempt starts. */
 export interface HedgeEvent {
@@ -29,7 +28,7 @@ export interface HedgeOptions {
   /** Caps hedged attempts across calls; pass `retry()`'s `.budget` to share it. Default: one of its own (20 % + 10/s). */
   budget?: RetryBudget | RetryBudgetOptions | false;
   /** Which methods are hedged (others pass through untouched), as in `retry()`. Default: the proto's `idempotency_level`. */
-  idempotent?: RetryOptions['idempotent'];
+  idempotent?: Idempotency;
   /** Client-streaming and bidi: request messages kept for the other attempts; past it no hedge starts. Default 64. */
   replayLimit?: number;
   /** Told when a hedged attempt starts. */
@@ -50,14 +49,11 @@ export interface HedgeOptions {
 export function hedge(options: HedgeOptions = {}): Wrapper {
   knownKeys(options, ['delayMs', 'maxAttempts', 'budget', 'idempotent', 'replayLimit', 'onHedge', 'clock'], 'hedge');
   const delayMs = positiveMs(options.delayMs ?? 50, 'hedge: delayMs');
-  const maxAttempts = options.maxAttempts ?? 2;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`hedge: maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+  const maxAttempts = integer(options.maxAttempts ?? 2, 'hedge: maxAttempts', 1);
   const budget = budgetOf(options.budget, 'hedge');
   const isIdempotent = idempotencyOf(options.idempotent, 'hedge');
-  const replayLimit = options.replayLimit ?? 64;
-  if (!Number.isInteger(replayLimit) || replayLimit < 0) throw new RangeError(`hedge: replayLimit must be an integer >= 0, got ${describe(replayLimit)}`);
-  const onHedge = options.onHedge;
-  if (onHedge !== undefined && typeof onHedge !== 'function') throw new TypeError('hedge: onHedge must be a function');
+  const replayLimit = integer(options.replayLimit ?? 64, 'hedge: replayLimit', 0);
+  const onHedge = optionalFunction(options.onHedge, 'hedge: onHedge');
   const clock = options.clock ?? monotonicClock;
 
   return {
@@ -98,10 +94,8 @@ export function hedge(options: HedgeOptions = {}): Wrapper {
             started++;
             if (why !== undefined) onHedge?.({ service: ctx.service, method: ctx.method, attempt: started, why });
             const reader = replay?.attempt();
-            // This layer's signal, for the attempt's layers below only: passOn copies it during next().
-            ctx.signal = controller.signal;
-            const attempt = runAttempt(next, reader ?? request, ctx);
-            ctx.signal = parent;
+            // The attempt's own signal, for its layers below only: a loser is cancelled without the others.
+            const attempt = withSignal(ctx, controller.signal, () => runAttempt(next, reader ?? request, ctx));
             attempt.then((decided: Decided) => {
               running.delete(controller);
               if (done) return discard(decided);

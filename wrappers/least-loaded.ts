@@ -1,6 +1,5 @@
 import type { Wrapper } from '../src/call';
-import { describe } from '../src/address';
-import { knownKeys, positiveMs } from '../src/options';
+import { func, knownKeys, positiveMs, withMethod } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { LeastLoadedSelector, type NodeLoad } from '../src/select/least-loaded';
 
@@ -45,10 +44,8 @@ export function leastLoaded(options: LeastLoadedOptions = {}): LeastLoadedWrappe
   knownKeys(options, ['decayMs', 'failurePenaltyMs', 'clock', 'random'], 'leastLoaded');
   const decayMs = positiveMs(options.decayMs ?? 2000, 'leastLoaded: decayMs');
   const failurePenaltyMs = positiveMs(options.failurePenaltyMs ?? 100, 'leastLoaded: failurePenaltyMs');
-  const clock = options.clock ?? monotonicClock;
-  if (typeof clock?.now !== 'function') throw new TypeError(`leastLoaded: clock must have a now() method, got ${describe(clock)}`);
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') throw new TypeError(`leastLoaded: random must be a function, got ${describe(random)}`);
+  const clock = withMethod(options.clock ?? monotonicClock, 'leastLoaded: clock', 'now');
+  const random = func(options.random ?? Math.random, 'leastLoaded: random');
   const selector = new LeastLoadedSelector({ decayMs, failurePenaltyMs, clock, random });
   return {
     name: 'leastLoaded',

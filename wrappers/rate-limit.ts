@@ -1,12 +1,10 @@
-import { counting, type LimitStats } from '../src/limit/limit-stats';
-import type { Wrapper } from '../src/call';
+import { counting, type LimitStats, type RateLimitWrapper } from '../src/limit/limit-stats';
 import { cancelled as cancelledBy, keelError, type KeelError } from '../src/errors';
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
-import { knownKeys, nonNegativeMs } from '../src/options';
+import { boolean, integer, knownKeys, nonNegativeMs, numberIn } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
-import { describe } from '../src/address';
 import { sleep } from '../src/time/sleep';
 
 export interface RateLimitOptions {
@@ -42,13 +40,7 @@ export interface RateLimitOptions {
   onError?: (err: Error) => void;
 }
 
-/** What `rateLimit` returns. */
-export interface RateLimitWrapper extends Wrapper {
-  /** Closes the Redis connection keel opened; later calls are limited per process. A no-op without `redis`. */
-  close(): Promise<void>;
-  /** Calls admitted, refused and waiting so far, and the time spent waiting: what `resilienceMetrics` reports. */
-  stats(): LimitStats;
-}
+export type { RateLimitWrapper };
 
 interface Deadlined {
   readonly deadline: number | undefined;
@@ -74,13 +66,9 @@ type Admit = (ctx: Deadlined, late: () => KeelError) => Promise<void> | undefine
  */
 export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {}): RateLimitWrapper {
   knownKeys(options, ['burst', 'wait', 'minRemainingMs', 'clock', 'redis', 'id', 'redisTimeoutMs', 'onError'], 'rateLimit');
-  if (typeof ratePerSecond !== 'number' || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-    throw new RangeError(`rateLimit: ratePerSecond must be a positive finite number, got ${describe(ratePerSecond)}`);
-  }
-  const burst = options.burst ?? 1;
-  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`rateLimit: burst must be an integer >= 1, got ${describe(burst)}`);
-  const wait = options.wait ?? true;
-  if (typeof wait !== 'boolean') throw new TypeError(`rateLimit: wait must be a boolean, got ${describe(wait)}`);
+  numberIn(ratePerSecond, 'rateLimit: ratePerSecond', 0, { minExclusive: true });
+  const burst = integer(options.burst ?? 1, 'rateLimit: burst', 1);
+  const wait = boolean(options.wait ?? true, 'rateLimit: wait');
   const minRemainingMs = nonNegativeMs(options.minRemainingMs ?? 50, 'rateLimit: minRemainingMs');
   const clock = options.clock ?? monotonicClock;
   const bucket = new TokenBucket(ratePerSecond, burst, clock.now());

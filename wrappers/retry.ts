@@ -1,17 +1,18 @@
-import type { CallContext, MethodInfo, Wrapper } from '../src/call';
+import type { CallContext, Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
-import { knownKeys } from '../src/options';
+import { integer, knownKeys, optionalFunction } from '../src/options';
 import { type ServiceNode } from '../src/registry/registry';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { runAttempt, type Decided } from '../src/retry/attempt';
 import { sleep } from '../src/time/sleep';
-import { RetryBudget, type RetryBudgetOptions } from '../src/retry/budget';
+import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
 import { Replay } from '../src/retry/replay';
-import { declaredIdempotent, IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
+import { IDEMPOTENT_CODES, neverSent, pushback, retryable } from '../src/retry/retryable';
+import { budgetOf, idempotencyOf, type Idempotency } from '../src/retry/shared-options';
 import type { Requests } from '../src/stream/requests';
-import { firstInCall, mayTryAgain } from '../src/client/context';
+import { firstInCall, mayTryAgain } from '../src/call';
 
 /**
  * No retry starts with less of the call's deadline left than this: a loopback attempt's p99 measured here
@@ -48,7 +49,7 @@ export interface RetryOptions {
    * (none), method paths, or a predicate. Default: the proto's `idempotency_level` (NO_SIDE_EFFECTS or
    * IDEMPOTENT) when the definition carries it (proto-loader does), else none.
    */
-  idempotent?: boolean | readonly string[] | ((method: MethodInfo) => boolean);
+  idempotent?: Idempotency;
   /** gRPC codes retried for idempotent methods. Default UNAVAILABLE, DEADLINE_EXCEEDED (of one attempt), RESOURCE_EXHAUSTED. */
   codes?: readonly number[];
   /** Client-streaming and bidi: request messages kept for replay; a call that sent more is not retried. Default 64. */
@@ -83,16 +84,13 @@ export interface RetryWrapper extends Wrapper {
  */
 export function retry(options: RetryOptions = {}): RetryWrapper {
   knownKeys(options, ['maxAttempts', 'backoff', 'budget', 'idempotent', 'codes', 'replayLimit', 'onRetry', 'clock'], 'retry');
-  const maxAttempts = options.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`retry: maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
+  const maxAttempts = integer(options.maxAttempts ?? 3, 'retry: maxAttempts', 1);
   const backoff = options.backoff instanceof Backoff ? options.backoff : new Backoff(options.backoff, Math.random, 'retry: backoff');
   const budget = budgetOf(options.budget, 'retry');
   const isIdempotent = idempotencyOf(options.idempotent, 'retry');
   const codes = codesOf(options.codes, 'retry');
-  const replayLimit = options.replayLimit ?? 64;
-  if (!Number.isInteger(replayLimit) || replayLimit < 0) throw new RangeError(`retry: replayLimit must be an integer >= 0, got ${describe(replayLimit)}`);
-  const onRetry = options.onRetry;
-  if (onRetry !== undefined && typeof onRetry !== 'function') throw new TypeError('retry: onRetry must be a function');
+  const replayLimit = integer(options.replayLimit ?? 64, 'retry: replayLimit', 0);
+  const onRetry = optionalFunction(options.onRetry, 'retry: onRetry');
   const clock = options.clock ?? monotonicClock;
 
   return {
@@ -146,28 +144,6 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
     if (ctx.deadline !== undefined && Date.now() + delayMs + MIN_ATTEMPT_MS > ctx.deadline) return undefined;
     return delayMs;
   }
-}
-
-/** The budget a wrapper spends: the one given, one made from options, or none (`false`). */
-export function budgetOf(given: RetryOptions['budget'], where: string): RetryBudget | undefined {
-  if (given === false) return undefined;
-  if (given instanceof RetryBudget) return given;
-  if (given !== undefined && (typeof given !== 'object' || given === null)) {
-    throw new TypeError(`${where}: budget must be a RetryBudget, its options or false, got ${describe(given)}`);
-  }
-  return new RetryBudget(given);
-}
-
-/** Resolves the `idempotent` option into a per-method test, applied once per method. */
-export function idempotencyOf(given: RetryOptions['idempotent'], where: string): (method: MethodInfo) => boolean {
-  if (given === undefined) return declaredIdempotent;
-  if (typeof given === 'boolean') return () => given;
-  if (typeof given === 'function') return given;
-  if (Array.isArray(given) && given.every((p) => typeof p === 'string')) {
-    const paths = new Set(given);
-    return (method) => paths.has(method.method);
-  }
-  throw new TypeError(`${where}: idempotent must be a boolean, an array of method paths or a function, got ${describe(given)}`);
 }
 
 function codesOf(given: readonly number[] | undefined, where: string): ReadonlySet<number> {

@@ -1,6 +1,5 @@
 import type { Wrapper } from '../src/call';
-import { knownKeys, positiveMs } from '../src/options';
-import { describe } from '../src/address';
+import { boolean, knownKeys, positiveMs } from '../src/options';
 
 export interface TimeoutOptions {
   /** Also bound streaming calls (all three kinds), from their start to their end. Default false: unary only. */
@@ -17,8 +16,7 @@ export interface TimeoutOptions {
 export function timeout(ms: number, options: TimeoutOptions = {}): Wrapper {
   knownKeys(options, ['streams'], 'timeout');
   const limitMs = positiveMs(ms, 'timeout: ms');
-  const streams = options.streams ?? false;
-  if (typeof streams !== 'boolean') throw new TypeError(`timeout: streams must be a boolean, got ${describe(streams)}`);
+  const streams = boolean(options.streams ?? false, 'timeout: streams');
   return {
     name: 'timeout',
     client: (next, method) => {

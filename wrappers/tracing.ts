@@ -10,7 +10,7 @@ import { parseHostPort } from '../src/address';
 import { isKeelError } from '../src/errors';
 import { cleanTransportMessage, stackWithMessage } from '../src/grpc-message';
 import type { ServiceNode } from '../src/registry/registry';
-import { callScope, type CallScope } from '../src/client/context';
+import { callScope, type CallScope } from '../src/call';
 import { withSpan } from '../src/tracing/with-span';
 
 export interface TracingOptions {

@@ -5,7 +5,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
   breaker, initTracing, metrics, rateLimit, retry, roundRobin, runCall, tracing, wrapClient, type Call, type ClientWrapper, type ServiceNode,
 } from '../../src/index';
-import type { ClientContext } from '../../src/client/context';
+import { recordNode } from '../../src/call';
 import { fakeContext, helloInfo } from '../shared/call-context';
 import { naiveAround } from '../stacks/naive-stack';
 import { noopExporter } from '../stacks/noop-exporter';
@@ -30,7 +30,7 @@ const RESPONSE = { msg: 'Hello bench' };
 /** Like keel's terminal without the network: pick a node with the context's selector, then answer. */
 const terminal: Call = (_request, ctx) => {
   const node = ctx.selector.pick(NODES, ctx);
-  if (node !== undefined) (ctx as ClientContext).setNode(node);
+  if (node !== undefined) recordNode(ctx, node);
   return Promise.resolve(RESPONSE);
 };
 

@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { describe } from '../address';
-import type { CallKind } from '../call';
-import { positiveMs } from '../options';
+import type { CallKind } from '../call/contract';
+import { boolean, integer, optionalFunction, positiveMs } from '../options';
 
 /** Per-call options, for every call kind. */
 export interface CallOptions {
@@ -57,13 +57,11 @@ export function resolveOptions(options: CallOptions | undefined, kind: CallKind,
     if (!KNOWN.has(key)) throw new TypeError(`unknown call option "${key}" (known: ${[...KNOWN].join(', ')})`);
   }
   const { signal, onHeader, onTrailer, maxAttempts, inherit = true } = options;
-  if (typeof inherit !== 'boolean') throw new TypeError(`inherit must be a boolean, got ${describe(inherit)}`);
-  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
-    throw new RangeError(`maxAttempts must be an integer >= 1, got ${describe(maxAttempts)}`);
-  }
+  boolean(inherit, 'inherit');
+  if (maxAttempts !== undefined) integer(maxAttempts, 'maxAttempts', 1);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
-  if (onHeader !== undefined && typeof onHeader !== 'function') throw new TypeError(`onHeader must be a function, got ${describe(onHeader)}`);
-  if (onTrailer !== undefined && typeof onTrailer !== 'function') throw new TypeError(`onTrailer must be a function, got ${describe(onTrailer)}`);
+  optionalFunction(onHeader, 'onHeader');
+  optionalFunction(onTrailer, 'onTrailer');
   const timeoutMs = options.timeoutMs === undefined
     ? (kind === 'unary' ? defaults.timeoutMs : defaults.streamTimeoutMs)
     : positiveMs(options.timeoutMs, 'timeoutMs', { allowInfinity: true });

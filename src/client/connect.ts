@@ -1,5 +1,5 @@
 import { connectivityState, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { CallContext } from '../call';
+import type { CallContext } from '../call/contract';
 import { cancelled } from '../errors';
 import type { Channel } from './channels';
 

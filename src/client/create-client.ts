@@ -1,6 +1,7 @@
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call';
-import { asComposed } from '../compose';
+import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector } from '../call/contract';
+import { asComposed } from '../call/compose';
+import { Attempt, CallState, ClientContext } from '../call/context';
 import { keelError } from '../errors';
 import { CLIENT_KEEPALIVE } from '../keepalive';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
@@ -12,14 +13,14 @@ import { clientChannel, type ClientTlsOptions } from '../tls';
 import { resolveOptions, type CallDefaults, type CallOptions } from './call-options';
 import type { KeelClient } from '../typing';
 import { ChannelPool } from './channels';
-import { Attempt, CallState, ClientContext, runCall } from './context';
 import { currentInbound } from '../inbound';
 import { inherit } from './inherit';
 import { LazyStream } from './lazy-stream';
 import { NodeCache } from './node-cache';
 import { observerOption, type RegistryObserver } from '../registry/observer';
 import { isRequests } from '../stream/requests';
-import { terminal } from './terminal';
+import { networkCall } from './network-call';
+import { runCall } from './run-call';
 
 export type { CallOptions } from './call-options';
 
@@ -96,7 +97,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   for (const { definition, names } of methods) {
     const info: MethodInfo = { service: serviceName, method: definition.path, kind: kindOf(definition), definition };
     // Composed once per method: wrappers resolve their per-method state (circuits, span names) here.
-    const pipeline: Call = wrap ? wrap(terminal(cache, pool, info), info) : terminal(cache, pool, info);
+    const pipeline: Call = wrap ? wrap(networkCall(cache, pool, info), info) : networkCall(cache, pool, info);
 
     /** One call: its context, then the pipeline; every failure is a rejected promise, never a throw. */
     const run = (request: unknown, callOptions: CallOptions | undefined): Promise<any> => {

@@ -1,8 +1,8 @@
 import { status, type ClientDuplexStream, type ClientReadableStream, type ClientUnaryCall, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
-import type { CallKind } from '../call';
+import type { CallKind } from '../call/contract';
 import { cancelled, fromServiceError, requestStreamFailed } from '../errors';
 import type { Channel, ChannelPool } from './channels';
-import type { ClientContext } from './context';
+import type { ClientContext } from '../call/context';
 import { pumpRequests } from './request-pump';
 import type { Requests } from '../stream/requests';
 import { ResponseStream } from './response-stream';

@@ -2,7 +2,7 @@ import { keelError } from '../errors';
 import type { Registry, ServiceNode } from '../registry/registry';
 import { tell, type RegistryObserver } from '../registry/observer';
 import { grpcNodes } from './grpc-nodes';
-import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './limbo';
+import { Limbo, LIMBO_DEFAULTS, type LimboOptions } from './last-known-nodes';
 
 /**
  * The nodes of one service as a client knows them: loaded on first use, then kept fresh by the

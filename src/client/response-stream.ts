@@ -1,13 +1,10 @@
-import { status as grpcStatus, type ClientReadableStream, type Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import type { EndListener } from '../call';
+import { status as grpcStatus, type ClientReadableStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import type { EndListener } from '../call/contract';
 import { cancelled, fromServiceError } from '../errors';
 import { MessageQueue } from '../stream/message-queue';
-import { fire, STREAM_END, type EndObservable } from './end';
+import { fire, STREAM_END, type EndObservable } from '../call/end-event';
+import type { StreamHooks } from '../call/context';
 
-export interface StreamHooks {
-  onHeader?: ((metadata: Metadata) => void) | undefined;
-  onTrailer?: ((metadata: Metadata) => void) | undefined;
-}
 
 /**
  * The responses of a server-streaming or bidi call, as an async iterable with bounded buffering (see

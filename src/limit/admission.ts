@@ -1,4 +1,4 @@
-import type { HandlerContext } from '../call';
+import type { HandlerContext } from '../call/contract';
 import { gone, notStarted } from '../server/gone';
 import type { Clock } from '../time/clock';
 import { VegasLimit, type VegasPolicy } from './vegas';

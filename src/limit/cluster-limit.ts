@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { describe } from '../address';
-import { knownKeys, nonEmptyString, positiveMs } from '../options';
+import { func, integer, knownKeys, nonEmptyString, positiveMs } from '../options';
 import { RedisBucket, type RedisClient } from './redis-bucket';
 import { loadPeer } from '../peer';
 
@@ -41,8 +41,7 @@ export function clusterBucket(options: ClusterLimitOptions, ratePerSecond: numbe
   }
   const id = nonEmptyString(options.id, 'rateLimit: id');
   const timeoutMs = positiveMs(options.redisTimeoutMs ?? 1000, 'rateLimit: redisTimeoutMs');
-  const onError = options.onError ?? ((err: Error) => console.error(err.message));
-  if (typeof onError !== 'function') throw new TypeError(`rateLimit: onError must be a function, got ${describe(onError)}`);
+  const onError = func(options.onError ?? ((err: Error) => console.error(err.message)), 'rateLimit: onError');
   const { client, owned } = redisClient(options.redis);
   return new RedisBucket(client, owned, KEY_PREFIX + id, ratePerSecond, burst, timeoutMs, onError);
 }
@@ -90,8 +89,8 @@ function redisAddress(value: unknown): RedisOptions {
   knownKeys(value, ['host', 'port', 'db', 'username', 'password'], 'rateLimit: redis');
   const { host = '127.0.0.1', port = 6379, db = 0, username, password } = value as RedisAddress;
   nonEmptyString(host, 'rateLimit: redis.host');
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`rateLimit: redis.port must be an integer in 1-65535, got ${describe(port)}`);
-  if (!Number.isInteger(db) || db < 0) throw new RangeError(`rateLimit: redis.db must be an integer >= 0, got ${describe(db)}`);
+  integer(port, 'rateLimit: redis.port', 1, { max: 65535 });
+  integer(db, 'rateLimit: redis.db', 0);
   for (const [name, v] of [['username', username], ['password', password]] as const) {
     if (v !== undefined && typeof v !== 'string') throw new TypeError(`rateLimit: redis.${name} must be a string, got ${describe(v)}`);
   }

@@ -1,3 +1,13 @@
+import type { Wrapper } from '../call/contract';
+
+/** What `rateLimit` returns. */
+export interface RateLimitWrapper extends Wrapper {
+  /** Closes the Redis connection keel opened; later calls are limited per process. A no-op without `redis`. */
+  close(): Promise<void>;
+  /** Calls admitted, refused and waiting so far, and the time spent waiting: what `resilienceMetrics` reports. */
+  stats(): LimitStats;
+}
+
 /** What a rate limiter has decided so far: read by `resilienceMetrics` (see src/metrics/resilience.ts). */
 export interface LimitStats {
   /** Calls let through (at once or after waiting). */

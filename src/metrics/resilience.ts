@@ -1,6 +1,6 @@
 import { metrics as otelMetrics, type Meter } from '@opentelemetry/api';
-import type { BreakerWrapper } from '../../wrappers/breaker';
-import type { RateLimitWrapper } from '../../wrappers/rate-limit';
+import type { BreakerWrapper } from '../breaker/breaker-wrapper';
+import type { RateLimitWrapper } from '../limit/limit-stats';
 import { knownKeys } from '../options';
 import type { RegistryObserver } from '../registry/observer';
 import { RegistryFacts } from './registry-facts';

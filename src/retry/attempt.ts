@@ -1,4 +1,4 @@
-import type { Call, CallContext } from '../call';
+import type { Call, CallContext } from '../call/contract';
 
 /** How one attempt was decided: unary and client-streaming by the response; streams by the first message. */
 export type Decided = { ok: true; value: unknown } | { ok: false; error: unknown };

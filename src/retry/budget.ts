@@ -1,5 +1,4 @@
-import { describe } from '../address';
-import { knownKeys, positiveMs } from '../options';
+import { knownKeys, numberIn, positiveMs } from '../options';
 
 export interface RetryBudgetOptions {
   /** Retries allowed as a share of calls, in [0, 1]. Default 0.2 (Finagle's 20 %). */
@@ -31,14 +30,8 @@ export class RetryBudget {
 
   constructor(options: RetryBudgetOptions = {}) {
     knownKeys(options, ['ratio', 'minPerSecond', 'windowMs'], 'retry budget');
-    const ratio = options.ratio ?? 0.2;
-    if (typeof ratio !== 'number' || !(ratio >= 0 && ratio <= 1)) throw new RangeError(`retry budget: ratio must be in [0, 1], got ${describe(ratio)}`);
-    const minPerSecond = options.minPerSecond ?? 10;
-    if (typeof minPerSecond !== 'number' || !(minPerSecond >= 0) || !Number.isFinite(minPerSecond)) {
-      throw new RangeError(`retry budget: minPerSecond must be a finite number >= 0, got ${describe(minPerSecond)}`);
-    }
-    this.ratio = ratio;
-    this.minPerSecond = minPerSecond;
+    this.ratio = numberIn(options.ratio ?? 0.2, 'retry budget: ratio', 0, { max: 1 });
+    this.minPerSecond = numberIn(options.minPerSecond ?? 10, 'retry budget: minPerSecond', 0);
     this.windowMs = positiveMs(options.windowMs ?? 10_000, 'retry budget: windowMs');
     this.bucketMs = this.windowMs / BUCKETS;
   }

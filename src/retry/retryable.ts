@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { MethodInfo } from '../call';
+import type { MethodInfo } from '../call/contract';
 import { hasStatusCode, isKeelError, isLocalRefusal } from '../errors';
 
 /**

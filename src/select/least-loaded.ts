@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { acceptable, type CallContext, type EndListener, type Selector } from '../call';
+import type { CallContext, EndListener, Selector } from '../call/contract';
+import { acceptable } from '../call/node-choice';
 import { hasStatusCode, isKeelError, isLocalRefusal } from '../errors';
 import type { ServiceNode } from '../registry/registry';
 import type { Clock } from '../time/clock';

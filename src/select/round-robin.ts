@@ -1,4 +1,5 @@
-import { acceptable, type CallContext, type Selector } from '../call';
+import type { CallContext, Selector } from '../call/contract';
+import { acceptable } from '../call/node-choice';
 import type { ServiceNode } from '../registry/registry';
 
 interface Rotation {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Server, type ServerCredentials, type ChannelOptions, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { formatHostPort, parseHostPort } from '../address';
-import { kindOf, type Handler, type HandlerWrapper, type MethodInfo } from '../call';
+import { kindOf, type Handler, type HandlerWrapper, type MethodInfo } from '../call/contract';
 import { knownKeys, nonEmptyString, nonNegativeMs, positiveMs, stringRecord } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry, ServiceNode } from '../registry/registry';
@@ -18,12 +18,12 @@ import { nodeMetadata } from './node-metadata';
 import { Registration } from './registration';
 import { GRPC_KIND, serve, type GrpcHandler } from './serve';
 import { stopOnSignals } from './signals';
-import { SURFACE_OPTIONS, Surface, type SurfaceOptions } from './surface';
+import { SELF_REPORT_OPTIONS, SelfReport, type SelfReportOptions } from './self-report';
 import type { ServingStatus } from './health';
 import { SERVER_KEEPALIVE } from '../keepalive';
 import { reportServerStarted } from '../tracing/process-node';
 
-export interface ServerOptions extends SurfaceOptions {
+export interface ServerOptions extends SelfReportOptions {
   /** The name clients look up, e.g. `basis`. Required. */
   name: string;
   /** Registered with the node. Default `latest`. */
@@ -94,7 +94,7 @@ export interface KeelServer {
 
 const OPTIONS = ['name', 'version', 'address', 'advertise', 'registry', 'registerTtlMs', 'registerIntervalMs', 'metadata',
   'wrap', 'drainDelayMs', 'graceMs', 'credentials', 'tls', 'serverOptions', 'maxConcurrentStreams', 'streamResetLimit', 'onError',
-  ...SURFACE_OPTIONS];
+  ...SELF_REPORT_OPTIONS];
 
 /** `maxConcurrentStreams` unless given. */
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
@@ -127,8 +127,8 @@ export function createServer(options: ServerOptions): KeelServer {
   if (options.wrap !== undefined && typeof options.wrap !== 'function') {
     throw new TypeError('createServer: wrap must be the result of wrapHandler(...)');
   }
-  const surface = new Surface(options, name);
-  const onError = options.onError ?? ((err: Error) => surface.log('error', `keel: ${name}: ${err.message}`, { err }));
+  const report = new SelfReport(options, name);
+  const onError = options.onError ?? ((err: Error) => report.log('error', `keel: ${name}: ${err.message}`, { err }));
   const registry = options.registry ?? registryFromEnv();
   const credentials = serverCredentials(options.tls, options.credentials);
 
@@ -145,7 +145,7 @@ export function createServer(options: ServerOptions): KeelServer {
     ...(maxStreams !== undefined ? { 'grpc.max_concurrent_streams': maxStreams } : {}),
   });
   if (!applyStreamResetLimit(grpcServer, resets)) {
-    surface.log('warn', `keel: ${name}: this grpc-js does not take the stream reset limit; nghttp2's default applies (see streamResetLimit)`);
+    report.log('warn', `keel: ${name}: this grpc-js does not take the stream reset limit; nghttp2's default applies (see streamResetLimit)`);
   }
   let registration: Registration | undefined;
   let starting: Promise<{ id: string; address: string }> | undefined;
@@ -161,8 +161,8 @@ export function createServer(options: ServerOptions): KeelServer {
     },
     addService(def, implementation) {
       if (starting !== undefined) throw new Error('addService: the server has already started');
-      const handlers = adapt({ name, id }, def, implementation as Implementation, options.wrap, surface);
-      const service = surface.addService(serviceOf(def, 'addService: def'));
+      const handlers = adapt({ name, id }, def, implementation as Implementation, options.wrap, report);
+      const service = report.addService(serviceOf(def, 'addService: def'));
       grpcServer.addService(eagerServerStreams(service), handlers);
       for (const key of Object.keys(handlers)) served.push(service[key] as MethodDefinition<unknown, unknown>);
       // go-micro clients address methods by the registry name: answer there too (see goMicroPath).
@@ -178,12 +178,12 @@ export function createServer(options: ServerOptions): KeelServer {
     start() {
       if (stopping !== undefined) return Promise.reject(new Error('start: the server was stopped'));
       return (starting ??= (async () => {
-        surface.install(grpcServer);
+        report.install(grpcServer);
         const port = await new Promise<number>((resolve, reject) =>
           grpcServer.bindAsync(formatHostPort(bind.host, bind.port), credentials,
             (err, bound) => (err ? reject(err) : resolve(bound))));
         const address = advertise ? formatHostPort(advertise.host, advertise.port) : formatHostPort(advertiseHost(bind.host), port);
-        surface.listening(id, address);
+        report.listening(id, address);
         const node: ServiceNode = { id, name, version, address, metadata: nodeMetadata(registry.kind, metadata), endpoints: endpointsOf(served) };
         reportServerStarted(node); // the tracing setup's service.instance.id (see src/tracing/process-node.ts)
         const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
@@ -194,19 +194,19 @@ export function createServer(options: ServerOptions): KeelServer {
           throw new Error(`start: registering ${id} in the ${registry.kind} registry failed: ${(err as Error).message}`);
         }
         registration = candidate;
-        surface.registered(id, registry.kind);
+        report.registered(id, registry.kind);
         if (options.stopOnSignals === true && stopping === undefined) unlisten = stopOnSignals(server, { logger: options.logger });
         return { id, address };
       })());
     },
     stop() {
       return (stopping ??= (async () => {
-        surface.stopping(id);
+        report.stopping(id);
         unlisten?.();
         await starting?.catch(() => undefined);
         await registration?.stop();
         if (registration !== undefined && drainDelayMs > 0) await new Promise((r) => setTimeout(r, drainDelayMs));
-        surface.draining(id, graceMs);
+        report.draining(id, graceMs);
         const forced = await new Promise<boolean>((resolve) => {
           const force = setTimeout(() => {
             grpcServer.forceShutdown();
@@ -217,11 +217,11 @@ export function createServer(options: ServerOptions): KeelServer {
             resolve(false);
           });
         });
-        surface.stopped(id, forced);
+        report.stopped(id, forced);
       })());
     },
     setStatus(service, status) {
-      surface.setStatus(service, status);
+      report.setStatus(service, status);
     },
   };
   return server;
@@ -229,7 +229,7 @@ export function createServer(options: ServerOptions): KeelServer {
 
 /** Turns `{ Hello: (req, ctx) => … }` into grpc-js handlers running through the handler wrappers, per method. */
 function adapt(server: { name: string; id: string }, def: ServiceDef, implementation: Implementation, wrap: HandlerWrapper | undefined,
-  surface: Surface): UntypedServiceImplementation {
+  report: SelfReport): UntypedServiceImplementation {
   if (typeof implementation !== 'object' || implementation === null) {
     throw new TypeError('addService: implementation must be an object of functions');
   }
@@ -248,7 +248,7 @@ function adapt(server: { name: string; id: string }, def: ServiceDef, implementa
     const base: Handler = startUnlessGone(fn);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
-    out[key] = serve(server, info.method, info.kind, handler, surface.fail) as never;
+    out[key] = serve(server, info.method, info.kind, handler, report.fail) as never;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Handler, HandlerContext } from '../call';
+import type { Handler, HandlerContext } from '../call/contract';
 import { keelError, type KeelError } from '../errors';
 import { ServerCallContext } from './handler-context';
 

@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
-import type { CallKind, EndListener, HandlerContext } from '../call';
-import { fire } from '../client/end';
+import type { CallKind, EndListener, HandlerContext } from '../call/contract';
+import { fire } from '../call/end-event';
 import type { KeelError } from '../errors';
 import { callerGone } from './caller-gone';
 

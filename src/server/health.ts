@@ -49,10 +49,6 @@ export class HealthBoard {
     this.watchers.clear();
   }
 
-  get(service: string): ServingStatus | undefined {
-    return this.statuses.get(service);
-  }
-
   private update(service: string, status: ServingStatus): void {
     if (this.stopping || this.statuses.get(service) === status) return;
     this.statuses.set(service, status);

@@ -1,6 +1,6 @@
 import type { ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import type { CallKind, Handler } from '../call';
+import type { CallKind, Handler } from '../call/contract';
 import { runInbound } from '../inbound';
 import { wasSkipped } from './gone';
 import { onFirstRequest } from './eager-server-stream';

@@ -1,5 +1,6 @@
 import type { Server } from '@grpc/grpc-js';
 import { describe } from '../address';
+import { integer } from '../options';
 
 /**
  * How many streams a client may reset (RST_STREAM, which is how gRPC cancels a call) per connection: a token
@@ -33,12 +34,7 @@ export function streamResetLimit(given: unknown, option: string): StreamResetLim
   const { burst, perSecond, ...rest } = given as Partial<StreamResetLimit>;
   const extra = Object.keys(rest);
   if (extra.length > 0) throw new TypeError(`${option}: unknown key "${extra[0]}" (known: burst, perSecond)`);
-  for (const [name, value] of [['burst', burst], ['perSecond', perSecond]] as const) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX) {
-      throw new RangeError(`${option}.${name} must be an integer from 1 to ${MAX}, got ${describe(value)}`);
-    }
-  }
-  return { burst: burst as number, perSecond: perSecond as number };
+  return { burst: integer(burst, `${option}.burst`, 1, { max: MAX }), perSecond: integer(perSecond, `${option}.perSecond`, 1, { max: MAX }) };
 }
 
 /**

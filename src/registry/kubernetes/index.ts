@@ -1,6 +1,6 @@
 import { Backoff } from '../../backoff';
 import { describe } from '../../address';
-import { knownKeys, positiveMs } from '../../options';
+import { boolean, func, integer, knownKeys, optionalFunction, positiveMs } from '../../options';
 import { observerOption, tell, type RegistryObserver } from '../observer';
 import type { RegisterOptions, Registry, ServiceNode } from '../registry';
 import { validateNode, validateRegister } from '../validate-node';
@@ -79,13 +79,12 @@ export function kubernetesRegistry(options: KubernetesRegistryOptions = {}): Reg
     throw new TypeError(`${where}: namespace must be a Kubernetes namespace name (a DNS label), got ${describe(ns)}`);
   }
   if (typeof portName !== 'string' || portName === '' || portName.length > 63) throw new TypeError(`${where}: portName must be a port name, got ${describe(portName)}`);
-  if (typeof serviceName !== 'function') throw new TypeError(`${where}: serviceName must be a function, got ${describe(serviceName)}`);
-  if (typeof servingTerminating !== 'boolean') throw new TypeError(`${where}: servingTerminating must be a boolean, got ${describe(servingTerminating)}`);
+  func(serviceName, `${where}: serviceName`);
+  boolean(servingTerminating, `${where}: servingTerminating`);
   const requestTimeoutMs = positiveMs(options.requestTimeoutMs ?? 5000, `${where}: requestTimeoutMs`);
   const backoff = new Backoff({ initialMs: options.backoffMinMs ?? 100, maxMs: options.backoffMaxMs ?? 5000, jitter: 'equal' }, Math.random, where);
-  const maxSlices = options.maxSlices ?? 1000;
-  if (!Number.isInteger(maxSlices) || maxSlices < 1) throw new RangeError(`${where}: maxSlices must be a positive integer, got ${describe(maxSlices)}`);
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw new TypeError(`${where}: onEvent must be a function`);
+  const maxSlices = integer(options.maxSlices ?? 1000, `${where}: maxSlices`, 1);
+  optionalFunction(options.onEvent, `${where}: onEvent`);
 
   const config: ApiConfig = resolveApiConfig(kubeconfig, process.env, where);
   const namespace = ns ?? config.namespace;

@@ -1,5 +1,4 @@
-import { describe } from '../../address';
-import { knownKeys, positiveMs } from '../../options';
+import { boolean, integer, knownKeys, optionalFunction, positiveMs } from '../../options';
 import { systemClock, type Clock } from '../../time/clock';
 import { defaultRegistryDir } from './private-dir';
 
@@ -44,17 +43,10 @@ export function localSettings(options: LocalRegistryOptions): LocalSettings {
   if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '')) {
     throw new TypeError('localRegistry: dir must be a non-empty path');
   }
-  const allowShared = options.allowSharedDirectory ?? false;
-  if (typeof allowShared !== 'boolean') throw new TypeError(`localRegistry: allowSharedDirectory must be a boolean, got ${describe(allowShared)}`);
-  const maxFileBytes = options.maxFileBytes ?? 65_536;
-  if (!Number.isInteger(maxFileBytes) || maxFileBytes < 1) {
-    throw new RangeError(`localRegistry: maxFileBytes must be an integer >= 1, got ${describe(maxFileBytes)}`);
-  }
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('localRegistry: onError must be a function');
   return {
-    allowShared,
-    maxFileBytes,
-    onError: options.onError ?? ((err: Error) => console.error(err.message)),
+    allowShared: boolean(options.allowSharedDirectory ?? false, 'localRegistry: allowSharedDirectory'),
+    maxFileBytes: integer(options.maxFileBytes ?? 65_536, 'localRegistry: maxFileBytes', 1),
+    onError: optionalFunction(options.onError, 'localRegistry: onError') ?? ((err: Error) => console.error(err.message)),
     rescanMs: positiveMs(options.rescanIntervalMs ?? 1000, 'localRegistry: rescanIntervalMs'),
     sweepAfterMs: positiveMs(options.sweepAfterMs ?? 60_000, 'localRegistry: sweepAfterMs'),
     clock: options.clock ?? systemClock,

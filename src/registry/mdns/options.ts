@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { describe } from '../../address';
-import { knownKeys, positiveMs } from '../../options';
+import { integer, knownKeys, positiveMs, withMethod } from '../../options';
 import { systemClock, type Clock } from '../../time/clock';
 
 export interface MdnsRegistryOptions {
@@ -34,8 +34,7 @@ export interface MdnsSettings {
 /** `options` checked at construction (TypeError/RangeError naming the option), defaults filled in. */
 export function mdnsSettings(options: MdnsRegistryOptions): MdnsSettings {
   knownKeys(options, ['interface', 'port', 'group', 'domain', 'queryIntervalMs', 'queryTimeoutMs', 'clock'], 'mdnsRegistry');
-  const clock = options.clock ?? systemClock;
-  if (typeof clock?.now !== 'function') throw new TypeError('mdnsRegistry: clock must have a now() method');
+  const clock = withMethod(options.clock ?? systemClock, 'mdnsRegistry: clock', 'now');
   return {
     iface: options.interface === undefined ? undefined : ipv4(options.interface, 'mdnsRegistry: interface'),
     port: portNumber(options.port ?? 5353, 'mdnsRegistry: port'),
@@ -62,8 +61,7 @@ function multicastGroup(value: unknown, option: string): string {
 
 function portNumber(value: unknown, option: string): number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${option} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`${option} must be an integer 1-65535, got ${value}`);
-  return value;
+  return integer(value, option, 1, { max: 65535 });
 }
 
 function domainName(value: unknown, option: string): string {

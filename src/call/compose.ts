@@ -1,5 +1,5 @@
-import type { Call, ClientWrapper, Handler, HandlerWrapper, MethodInfo, Wrapper } from './call';
-import { boundary } from './client/context';
+import type { Call, ClientWrapper, Handler, HandlerWrapper, MethodInfo, Wrapper } from './contract';
+import { boundary } from './boundary';
 
 type Side = 'client' | 'handler';
 

@@ -1,4 +1,4 @@
-import type { CallKind, EndListener } from '../call';
+import type { CallKind, EndListener } from './contract';
 import { cancelled } from '../errors';
 
 /** Implemented by response streams that can say when they end, so no layer needs to wrap them to know. */

@@ -1,11 +1,15 @@
-import { Metadata } from '@grpc/grpc-js';
-import type { Call, CallContext, CallKind, EndListener, MethodInfo, NodeFilter, Selector } from '../call';
+import type { Metadata } from '@grpc/grpc-js';
 import type { ServiceNode } from '../registry/registry';
-import { randomSelector } from '../select/random';
-import { observeEnd } from './end';
-import type { StreamHooks } from './response-stream';
+import type { CallContext, CallKind, EndListener, MethodInfo, NodeFilter, Selector } from './contract';
+import { observeEnd } from './end-event';
 
 const NONE: readonly ServiceNode[] = Object.freeze([]);
+
+/** The caller's per-call `onHeader` / `onTrailer` options, which the response stream calls. */
+export interface StreamHooks {
+  onHeader?: ((metadata: Metadata) => void) | undefined;
+  onTrailer?: ((metadata: Metadata) => void) | undefined;
+}
 
 /**
  * What every attempt of one call shares. A class with its fields written out, not `{ ...method, … }`: on
@@ -67,7 +71,8 @@ export class ClientContext implements CallContext {
     readonly current: Attempt,
     public deadline: number | undefined,
     public selector: Selector,
-    readonly filters: readonly NodeFilter[] | undefined,
+    /** Written only by `addFilter` and `withFilterFirst`: copy on write, never in place. */
+    private ownFilters: readonly NodeFilter[] | undefined,
     private readonly parent: ClientContext | undefined,
   ) {
     this.signal = call.signal;
@@ -83,16 +88,46 @@ export class ClientContext implements CallContext {
   get attemptKey(): object { return this.current; }
   get metadata(): Metadata { return this.current.metadata; }
   get hooks(): StreamHooks { return this.call.hooks; }
+  get filters(): readonly NodeFilter[] | undefined { return this.ownFilters; }
 
   /** This layer's attempt's node; above a layer that retried, the newest attempt's. */
   get node(): ServiceNode | undefined {
     return (this.latest ?? this.current).node;
   }
 
-  /** Records the node this attempt goes to (node selection, in the terminal call). */
-  setNode(node: ServiceNode): void {
+  /** See `recordNode`. */
+  recordNode(node: ServiceNode): void {
     this.current.node = node;
     (this.call.tried ??= []).push(node);
+  }
+
+  /** See `addFilter`. */
+  addFilter(filter: NodeFilter): void {
+    // Copy on write: the array may be shared with the layer above, which must not see the new filter.
+    const filters = this.ownFilters;
+    this.ownFilters = filters === undefined ? [filter] : [...filters, filter];
+  }
+
+  /** Runs `fn` with `filter` consulted before this context's own filters, which are back in place afterwards. */
+  withFilterFirst<T>(filter: NodeFilter, fn: () => T): T {
+    const filters = this.ownFilters;
+    this.ownFilters = filters === undefined ? [filter] : [filter, ...filters];
+    try {
+      return fn();
+    } finally {
+      this.ownFilters = filters;
+    }
+  }
+
+  /** See `withSignal`. */
+  withSignal<T>(signal: AbortSignal | undefined, fn: () => T): T {
+    const own = this.signal;
+    this.signal = signal;
+    try {
+      return fn();
+    } finally {
+      this.signal = own;
+    }
   }
 
   onEnd(listener: EndListener): void {
@@ -124,6 +159,7 @@ export class ClientContext implements CallContext {
     const fanOut = this.call.fanOut;
     return fanOut === undefined ? undefined : (fanOut.scopeView ??= new CallScope(fanOut));
   }
+
   /** The context the layer below gets for this `next()`. */
   passOn(): ClientContext {
     let attempt = this.current;
@@ -133,7 +169,7 @@ export class ClientContext implements CallContext {
       for (let ctx: ClientContext | undefined = this; ctx !== undefined; ctx = ctx.parent) ctx.latest = attempt;
     }
     this.passedOn = true;
-    const child = new ClientContext(this.call, attempt, this.deadline, this.selector, this.filters, this);
+    const child = new ClientContext(this.call, attempt, this.deadline, this.selector, this.ownFilters, this);
     child.signal = this.signal;
     return child;
   }
@@ -143,26 +179,6 @@ export class ClientContext implements CallContext {
     const listeners = this.listeners;
     return listeners === undefined ? result : observeEnd(result, this.call.kind, listeners);
   }
-}
-
-/**
- * True the first time it is asked about `key` during one call, whatever layer or attempt asks: a retry
- * budget that `retry()` and `hedge()` share is deposited once per call, not once per wrapper or attempt.
- * A context not made by a keel client (there is no call to remember it in) always answers true.
- */
-export function firstInCall(ctx: CallContext, key: object): boolean {
-  if (!(ctx instanceof ClientContext)) return true;
-  return ctx.firstInCall(key);
-}
-
-/**
- * Called by a wrapper that may run more than one attempt of this call (`retry()`, `hedge()`), before its
- * first: its layer becomes the call's scope, which per-attempt wrappers below see through `callScope`
- * (tracing hangs its attempt spans under one call span there, gRPC A72). The outermost such layer wins.
- * Calls without one (no retry in the stack, or `maxAttempts: 1`) pay nothing.
- */
-export function mayTryAgain(ctx: CallContext): void {
-  if (ctx instanceof ClientContext) ctx.markFanOut();
 }
 
 /** Where a call's attempts fan out, as a layer below sees it: the whole call's end, its node, per-call values. */
@@ -193,59 +209,4 @@ export class CallScope {
   set(key: object, value: unknown): void {
     (this.values ??= new Map()).set(key, value);
   }
-}
-
-/** The scope of `ctx`'s call when a layer above may start another attempt of it (`mayTryAgain`), else undefined. */
-export function callScope(ctx: CallContext): CallScope | undefined {
-  return ctx instanceof ClientContext ? ctx.scope : undefined;
-}
-
-/** Runs `inner` as the layer below `ctx`: the boundary between two wrappers, and above the network. */
-export function enter(inner: Call, request: unknown, ctx: CallContext): Promise<unknown> {
-  if (!(ctx instanceof ClientContext)) {
-    return Promise.reject(new TypeError('keel: pass next() the context your wrapper received (set its fields; do not copy it)'));
-  }
-  return settled(inner, request, ctx.passOn());
-}
-
-/** `call(request, ctx)`, a synchronous throw made a rejection, its result handed to ctx's end listeners. */
-function settled(call: Call, request: unknown, ctx: ClientContext): Promise<unknown> {
-  let result: Promise<unknown>;
-  try {
-    result = call(request, ctx);
-  } catch (err) {
-    result = Promise.reject(err);
-  }
-  return ctx.settle(result);
-}
-
-/** `inner` behind a boundary: what a wrapper receives as `next`. */
-export function boundary(inner: Call): Call {
-  return (request, ctx) => enter(inner, request, ctx) as Promise<any>;
-}
-
-const NO_HOOKS: StreamHooks = Object.freeze({});
-
-/** What `callContext` accepts: the per-call values a client would take from the call's options. */
-export interface CallContextInit {
-  deadline?: number;
-  signal?: AbortSignal;
-  metadata?: Metadata;
-  selector?: Selector;
-  maxAttempts?: number;
-}
-
-/**
- * A fresh context for one call of `method`, as a client makes it: for testing wrappers and selectors
- * without a client. Run a call with it through `runCall`, so that its end listeners are told.
- */
-export function callContext(method: MethodInfo, init: CallContextInit = {}): CallContext {
-  return new ClientContext(new CallState(method, init.signal, NO_HOOKS, init.maxAttempts),
-    new Attempt(1, init.metadata ?? new Metadata()), init.deadline, init.selector ?? randomSelector, undefined, undefined);
-}
-
-/** Runs `call` with a context from `callContext` as a client would: end listeners are told how it ended. */
-export function runCall<Res>(call: Call<any, Res>, request: unknown, ctx: CallContext): Promise<Res> {
-  if (!(ctx instanceof ClientContext)) return Promise.reject(new TypeError('runCall: ctx must come from callContext()'));
-  return settled(call, request, ctx) as Promise<Res>;
 }

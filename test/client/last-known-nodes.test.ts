@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, isKeelError, localRegistry, memoryRegistry, type Registry, type ServiceNode } from '../../src/index';
 import { NodeCache } from '../../src/client/node-cache';
-import { LIMBO_DEFAULTS } from '../../src/client/limbo';
+import { LIMBO_DEFAULTS } from '../../src/client/last-known-nodes';
 import { Basis, eventually, replier, startBasis, type TestServer } from '../support/basis';
 
 const servers: TestServer[] = [];

@@ -1,6 +1,6 @@
 import type { Metadata, MethodDefinition } from '@grpc/grpc-js';
-import type { KeelReason } from './errors';
-import type { ServiceNode } from './registry/registry';
+import type { KeelReason } from '../errors';
+import type { ServiceNode } from '../registry/registry';
 
 /** The four gRPC call kinds, named as on both sides of a call. */
 export type CallKind = 'unary' | 'server_stream' | 'client_stream' | 'bidi';
@@ -98,23 +98,6 @@ export interface NodeFilter {
   /** The reason the attempt fails with when this filter is the first to refuse the last candidate. */
   readonly reason: KeelReason;
   accept(node: ServiceNode, ctx: CallContext): boolean;
-}
-
-/** Adds a veto for what this context passes on (no effect on other calls, attempts or outer layers). */
-export function addFilter(ctx: CallContext, filter: NodeFilter): void {
-  // Copy on write: the array may be shared with the layer above, which must not see the new filter.
-  const filters = ctx.filters;
-  (ctx as { filters: readonly NodeFilter[] | undefined }).filters = filters === undefined ? [filter] : [...filters, filter];
-}
-
-/** True when every filter on the call accepts `node`. For use by selectors. */
-export function acceptable(node: ServiceNode, ctx: CallContext): boolean {
-  const filters = ctx.filters;
-  if (filters === undefined) return true;
-  for (let i = 0; i < filters.length; i++) {
-    if (!(filters[i] as NodeFilter).accept(node, ctx)) return false;
-  }
-  return true;
 }
 
 /** What a handler receives besides the request. */

@@ -1,11 +1,11 @@
-import type { Call, CallContext, MethodInfo, NodeFilter } from '../call';
+import type { Call, CallContext, MethodInfo, NodeFilter } from '../call/contract';
+import type { ClientContext } from '../call/context';
+import { observeEnd } from '../call/end-event';
+import { pickNode } from '../call/node-choice';
 import { cancelled, deadlineExceeded, keelError, type KeelError } from '../errors';
 import type { ServiceNode } from '../registry/registry';
-import { pickNode } from '../select/untried';
 import type { Channel, ChannelPool } from './channels';
-import type { ClientContext } from './context';
 import { whenConnected } from './connect';
-import { observeEnd } from './end';
 import { INVOKERS } from './invoke';
 import type { NodeCache } from './node-cache';
 
@@ -13,12 +13,12 @@ import type { NodeCache } from './node-cache';
  * The innermost call of a method, under all wrappers: one attempt. Picks a node with the context's
  * selector and filters (every attempt picks afresh), then sends the RPC on that node's channel.
  */
-export function terminal(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
+export function networkCall(cache: NodeCache, pool: ChannelPool, method: MethodInfo): Call {
   const invoke = INVOKERS[method.kind];
   const send = (request: unknown, ctx: ClientContext, nodes: readonly ServiceNode[]): Promise<unknown> => {
     const node = pickNode(nodes, ctx);
     if (node === undefined) return Promise.reject(noneAcceptable(ctx, nodes.length));
-    ctx.setNode(node);
+    ctx.recordNode(node);
     const channel = pool.acquire(node.address);
     const connecting = whenConnected(channel, ctx, pool.connectTimeoutMs);
     if (connecting === undefined) return placed(node, request, ctx, channel);

@@ -4,9 +4,10 @@ import { HealthBoard, type ServingStatus } from './health';
 import { HEALTH_SERVICE, healthService } from './health-proto';
 import { toLog, type Log, type Logger } from './logger';
 import { ReflectionCatalog, serviceNameOf } from './reflection';
+import { boolean } from '../options';
 
 /** The options of `createServer` that shape what the server tells operators. */
-export interface SurfaceOptions {
+export interface SelfReportOptions {
   /** Serve grpc.health.v1.Health (Check, Watch, List). Default true. */
   health?: boolean;
   /** Serve server reflection, v1 and v1alpha, for what `addService` was given. Default true. */
@@ -22,7 +23,7 @@ export interface SurfaceOptions {
   stopOnSignals?: boolean;
 }
 
-export const SURFACE_OPTIONS = ['health', 'reflection', 'logger', 'exposeErrors', 'stopOnSignals'];
+export const SELF_REPORT_OPTIONS = ['health', 'reflection', 'logger', 'exposeErrors', 'stopOnSignals'];
 
 const STATUSES: readonly string[] = ['SERVING', 'NOT_SERVING'];
 
@@ -30,7 +31,7 @@ const STATUSES: readonly string[] = ['SERVING', 'NOT_SERVING'];
  * Everything a keel server says about itself beyond its own services: health, reflection, logs. Called
  * from createServer at each step of the lifecycle, so that file only says when, and this one what.
  */
-export class Surface {
+export class SelfReport {
   readonly log: Log;
   readonly fail: Failures;
   private readonly board = new HealthBoard();
@@ -39,11 +40,9 @@ export class Surface {
   private readonly reflection: boolean;
   private readonly added = new Set<string>();
 
-  constructor(options: SurfaceOptions, private readonly name: string) {
+  constructor(options: SelfReportOptions, private readonly name: string) {
     for (const key of ['health', 'reflection', 'exposeErrors', 'stopOnSignals'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-        throw new TypeError(`createServer: ${key} must be a boolean, got ${typeof options[key]}`);
-      }
+      if (options[key] !== undefined) boolean(options[key], `createServer: ${key}`);
     }
     this.health = options.health ?? true;
     this.reflection = options.reflection ?? true;
