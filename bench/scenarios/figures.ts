@@ -37,6 +37,8 @@ export interface Figures {
   badServer: ServerCounts;
   /** Server 0's counts from the start of the job, its warm-up included (a node ejected early served its calls then). */
   badWithWarmUp: ServerCounts;
+  /** Server 0's counts in the slow window, when the scenario has one. */
+  badFocus?: ServerCounts;
   overload?: OverloadFigures;
 }
 
@@ -110,6 +112,7 @@ export function figuresOf(scenario: Scenario, stack: string, result: OpenResult,
   if (scenario.badNode && badAddress !== undefined) {
     figures.badSharePct = share(scenario.slow !== undefined ? result.focusAttempts : result.attempts, badAddress);
     const inWindow = counts.focus ?? counts.perServer;
+    if (counts.focus?.[0] !== undefined) figures.badFocus = counts.focus[0];
     figures.badShareServerPct = pct(inWindow[0]?.arrived ?? 0, sumCounts(inWindow).arrived);
   }
   const over = result.phases.find((p) => p.name === 'overload');

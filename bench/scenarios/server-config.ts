@@ -34,11 +34,11 @@ export interface ServerCounts {
   leftQueue: number;
   /** Calls failed on purpose (failRate). */
   failedOnPurpose: number;
-  /** Calls that ended while slow (the slow window). */
-  slowCompleted: number;
+  /** Calls whose service began in the slow window, and so were served slowly: the fault happened. */
+  slowStarted: number;
 }
 
-export const ZERO: ServerCounts = { arrived: 0, started: 0, completed: 0, completedForGone: 0, leftQueue: 0, failedOnPurpose: 0, slowCompleted: 0 };
+export const ZERO: ServerCounts = { arrived: 0, started: 0, completed: 0, completedForGone: 0, leftQueue: 0, failedOnPurpose: 0, slowStarted: 0 };
 
 export type ServerRequest =
   | { cmd: 'configure'; behaviour: ServerBehaviour }

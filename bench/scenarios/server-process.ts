@@ -55,9 +55,9 @@ async function hello(_request: unknown, ctx: HandlerContext): Promise<{ msg: str
     const { slow } = behaviour;
     const now = Date.now();
     const isSlow = slow !== undefined && now >= slow.fromEpochMs && now < slow.toEpochMs;
+    if (isSlow) count('slowStarted');
     await sleep(isSlow ? slow.ms : behaviour.serviceMs);
     count('completed');
-    if (isSlow) count('slowCompleted');
     // Honest: whoever called is gone if the call was cancelled (grpc-js also cancels it at its deadline) or its
     // deadline has passed by the time the work is done.
     const deadline = ctx.deadline;

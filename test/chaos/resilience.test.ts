@@ -66,9 +66,15 @@ describe(`issue 19's scenarios (${FULL ? 'full' : 'short'}), stack ${STACK}: ${c
     }
   });
 
-  if (ran('slow-node')) it('slow node: the fault happened (the node served slow calls) and most calls succeeded', () => {
+  if (ran('slow-node')) it('slow node: the fault happened (what reached the node in its window was served slowly) and most calls succeeded', () => {
     const f = figures('slow-node');
-    assert.ok(f.badServer.slowCompleted > 0, 'the slow node served no slow call');
+    const focus = f.badFocus;
+    assert.ok(focus !== undefined, 'no counts for the slow window');
+    // A balancer that weighs latency may send the node nothing in a 2 s window (one slow sample from the warm-up
+    // keeps it away until its estimate decays): then the fault had nothing to show on, and the report says so.
+    if (focus.started === 0) report('slow node: it got no call in its slow window, so the fault was not exercised');
+    // 100 ms buckets: the window's last one may hold a few calls begun just after it, served fast.
+    else assert.ok(focus.slowStarted > 0, `the slow node began ${focus.started} calls in its slow window and served none of them slowly`);
     judgedUnlessStarved(f, f.successPct >= 80, `slow node: ${f.successPct} % ok`);
   });
   if (ran('flaky-node')) it('flaky node: about 30 % of its work failed on purpose (warm-up included), and most calls succeeded', () => {
