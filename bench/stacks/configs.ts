@@ -37,10 +37,10 @@ function registryAt(dir: string): Registry {
   return registry;
 }
 
-function keel(wrap: () => ClientWrapper | undefined): (target: Target) => BenchClient {
+function keel(wrap: () => ClientWrapper | undefined, options: { timeoutMs?: number } = {}): (target: Target) => BenchClient {
   return (target) => {
     const w = wrap();
-    const client = createClient(Basis, target.service, { registry: registryAt(target.registryDir), ...(w ? { wrap: w } : {}) });
+    const client = createClient(Basis, target.service, { registry: registryAt(target.registryDir), ...options, ...(w ? { wrap: w } : {}) });
     return { call: () => client.hello(REQUEST), close: async () => client.close() };
   };
 }
@@ -113,12 +113,20 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
     tracing: true, multiNode: false, make: keel(() => wrapClient(retry(), tracing())),
   },
   {
+    name: 'tracing-retry', label: 'keel + tracing(), retry(): nice-grpc-full\'s shape — one span per call, over the retries (nice-grpc-opentelemetry sits outside its retry middleware)',
+    tracing: true, multiNode: false, make: keel(() => wrapClient(tracing(), retry())),
+  },
+  {
     name: 'nice-grpc-full', label: 'nice-grpc client + nice-grpc-opentelemetry, nice-grpc-client-middleware-retry (2 retries), -deadline (5 s)',
     tracing: true, multiNode: false, make: niceGrpcFull,
   },
   {
     name: 'full-notrace', label: `keel + roundRobin(), rateLimit(${HIGH_RATE}), breaker(): the full stack without tracing()`, tracing: false, multiNode: false,
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker())),
+  },
+  {
+    name: 'full-notrace-nodeadline', label: `full-notrace with \`timeoutMs: Infinity\`: no deadline sent, as raw sends none (keel's own code, like for like)`,
+    tracing: false, multiNode: false, make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker()), { timeoutMs: Infinity }),
   },
 ];
 
