@@ -125,6 +125,10 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker())),
   },
   {
+    name: 'keel-nodeadline', label: 'keel createClient, no wrappers, `timeoutMs: Infinity`: the client\'s own path over raw, like for like',
+    tracing: false, multiNode: false, make: keel(() => undefined, { timeoutMs: Infinity }),
+  },
+  {
     name: 'full-notrace-nodeadline', label: `full-notrace with \`timeoutMs: Infinity\`: no deadline sent, as raw sends none (keel's own code, like for like)`,
     tracing: false, multiNode: false, make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker()), { timeoutMs: Infinity }),
   },
