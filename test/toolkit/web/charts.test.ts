@@ -56,12 +56,25 @@ describe('keel web draws what it serves: sparklines, circuit circles, node strip
       const svg = (globalThis as any).document.querySelector(`${sel} svg.spark-calls`);
       return svg && svg.getAttribute('data-values').split(',').reduce((a: number, v: string) => a + Number(v || 0), 0) * 5 >= 24;
     }, row, { timeout: 5000 });
-    const served = gateway.stats().endpoints.find((e) => e.endpoint === 'Basis.Hello')!;
+    // The series moves on every 5 s bucket: compare the page with a snapshot it has caught up with (it refreshes
+    // every 100 ms), taking a fresh one if a bucket boundary passed in between.
+    const snapshot = () => {
+      const served = gateway.stats().endpoints.find((e) => e.endpoint === 'Basis.Hello')!;
+      return { served, perSecond: served.series.calls.map((c) => c / (served.series.bucketMs / 1000)) };
+    };
+    let { served, perSecond } = snapshot();
+    for (let tries = 0; ; tries++) {
+      const want = perSecond.map((v) => Math.round(v * 100) / 100).join(',');
+      const caughtUp = await page.waitForFunction(([sel, values]) =>
+        (globalThis as any).document.querySelector(`${sel} svg.spark-calls`)?.getAttribute('data-values') === values, [row, want] as const, { timeout: 2000 })
+        .then(() => true, () => false);
+      if (caughtUp || tries >= 3) break;
+      ({ served, perSecond } = snapshot());
+    }
     assert.equal(served.series.calls.reduce((a, b) => a + b, 0), calls, 'every call is in the series');
     assert.equal(served.requests, calls);
 
     const drawn = await page.$eval(`${row} svg.spark-calls`, (svg) => ({ values: svg.getAttribute('data-values')!, max: svg.getAttribute('data-max')!, d: svg.querySelector('path')!.getAttribute('d')! }));
-    const perSecond = served.series.calls.map((c) => c / (served.series.bucketMs / 1000));
     assert.deepEqual(drawn.values.split(',').map(Number), perSecond.map((v) => Math.round(v * 100) / 100));
     assert.equal(Number(drawn.max), Math.max(...perSecond));
     // The line goes through each value where the chart's scale puts it.
