@@ -18,7 +18,7 @@ export type { ClientTlsOptions, ServerTlsOptions, Pem } from './tls';
 export { clientChannel } from './tls';
 export { HEALTH_SERVICE, healthService } from './server/health-proto';
 // Registering a process that is not a keel server (keel's sidecar does this for any gRPC app).
-export { Registration } from './server/registration';
+export { Registration, type RegistrationOptions } from './server/registration';
 export { advertiseHost } from './server/advertise';
 export { nodeMetadata } from './server/node-metadata';
 export { endpointsOf } from './server/endpoints';

@@ -186,7 +186,7 @@ export function createServer(options: ServerOptions): KeelServer {
         report.listening(id, address);
         const node: ServiceNode = { id, name, version, address, metadata: nodeMetadata(registry.kind, metadata), endpoints: endpointsOf(served) };
         reportServerStarted(node); // the tracing setup's service.instance.id (see src/tracing/process-node.ts)
-        const candidate = new Registration(registry, node, ttlMs, intervalMs, onError);
+        const candidate = new Registration({ registry, node, ttlMs, intervalMs, onError });
         try {
           await candidate.start();
         } catch (err) {

@@ -1,5 +1,22 @@
 import { backoffDelay } from '../backoff';
+import { func, knownKeys, positiveMs, withMethod } from '../options';
 import type { Registry, ServiceNode } from '../registry/registry';
+
+/** What `new Registration(...)` takes. */
+export interface RegistrationOptions {
+  /** Where to register. */
+  registry: Registry;
+  /** The node to keep registered (its `id` unique per process). */
+  node: ServiceNode;
+  /** The node disappears unless registered again within this time. Default 30_000, as a keel server's. */
+  ttlMs?: number;
+  /** Registered again this often; below `ttlMs`. Default 10_000, as a keel server's. */
+  intervalMs?: number;
+  /** A refresh that failed (it is retried with backoff). Default: its message on `console.error`. */
+  onError?: (err: Error) => void;
+}
+
+const KNOWN = ['registry', 'node', 'ttlMs', 'intervalMs', 'onError'] as const;
 
 /** First retry after a failed refresh: the agent may be back already (a restart takes about a second). */
 const RETRY_MIN_MS = 100;
@@ -20,7 +37,7 @@ const RETRY_MAX_MS = 1000;
  * @example
  * const node = { id: `app-${randomUUID()}`, name: 'app', version: '1.0.0', address: '10.0.0.5:8080',
  *   metadata: nodeMetadata(registry.kind, {}), endpoints: [] };
- * const registration = new Registration(registry, node, 90_000, 30_000, console.error);
+ * const registration = new Registration({ registry, node, ttlMs: 90_000, intervalMs: 30_000 });
  * await registration.start(); // … await registration.stop() on shutdown
  */
 export class Registration {
@@ -29,14 +46,28 @@ export class Registration {
   private stopped = false;
   private failures = 0;
   private lastReportAt = -Infinity;
+  private readonly registry: Registry;
+  readonly node: ServiceNode;
+  private readonly ttlMs: number;
+  private readonly intervalMs: number;
+  private readonly onError: (err: Error) => void;
 
-  constructor(
-    private readonly registry: Registry,
-    readonly node: ServiceNode,
-    private readonly ttlMs: number,
-    private readonly intervalMs: number,
-    private readonly onError: (err: Error) => void,
-  ) {}
+  /** Checks its options here: a `TypeError` or `RangeError` names the one at fault. Registers nothing until `start()`. */
+  constructor(options: RegistrationOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Registration: options must be an object ({ registry, node, ttlMs?, intervalMs?, onError? })');
+    knownKeys(options, KNOWN, 'Registration');
+    this.registry = withMethod(withMethod(options.registry, 'Registration: registry', 'register'), 'Registration: registry', 'deregister');
+    if (typeof options.node !== 'object' || options.node === null || typeof options.node.id !== 'string' || options.node.id === '') {
+      throw new TypeError('Registration: node must be a ServiceNode with a non-empty id');
+    }
+    this.node = options.node;
+    this.ttlMs = positiveMs(options.ttlMs ?? 30_000, 'Registration: ttlMs');
+    this.intervalMs = positiveMs(options.intervalMs ?? 10_000, 'Registration: intervalMs');
+    if (this.intervalMs >= this.ttlMs) {
+      throw new RangeError(`Registration: intervalMs (${this.intervalMs}) must be below ttlMs (${this.ttlMs}), or the node expires between refreshes`);
+    }
+    this.onError = func(options.onError ?? ((err: Error) => console.error(err.message)), 'Registration: onError');
+  }
 
   /** Registers once (rejecting if that fails), then refreshes in the background. */
   async start(): Promise<void> {

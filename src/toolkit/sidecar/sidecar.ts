@@ -56,7 +56,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const register = async (via: CheckResult['via']): Promise<void> => {
     const endpoints = await reflectEndpoints(probeAddress, o.checkTimeoutMs).catch(() => undefined);
     node = { ...node, endpoints: endpoints ?? [] };
-    const candidate = new Registration(o.registry, node, o.registerTtlMs, o.registerIntervalMs, o.onError);
+    const candidate = new Registration({ registry: o.registry, node, ttlMs: o.registerTtlMs, intervalMs: o.registerIntervalMs, onError: o.onError });
     try {
       await candidate.start();
     } catch (err) {
