@@ -30,9 +30,12 @@ describe('keel web in a real browser (Debian chromium, playwright-core)', { skip
 
   before(async () => {
     registry = memoryRegistry();
-    // A failure penalty of a microsecond: the failing node below (it fails fast) keeps being chosen until the
-    // breaker ejects it, so that the page shows an open circuit (leastLoaded's default keeps it out sooner).
-    gateway = createGateway({ registry, rateLimit: { ratePerSecond: 100 }, balancer: { failurePenaltyMs: 0.001 } });
+    // The failing node below must keep being chosen until the breaker ejects it, so that the page shows an open
+    // circuit (leastLoaded's defaults keep a failing node out sooner): a failure penalty of a microsecond, and a
+    // 1 ms decay, so that no node's estimate outlives the gap between two calls and the balancer picks between
+    // them at random. (With the default decay, a failure that took a little longer than the healthy node's
+    // answers kept the failing node out for seconds on a loaded machine, and the circuit never opened in time.)
+    gateway = createGateway({ registry, rateLimit: { ratePerSecond: 100 }, balancer: { failurePenaltyMs: 0.001, decayMs: 1 } });
     web = await startWeb({ registry, gateway, address: '127.0.0.1:0', jaeger: JAEGER });
     mkdirSync(shots, { recursive: true });
     const version = execFileSync(executablePath as string, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
