@@ -3,7 +3,7 @@ import type { BreakerWrapper } from '../src/breaker/breaker-wrapper';
 import { Circuit, type CircuitPolicy, type CircuitState } from '../src/breaker/circuit';
 import { classify, defaultIsFailure } from '../src/breaker/failure';
 import { keelError } from '../src/errors';
-import { func, integer, knownKeys, numberIn, oneOf, positiveMs } from '../src/options';
+import { func, integer, knownKeys, numberIn, oneOf, positiveMs, withMethod } from '../src/options';
 import { type ServiceNode } from '../src/registry/registry';
 import { monotonicClock, type Clock } from '../src/time/clock';
 
@@ -90,7 +90,7 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
   const outlierGap = numberIn(options.outlierGapPercentage ?? 20, 'breaker: outlierGapPercentage', 0, { max: 100 });
   const isFailure = func(options.isFailure ?? defaultIsFailure, 'breaker: isFailure');
   const onStateChange = options.onStateChange;
-  const clock = options.clock ?? monotonicClock;
+  const clock = withMethod(options.clock ?? monotonicClock, 'breaker: clock', 'now');
   const sleepWindowMs = positiveMs(options.sleepWindowMs ?? 5000, 'breaker: sleepWindowMs');
   const policy: CircuitPolicy = {
     errorThresholdPercentage: threshold,

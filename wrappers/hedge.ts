@@ -1,6 +1,6 @@
 import type { Wrapper } from '../src/call';
 import { cancelled, deadlineExceeded } from '../src/errors';
-import { integer, knownKeys, optionalFunction, positiveMs } from '../src/options';
+import { integer, knownKeys, optionalFunction, positiveMs, withMethod } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { discard, runAttempt, type Decided } from '../src/retry/attempt';
 import type { RetryBudget, RetryBudgetOptions } from '../src/retry/budget';
@@ -54,7 +54,7 @@ export function hedge(options: HedgeOptions = {}): Wrapper {
   const isIdempotent = idempotencyOf(options.idempotent, 'hedge');
   const replayLimit = integer(options.replayLimit ?? 64, 'hedge: replayLimit', 0);
   const onHedge = optionalFunction(options.onHedge, 'hedge: onHedge');
-  const clock = options.clock ?? monotonicClock;
+  const clock = withMethod(options.clock ?? monotonicClock, 'hedge: clock', 'now');
 
   return {
     name: 'hedge',

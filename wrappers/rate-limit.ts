@@ -3,7 +3,7 @@ import { cancelled as cancelledBy, keelError, type KeelError } from '../src/erro
 import { clusterBucket, type ClusterLimitOptions, type RedisAddress } from '../src/limit/cluster-limit';
 import { REFUSED, TOO_SLOW, UNAVAILABLE, type RedisBucket, type RedisClient } from '../src/limit/redis-bucket';
 import { TokenBucket } from '../src/limit/token-bucket';
-import { boolean, integer, knownKeys, nonNegativeMs, numberIn } from '../src/options';
+import { boolean, integer, knownKeys, nonNegativeMs, numberIn, withMethod } from '../src/options';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { sleep } from '../src/time/sleep';
 
@@ -70,7 +70,7 @@ export function rateLimit(ratePerSecond: number, options: RateLimitOptions = {})
   const burst = integer(options.burst ?? 1, 'rateLimit: burst', 1);
   const wait = boolean(options.wait ?? true, 'rateLimit: wait');
   const minRemainingMs = nonNegativeMs(options.minRemainingMs ?? 50, 'rateLimit: minRemainingMs');
-  const clock = options.clock ?? monotonicClock;
+  const clock = withMethod(options.clock ?? monotonicClock, 'rateLimit: clock', 'now');
   const bucket = new TokenBucket(ratePerSecond, burst, clock.now());
   const shared = clusterBucket(options as ClusterLimitOptions, ratePerSecond, burst);
 

@@ -2,7 +2,7 @@ import type { CallContext, Wrapper } from '../src/call';
 import { describe } from '../src/address';
 import { Backoff, type BackoffOptions } from '../src/backoff';
 import { cancelled } from '../src/errors';
-import { integer, knownKeys, optionalFunction } from '../src/options';
+import { integer, knownKeys, optionalFunction, withMethod } from '../src/options';
 import { type ServiceNode } from '../src/registry/registry';
 import { monotonicClock, type Clock } from '../src/time/clock';
 import { runAttempt, type Decided } from '../src/retry/attempt';
@@ -91,7 +91,7 @@ export function retry(options: RetryOptions = {}): RetryWrapper {
   const codes = codesOf(options.codes, 'retry');
   const replayLimit = integer(options.replayLimit ?? 64, 'retry: replayLimit', 0);
   const onRetry = optionalFunction(options.onRetry, 'retry: onRetry');
-  const clock = options.clock ?? monotonicClock;
+  const clock = withMethod(options.clock ?? monotonicClock, 'retry: clock', 'now');
 
   return {
     name: 'retry',

@@ -70,8 +70,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.tls ? { tls: options.tls } : {}), ...(options.protoFiles ? { protoFiles: options.protoFiles } : {}),
     ...(options.protoPaths ? { protoPaths: options.protoPaths } : {}),
   });
-  const stats = new RollingStats(options.clock ?? monotonicClock, settings.statsWindowMs);
-  const env = { caller, stats, tracer, settings, clock: options.clock ?? monotonicClock };
+  const clock = options.clock ?? monotonicClock;
+  const stats = new RollingStats(clock, settings.statsWindowMs);
+  const env = { caller, stats, tracer, settings, clock };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     serveRequest(env, req, res).catch((err: unknown) => {
