@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     attempts++;
     if (replies === Math.floor(wanted / 3) && process.send && failures === 0 && nodes.size > 1) {
       const next = [...lastReply.entries()].sort((a, b) => a[1] - b[1])[0]?.[0];
-      console.log(`     -- the demo kills ${next ?? 'one basis server'} with SIGKILL (no deregistration): the next call goes there --`);
+      console.log(`     -- the demo kills ${next ?? 'one basis server'} with SIGKILL (no deregistration): the next call goes there, unless the registry notices first --`);
       await crash(next);
     }
     try {

@@ -44,10 +44,19 @@ describe('the basis demo (npm start)', () => {
     assert.ok(killed, out);
     assert.ok(lines.every((l) => !/^\[\s*\d+\] error/.test(l)), 'a call failed');
     assert.match(out, /30 replies from \d node\(s\), 0 failed call\(s\); 30 calls/);
-    assert.match(out, new RegExp(`retry: attempt 1 on ${killed} \\(127`));
-    assert.match(out, new RegExp(`basis-\\S+ took over from ${killed} `));
     const left = lines.findIndex((l) => l.includes(`no longer lists ${killed}: its process is gone`));
     assert.ok(left > 0, out);
+    if (new RegExp(`retry: attempt 1 on ${killed} \\(127`).test(out)) {
+      assert.match(out, new RegExp(`basis-\\S+ took over from ${killed} `));
+    } else {
+      // The registry can see the process gone in the moment between the kill and the next call (it notices within
+      // about 250 ms): then that call never went to the dead node. Its drop is printed with the first reply after the kill.
+      const kill = lines.findIndex((l) => l.includes('the demo kills'));
+      const next = lines.findIndex((l, i) => i > kill && /^\[\s*\d+\] /.test(l));
+      assert.ok(next > kill && left > next && left <= next + 3, `the node was neither retried away from nor dropped before the next call:\n${out}`);
+      assert.ok(lines.slice(kill).every((l) => !l.includes('retry:')), out);
+      process.stderr.write('# demo: the registry dropped the killed node before the next call chose one (no retry needed)\n');
+    }
     assert.ok(lines.slice(left).every((l) => !l.includes('retry:')), 'attempts went to the node after it left the list');
     const rate = Number(/= ([\d.]+)\/s \(rate limit 10\/s\)/.exec(out)?.[1]);
     assert.ok(rate > 5 && rate <= 11.5, `rate ${rate}/s`);
