@@ -92,6 +92,13 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
     },
   },
   {
+    name: 'raw-nochannelz', label: 'raw with grpc-js\'s channelz statistics off (`grpc.enable_channelz: 0`), as keel\'s channels have them: keel\'s own code, like for like', tracing: false, multiNode: false,
+    make: (target) => {
+      const clients = rawClients(target.addresses, { 'grpc.enable_channelz': 0 });
+      return { call: () => rawHello(clients.next()), close: async () => clients.close() };
+    },
+  },
+  {
     name: 'raw+traceparent', label: 'raw+deadline, plus a traceparent header that differs on every call (no tracer): what the header alone costs on the wire', tracing: false, multiNode: false,
     make: (target) => {
       const clients = rawClients(target.addresses);

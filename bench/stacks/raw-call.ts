@@ -1,12 +1,12 @@
-import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
 import { Basis } from '../../examples/basis/proto';
 import { REQUEST } from './rates';
 
 const hello = Basis.service.Hello;
 
 /** One plain grpc-js client per address, rotated by hand: the least a client can do per call. */
-export function rawClients(addresses: string[]): { next(): Client; close(): void } {
-  const clients = addresses.map((address) => new Client(address, credentials.createInsecure()));
+export function rawClients(addresses: string[], options: ChannelOptions = {}): { next(): Client; close(): void } {
+  const clients = addresses.map((address) => new Client(address, credentials.createInsecure(), options));
   let i = 0;
   return {
     next: () => clients[i++ % clients.length] as Client,

@@ -3,7 +3,7 @@ import { kindOf, type Call, type ClientWrapper, type MethodInfo, type Selector }
 import { asComposed } from '../call/compose';
 import { Attempt, CallState, ClientContext } from '../call/context';
 import { keelError } from '../errors';
-import { CLIENT_KEEPALIVE } from '../keepalive';
+import { CLIENT_CHANNEL_DEFAULTS } from '../grpc-defaults';
 import { knownKeys, nonEmptyString, positiveMs } from '../options';
 import { registryFromEnv } from '../registry/from-env';
 import type { Registry } from '../registry/registry';
@@ -37,7 +37,7 @@ export interface ClientOptions {
   tls?: ClientTlsOptions;
   /** Channel credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ChannelCredentials;
-  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`, over keel's keepalive defaults (`CLIENT_KEEPALIVE`). */
+  /** grpc-js channel options, e.g. `{ 'grpc.max_receive_message_length': 8 << 20 }`, over keel's defaults: keepalive (`CLIENT_KEEPALIVE`) and grpc-js's channelz statistics off (`'grpc.enable_channelz': 1` turns them on). */
   channelOptions?: ChannelOptions;
   /** How a node is chosen when no wrapper chooses. Default: random. */
   selector?: Selector;
@@ -88,7 +88,7 @@ export function createClient<D extends ServiceDef>(def: D, serviceName: string, 
   const observer = observerOption(options.observer, 'createClient: observer');
 
   const connectTimeoutMs = positiveMs(options.connectTimeoutMs ?? 5000, 'createClient: connectTimeoutMs', { allowInfinity: true });
-  const channel = clientChannel(options.tls, options.credentials, { ...CLIENT_KEEPALIVE, ...options.channelOptions }, serviceName);
+  const channel = clientChannel(options.tls, options.credentials, { ...CLIENT_CHANNEL_DEFAULTS, ...options.channelOptions }, serviceName);
   const pool = new ChannelPool(channel.credentials, channel.channelOptions, connectTimeoutMs);
   const cache = new NodeCache(registry, serviceName, (nodes) => pool.retainOnly(new Set(nodes.map((n) => n.address))), undefined, observer);
   let closed = false;
