@@ -30,7 +30,7 @@ export interface Cli {
   kept: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>] [--output <name>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--profile <configuration>] [--node <line>] [--rounds <n>] [--output <name>]
   --quick    the CI smoke test: every section, short segments, one round (about two minutes)
   --only     sections (${SECTIONS.join(', ')}) and/or configurations (${CONFIGS.map((c) => c.name).join(', ')};
              diagnostic: ${DIAGNOSTIC_CONFIGS.map((c) => c.name).join(', ')}); naming configurations runs the load sections
@@ -39,6 +39,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>�
              node --cpu-prof (bench/results/profiles/)
   --node     run the whole bench (servers and clients) on that Node line (${NODE_LINES.join(', ')}), installed into
              .tools/node by scripts/node-runtime; results go to <output>-node<line>.* and name the Node they ran on
+  --rounds   rounds of every interleaved comparison (side, streams, ghz, closed loop, …) instead of the plan's
+             (1–99): more rounds for a figure that must hold on a noisy machine
   --output   results go to bench/results/<name>[-node<line>].md and .results.json (never read back for the README's
              tables), and the README is left alone: a run kept for a note (e.g. --output tracing --only side,streams,ghz)`;
 
@@ -48,6 +50,7 @@ export function parseCli(argv: string[]): Cli {
   let profile: string | undefined;
   let node: string | undefined;
   let named: string | undefined;
+  let rounds: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
@@ -56,6 +59,10 @@ export function parseCli(argv: string[]): Cli {
     else if (arg === '--output') {
       named = argv[++i] ?? '';
       if (!/^[a-z0-9][a-z0-9-]*$/.test(named)) throw new RangeError(`--output: a name of lower-case letters, digits and dashes, got ${named || 'none'}\n${USAGE}`);
+    }
+    else if (arg === '--rounds') {
+      rounds = Number(argv[++i]);
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 99) throw new RangeError(`--rounds: an integer from 1 to 99, got ${argv[i] ?? 'none'}\n${USAGE}`);
     }
     else if (arg === '--node') {
       node = argv[++i] ?? '';
@@ -80,7 +87,8 @@ export function parseCli(argv: string[]): Cli {
   // A profiled run's figures carry the profiler's cost: it never replaces a run's results.
   const base = named ?? (profile !== undefined ? 'profiled' : only !== undefined ? 'partial' : quick ? 'quick' : 'latest');
   const output = `${base}${node !== undefined ? `-node${node}` : ''}`;
-  return { plan: quick ? QUICK : FULL, sections, configs, profile, output, node, named: onlyConfigs, kept: named !== undefined };
+  const plan = quick ? QUICK : FULL;
+  return { plan: rounds === undefined ? plan : withRounds(plan, rounds), sections, configs, profile, output, node, named: onlyConfigs, kept: named !== undefined };
 }
 
 /** Planned seconds per section, for the progress bar. */
@@ -106,4 +114,13 @@ export function plannedSeconds(cli: Cli, section?: Section): number {
   if (sections.has('gateway')) s += gatewaySeconds(plan);
   if (sections.has('resilience')) s += resilienceSeconds(plan);
   return s;
+}
+
+/** `plan` with every interleaved comparison run `rounds` times. */
+function withRounds(plan: Plan, rounds: number): Plan {
+  return {
+    ...plan, rounds, fewerRounds: rounds,
+    diagnose: { ...plan.diagnose, rounds }, ghz: { ...plan.ghz, rounds }, side: { ...plan.side, rounds },
+    streams: { ...plan.streams, rounds }, gateway: { ...plan.gateway, rounds },
+  };
 }

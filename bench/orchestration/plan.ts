@@ -68,7 +68,7 @@ export const FULL: Plan = {
   openDrainMs: 1000,
   nodes3Concurrencies: [64],
   diagnose: { concurrencies: [1, 64], durationMs: 1000, rounds: 3, openFraction: 0.8, openConfigs: ['raw', 'keel', 'full-notrace', 'full'] },
-  ghz: { concurrencies: [1, 64], durationMs: 1500, rounds: 2 },
+  ghz: { concurrencies: [1, 64], durationMs: 1500, rounds: 5 },
   side: { concurrencies: [1, 64], durationMs: 1000, rounds: 7 },
   scale: { sizes: [1, 10, 100, 1000, 10_000], microMs: 300, terminalMs: 1000, circuitBudgetMs: 3000, fillSizes: [10, 100, 1000, 10_000] },
   accuracy: { rates: [1, 100, 1000, 20_000], windowMs: 2000 },
