@@ -30,13 +30,16 @@ export interface TracingOptions {
  *   actually called); the span context goes into the outgoing metadata through the global propagator (W3C
  *   `traceparent` by default). Failures set ERROR status with a clean message, `error.type` (the status
  *   name) and an `exception` event; a caller that cancels or stops reading a stream is not a failure.
- *   Inside `retry()` / `hedge()` (the recommended place) every attempt is its own CLIENT span, and a retry's
- *   carries `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
- *   When the caller has no span open and a second attempt is possible, the attempts are children of one
- *   INTERNAL call span (gRPC A72's call span, with `keel.attempts`, the gaps between its children being the
- *   retry delays), so each call is one trace: its trace id is the one in the first attempt's `traceparent`.
- *   Inside a caller's span the attempts are that span's children (no call span: it would add nothing). An
- *   unsampled call span makes no attempt spans: every attempt sends its context.
+ *   Inside `retry()` / `hedge()` (the recommended place) every attempt after the first is a CLIENT span of its
+ *   own carrying `previous-rpc-attempts` (gRPC A72) = the attempts before it; outside them, one span per call.
+ *   When the caller has no span open, the call's first attempt opens the call's span — a CLIENT span that
+ *   covers the whole call, ends with its outcome and `keel.attempts`, and carries the first attempt (whose
+ *   server span is its child; a failed first attempt is an `attempt failed` event on it) — and later attempts
+ *   are its children, so each call is one trace: its trace id is the one in the first attempt's
+ *   `traceparent`. A call that needs one attempt, nearly all of them, makes one span, not A72's two (a call
+ *   span and an attempt span cost ~2 µs more per sampled call: bench/notes/tracing21-floor.md §7). Inside a
+ *   caller's span the attempts are that span's children. An unsampled call makes no attempt spans: every
+ *   attempt sends the call's context.
  *   With `OTEL_SEMCONV_STABILITY_OPT_IN=rpc` (or `rpc/dup`) the current conventions instead (or as well):
  *   see `src/tracing/semconv.ts`.
  * - Handler: extracts the caller's context from the metadata and runs the handler in an active SERVER span
@@ -61,22 +64,29 @@ export function tracing(options: TracingOptions = {}): Wrapper {
       // Made once: a call builds no options or attribute objects of its own (most are never sampled).
       const single: SpanOptions = { kind: SpanKind.CLIENT, attributes };
       const attempts = attemptOptions(attributes);
-      const callOptions: SpanOptions = { kind: SpanKind.INTERNAL, attributes };
       // The key of this wrapper's call span in a call's scope (one per client method: two tracing() layers keep their own).
       const callKey = {};
       return (request, ctx) => {
         let parent = context.active();
-        // Below retry() or hedge() each attempt is a span of its own (gRPC's A72 attempt spans), numbered. With no
-        // span of the caller's open, the attempts hang under one call span, so that the call is one trace.
+        // Below retry() or hedge() each later attempt is a span of its own (gRPC's A72 attempt spans), numbered.
+        // With no span of the caller's open, they hang under the call's span, so that the call is one trace.
         const scope = callScope(ctx);
         if (scope !== undefined && trace.getSpan(parent) === undefined) {
-          parent = scope.get<Context>(callKey) ?? startCall(tracer, names.span, callOptions, parent, scope, callKey, (span, error) => endClient(span, scope.node, error, ends, okEnd));
-          if (!(trace.getSpan(parent) as Span).isRecording()) {
-            // Not sampled: no attempt span would record either, so each attempt sends the call's context as it is
-            // (its trace id and the not-sampled flag are all a peer can use): one span per call, as without retry.
-            propagation.inject(parent, ctx.metadata, metadataSetter);
+          const call = scope.get<Context>(callKey);
+          if (call === undefined) {
+            const active = startCall(tracer, names.span, single, parent, scope, callKey, (span, error) => endClient(span, scope.node, error, ends, okEnd));
+            const span = trace.getSpan(active) as Span;
+            if (span.isRecording()) ctx.onEnd((error) => firstAttemptEnded(span, ctx.node, error, ends));
+            propagation.inject(active, ctx.metadata, metadataSetter);
             return next(request, ctx);
           }
+          if (!(trace.getSpan(call) as Span).isRecording()) {
+            // Not sampled: no attempt span would record either, so each attempt sends the call's context as it is
+            // (its trace id and the not-sampled flag are all a peer can use): one span per call, as without retry.
+            propagation.inject(call, ctx.metadata, metadataSetter);
+            return next(request, ctx);
+          }
+          parent = call;
         }
         const span = tracer.startSpan(names.span, scope === undefined && ctx.attempt === 1 ? single : attempts(ctx.attempt), parent);
         // Inject even when not sampled: the sampling decision travels with the context.
@@ -127,14 +137,16 @@ function attemptOptions(attributes: Attributes): (attempt: number) => SpanOption
 }
 
 /**
- * The call span of gRPC A72: an INTERNAL span over all the attempts of one call (its CLIENT children), ended
- * with the call's outcome and `keel.attempts`. Made by the call's first attempt; the gaps between its
- * children are the retry delays. Returns the context the attempts start in, kept in the call's scope.
+ * The call's span: a CLIENT span over the whole call, ended with the call's outcome and `keel.attempts`.
+ * Made by the call's first attempt, which it also carries (that attempt's server span is its child); later
+ * attempts are its children, so the gaps between them show the retry delays. gRPC A72 makes a call span and
+ * an attempt span for every call; one span serves here until a second attempt starts. Returns the context
+ * the call's attempts start in, kept in the call's scope.
  */
 function startCall(tracer: Tracer, name: string, options: SpanOptions, parent: Context, scope: CallScope, key: object,
   end: (span: Span, error: unknown) => void): Context {
   const span = tracer.startSpan(name, options, parent);
-  const active = withSpan(parent, span); // only read: the attempts' parent, and what an unsampled attempt injects
+  const active = withSpan(parent, span); // only read: what the first attempt injects, the later attempts' parent
   scope.set(key, active);
   if (span.isRecording()) {
     scope.onEnd((error) => {
@@ -143,6 +155,22 @@ function startCall(tracer: Tracer, name: string, options: SpanOptions, parent: C
     });
   }
   return active;
+}
+
+/**
+ * The first attempt failed: an `attempt failed` event on the call's span, which carries that attempt (its
+ * own end is the call's). What a later attempt's span would say: the code, the node, the clean message. An
+ * attempt keel cancelled (a hedge won, the caller left) did not fail, and may end after the call.
+ */
+function firstAttemptEnded(span: Span, node: ServiceNode | undefined, error: unknown, ends: Ends): void {
+  if (error === undefined || (isKeelError(error, 'cancelled') && error.origin === 'local')) return;
+  const code = codeOf(error);
+  const attributes: Attributes = { ...ends.attributes('client', code), [PREVIOUS_ATTEMPTS]: 0 };
+  if (node !== undefined) Object.assign(attributes, ends.serverOf(node.address), { [NODE_ID]: node.id });
+  const reason = (error as { reason?: unknown })?.reason;
+  if (typeof reason === 'string') attributes['keel.reason'] = reason;
+  attributes['exception.message'] = cleanTransportMessage(error instanceof Error ? error.message : String(error));
+  span.addEvent(ATTEMPT_FAILED, attributes);
 }
 
 /** A streaming handler's responses, each pulled with the handler's span context active. */
@@ -191,6 +219,9 @@ function scopeOf(active: Context): <T>(fn: () => T) => T {
 
 /** On a call span: how many attempts the call made, hedges included. */
 const ATTEMPTS = 'keel.attempts';
+
+/** The event on a call's span when the first attempt, which the span carries, failed. */
+const ATTEMPT_FAILED = 'attempt failed';
 
 /** gRPC A72's attribute on an attempt span: how many attempts of the call came before it. */
 const PREVIOUS_ATTEMPTS = 'previous-rpc-attempts';

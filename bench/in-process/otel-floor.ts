@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   rows.push(await measure('keel call + tracing(), sampled', through(wrapClient(tracing())), ASYNC_OPS));
   rows.push(await measure('keel handler + tracing(), sampled (a caller\'s traceparent in)', handled(), ASYNC_OPS));
   rows.push(await measure('keel server stream + tracing(), 100 messages (divide by 100 for one message)', streamed(), ASYNC_OPS / 20));
-  rows.push(await measure('keel call + retry(), tracing(), sampled (call span + attempt span)', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
+  rows.push(await measure('keel call + retry(), tracing(), sampled (the call\'s span, carrying its one attempt)', through(wrapClient(retry({ budget: false }), tracing())), ASYNC_OPS));
   await sdk.shutdown();
   sdk = initTracing({ serviceName: 'floor', exporter: noopExporter, sampleRatio: 0 });
   rows.push(await measure('keel call + tracing(), unsampled (sampleRatio 0)', through(wrapClient(tracing())), ASYNC_OPS));

@@ -92,8 +92,8 @@ export async function pipeline(job: PipelineJob): Promise<PipelineRow[]> {
   rows.push(await measure('none (OTel SDK started)', through(undefined), ms));
   rows.push(await measure('tracing', through(wrapClient(tracing())), ms));
   rows.push(await measure('full', through(wrapClient(roundRobin(), rateLimit(PIPELINE_RATE), breaker(), tracing())), ms));
-  // retry() above tracing(): with no caller span, gRPC A72's call span over the attempt span; inside one caller
-  // span (opened once, outside the loop), the attempt span alone. The difference is what the call span costs.
+  // retry() above tracing(): with no caller span, the call's span, which carries a call's first attempt; inside
+  // one caller span (opened once, outside the loop), the attempt's span under it. Both make one span a call.
   const retried = through(wrapClient(retry({ budget: false }), tracing()));
   rows.push(await measure('retry, tracing (call span)', retried, ms));
   rows.push(await trace.getTracer('bench').startActiveSpan('caller', async (caller) => {

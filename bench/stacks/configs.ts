@@ -111,12 +111,12 @@ export const DIAGNOSTIC_CONFIGS: readonly ClientConfig[] = [
     make: keel(() => wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing())),
   })),
   {
-    name: 'full-retry', label: `keel + rateLimit(${HIGH_RATE}), retry(), roundRobin(), breaker(), tracing(): the full stack with retry() (a call span and an attempt span per call when the caller has none open)`,
+    name: 'full-retry', label: `keel + rateLimit(${HIGH_RATE}), retry(), roundRobin(), breaker(), tracing(): the full stack with retry() (with no caller span, the call's span carries its first attempt: one span per call that needs one attempt)`,
     tracing: true, multiNode: false,
     make: keel(() => wrapClient(rateLimit(HIGH_RATE), retry(), roundRobin(), breaker(), tracing())),
   },
   {
-    name: 'retry-tracing', label: 'keel + retry(), tracing(): nice-grpc-full\'s features and no more (tracing, retry, keel\'s default 5 s deadline)',
+    name: 'retry-tracing', label: 'keel + retry(), tracing(): nice-grpc-full\'s features and no more (tracing, retry, keel\'s default 5 s deadline), keel\'s recommended order (a span per attempt after the first)',
     tracing: true, multiNode: false, make: keel(() => wrapClient(retry(), tracing())),
   },
   {

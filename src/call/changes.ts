@@ -45,7 +45,7 @@ export function firstInCall(ctx: CallContext, key: object): boolean {
 /**
  * Called by a wrapper that may run more than one attempt of this call (`retry()`, `hedge()`), before its
  * first: its layer becomes the call's scope, which per-attempt wrappers below see through `callScope`
- * (tracing hangs its attempt spans under one call span there, gRPC A72). The outermost such layer wins.
+ * (tracing hangs later attempts' spans under the call's span there). The outermost such layer wins.
  * Calls without one (no retry in the stack, or `maxAttempts: 1`) pay nothing.
  */
 export function mayTryAgain(ctx: CallContext): void {

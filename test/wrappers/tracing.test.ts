@@ -95,14 +95,17 @@ describe('tracing()', () => {
     assert.deepEqual([w3c, uber], [undefined, undefined]);
   });
 
-  it('below retry(), one CLIENT span per attempt; a retry\'s carries previous-rpc-attempts', async () => {
+  it('below retry() inside a caller\'s span, one CLIENT span per attempt; a retry\'s carries previous-rpc-attempts', async () => {
     setup();
     const registry = memoryRegistry();
     const s = await startBasis(registry);
     servers.push(s);
     await registerDeadNode(registry);
     const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(retry({ budget: false }), roundRobin(), tracing()) });
-    for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
+    await trace.getTracer('test').startActiveSpan('parent', async (parent) => {
+      for (let i = 0; i < 4; i++) await basis.hello({ name: 'x' });
+      parent.end();
+    });
     const clients = byKind(await spans(), SpanKind.CLIENT);
     const retries = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 1);
     const firsts = clients.filter((x) => x.attributes['previous-rpc-attempts'] === 0);
@@ -113,7 +116,7 @@ describe('tracing()', () => {
     basis.close();
   });
 
-  it('with no caller span, a retried call is one trace: an INTERNAL call span over its numbered attempts', async () => {
+  it('with no caller span, a retried call is one trace: the call\'s CLIENT span carries the first attempt, later attempts are its numbered children', async () => {
     setup();
     const registry = memoryRegistry();
     const s = await startBasis(registry, { wrap: wrapHandler(tracing()) });
@@ -135,31 +138,35 @@ describe('tracing()', () => {
       printed.push(seen);
     }
     const all = await spans();
-    const calls = byKind(all, SpanKind.INTERNAL);
-    assert.equal(calls.length, 6, 'one call span per call');
+    assert.equal(byKind(all, SpanKind.INTERNAL).length, 0, 'no span but the call\'s own over its first attempt');
+    const calls = byKind(all, SpanKind.CLIENT).filter((x) => x.parentSpanContext === undefined);
+    assert.equal(calls.length, 6, 'one call span per call, the root of its trace');
     assert.deepEqual(new Set(all.map((x) => x.spanContext().traceId)), new Set(printed), 'the printed trace ids are the calls\' traces');
     let retried = 0;
     for (const call of calls) {
       const traceId = call.spanContext().traceId;
-      assert.equal(call.parentSpanContext, undefined, 'the call span is the root');
       assert.equal(call.name, 'basis.Basis/Hello');
       assert.equal(call.status.code, SpanStatusCode.UNSET);
       assert.equal(call.attributes['rpc.grpc.status_code'], 0);
-      const attempts = byKind(all, SpanKind.CLIENT).filter((x) => x.spanContext().traceId === traceId)
+      assert.equal(call.attributes['server.port'], Number(s.address.split(':')[1]), 'the node that answered');
+      const later = byKind(all, SpanKind.CLIENT).filter((x) => x.spanContext().traceId === traceId && x !== call)
         .sort((a, b) => Number(a.attributes['previous-rpc-attempts']) - Number(b.attributes['previous-rpc-attempts']));
-      assert.equal(call.attributes['keel.attempts'], attempts.length);
-      assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId), 'each attempt is a child of the call span');
-      assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']), attempts.map((_, i) => i), 'attempts numbered');
-      const last = attempts.at(-1);
-      assert.equal(last?.status.code, SpanStatusCode.UNSET);
-      if (attempts.length > 1) {
+      assert.equal(call.attributes['keel.attempts'], 1 + later.length);
+      assert.ok(later.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId), 'each later attempt is a child of the call span');
+      assert.deepEqual(later.map((x) => x.attributes['previous-rpc-attempts']), later.map((_, i) => i + 1), 'attempts numbered');
+      const failed = call.events.filter((e) => e.name === 'attempt failed');
+      if (later.length > 0) {
         retried++;
-        assert.equal(attempts[0]?.status.code, SpanStatusCode.ERROR, 'the failed first attempt, inside the call\'s trace');
-        assert.equal(attempts[0]?.attributes['error.type'], 'UNAVAILABLE');
-      }
+        assert.equal(later.at(-1)?.status.code, SpanStatusCode.UNSET);
+        assert.equal(failed.length, 1, 'the failed first attempt, an event on the call span');
+        assert.equal(failed[0]?.attributes?.['error.type'], 'UNAVAILABLE');
+        assert.equal(failed[0]?.attributes?.['previous-rpc-attempts'], 0);
+        assert.match(String(failed[0]?.attributes?.['keel.node.id']), /^basis-dead-/, 'the node that failed');
+        assert.match(String(failed[0]?.attributes?.['exception.message']), /./);
+      } else assert.equal(failed.length, 0, 'a first attempt that answered left no event');
       const server = byKind(all, SpanKind.SERVER).filter((x) => x.spanContext().traceId === traceId);
       assert.equal(server.length, 1);
-      assert.equal(server[0]?.parentSpanContext?.spanId, last?.spanContext().spanId, 'the server span is the answering attempt\'s child');
+      assert.equal(server[0]?.parentSpanContext?.spanId, (later.at(-1) ?? call).spanContext().spanId, 'the server span is the answering attempt\'s child');
     }
     assert.ok(retried >= 2, `${retried} calls retried`);
     basis.close();
@@ -176,15 +183,16 @@ describe('tracing()', () => {
     const basis = createClient(Basis, 'basis', { registry, wrap: wrapClient(hedge({ delayMs: 20, budget: false, idempotent: true }), roundRobin(), tracing()) });
     await basis.hello({ name: 'x' });
     let all: ReadableSpan[] = [];
-    // The losing attempt's span ends when its cancellation comes back, just after the call.
-    await eventually(async () => byKind(all = await spans(), SpanKind.CLIENT).length === 2, 'both attempt spans ended');
-    const [call] = byKind(all, SpanKind.INTERNAL);
+    await eventually(async () => byKind(all = await spans(), SpanKind.CLIENT).length === 2, 'the call span and the hedge\'s span ended');
+    const call = byKind(all, SpanKind.CLIENT).find((x) => x.parentSpanContext === undefined);
     assert.ok(call, `spans: ${all.map((x) => `${x.name}/${SpanKind[x.kind]}`)}`);
-    const attempts = byKind(all, SpanKind.CLIENT);
-    assert.equal(attempts.length, 2);
+    const hedged = byKind(all, SpanKind.CLIENT).filter((x) => x !== call);
+    assert.equal(hedged.length, 1);
     assert.equal(call.attributes['keel.attempts'], 2);
-    assert.ok(attempts.every((x) => x.parentSpanContext?.spanId === call.spanContext().spanId));
-    assert.deepEqual(attempts.map((x) => x.attributes['previous-rpc-attempts']).sort(), [0, 1]);
+    assert.equal(hedged[0]?.parentSpanContext?.spanId, call.spanContext().spanId);
+    assert.equal(hedged[0]?.attributes['previous-rpc-attempts'], 1);
+    assert.equal(call.status.code, SpanStatusCode.UNSET, 'the hedge answered');
+    assert.equal(call.events.filter((e) => e.name === 'attempt failed').length, 0, 'the first attempt, cancelled when the hedge won, did not fail');
     basis.close();
   });
 
