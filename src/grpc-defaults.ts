@@ -1,18 +1,15 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { CLIENT_KEEPALIVE, SERVER_KEEPALIVE } from './keepalive';
+import { CLIENT_KEEPALIVE } from './keepalive';
 
 /**
- * grpc-js keeps channelz statistics for every channel, subchannel, connection and server unless told not to:
- * per call a few counters, `Date.now()` stamps and a tracker object of closures, on the client and again on the
- * server. They are read only by a channelz service, which keel does not serve. Turning them off cut a plain
- * grpc-js client's CPU per call by about 4 % (Node 24, C=64, interleaved rounds in one process;
- * `bench/notes/tracing21-floor.md` §7). An app that serves channelz turns them back on with
- * `channelOptions` / `serverOptions: { 'grpc.enable_channelz': 1 }`.
+ * What keel's client channels start from, under the caller's `channelOptions`: keepalive, and grpc-js's channelz
+ * statistics off. grpc-js keeps those for every channel, subchannel and connection unless told not to: per call
+ * a few counters, `Date.now()` stamps and a tracker object of closures. Only a channelz service reads them, and
+ * keel serves none. Off, a plain grpc-js client spent about 4 % less CPU per call (Node 24, C=64, interleaved
+ * rounds in one process; `bench/notes/tracing21-floor.md` §7). `'grpc.enable_channelz': 1` turns them back on.
+ *
+ * Servers keep them: grpc-js 1.14's `Server.forceShutdown()` finds the open connections to destroy only in its
+ * channelz bookkeeping, so with channelz off a forced stop (`graceMs` passed) would leave running calls running
+ * (`test/server/server.test.ts`, "cancels calls still running after graceMs").
  */
-const CHANNELZ_OFF: Readonly<ChannelOptions> = { 'grpc.enable_channelz': 0 };
-
-/** What keel's client channels start from, under the caller's `channelOptions`. */
-export const CLIENT_CHANNEL_DEFAULTS: Readonly<ChannelOptions> = { ...CLIENT_KEEPALIVE, ...CHANNELZ_OFF };
-
-/** What keel's servers start from, under the caller's `serverOptions`. */
-export const SERVER_DEFAULTS: Readonly<ChannelOptions> = { ...SERVER_KEEPALIVE, ...CHANNELZ_OFF };
+export const CLIENT_CHANNEL_DEFAULTS: Readonly<ChannelOptions> = { ...CLIENT_KEEPALIVE, 'grpc.enable_channelz': 0 };

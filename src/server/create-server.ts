@@ -20,7 +20,7 @@ import { GRPC_KIND, serve, type GrpcHandler } from './serve';
 import { stopOnSignals } from './signals';
 import { SELF_REPORT_OPTIONS, SelfReport, type SelfReportOptions } from './self-report';
 import type { ServingStatus } from './health';
-import { SERVER_DEFAULTS } from '../grpc-defaults';
+import { SERVER_KEEPALIVE } from '../keepalive';
 import { reportServerStarted } from '../tracing/process-node';
 
 export interface ServerOptions extends SelfReportOptions {
@@ -53,7 +53,10 @@ export interface ServerOptions extends SelfReportOptions {
   tls?: ServerTlsOptions;
   /** grpc-js server credentials, for what `tls` does not cover; not with `tls`. Default: insecure. */
   credentials?: ServerCredentials;
-  /** grpc-js server options, over keel's defaults: keepalive (`SERVER_KEEPALIVE`) and grpc-js's channelz statistics off (`'grpc.enable_channelz': 1` turns them on). */
+  /**
+   * grpc-js server options, over keel's keepalive defaults (`SERVER_KEEPALIVE`). Leave `grpc.enable_channelz`
+   * on: grpc-js 1.14's forced shutdown finds the connections to close only through it (see src/grpc-defaults.ts).
+   */
   serverOptions?: ChannelOptions;
   /**
    * Streams (calls) one client connection may have open at once: HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS,
@@ -139,7 +142,7 @@ export function createServer(options: ServerOptions): KeelServer {
   }
   const resets = streamResetLimit(options.streamResetLimit, 'createServer: streamResetLimit');
   const grpcServer = new Server({
-    ...SERVER_DEFAULTS,
+    ...SERVER_KEEPALIVE,
     'grpc.max_concurrent_streams': DEFAULT_MAX_CONCURRENT_STREAMS,
     ...options.serverOptions,
     ...(maxStreams !== undefined ? { 'grpc.max_concurrent_streams': maxStreams } : {}),

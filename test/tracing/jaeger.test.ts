@@ -90,8 +90,9 @@ describe('traces in a real Jaeger', { skip }, () => {
     const search = `http://${jaeger.info.query}/api/traces?service=${serviceName}&limit=200&lookback=1h`;
     await eventually(async () => {
       listed = ((await (await fetch(search)).json()) as { data?: Listed[] }).data ?? [];
-      return listed.length >= 30 && listed.every((t) => t.spans.length >= 3);
-    }, '30 traces of 3+ spans in Jaeger', 20_000);
+      // The call's span and the answering server's at least (a retried call: its later attempts' spans too).
+      return listed.length >= 30 && listed.every((t) => t.spans.length >= 2);
+    }, '30 traces of 2+ spans in Jaeger', 20_000);
     assert.deepEqual(listed.map((t) => t.traceID).sort(), [...printed].sort(), 'one trace per call, the printed ids');
     // The failed first attempts (the dead node takes every other first attempt) sit inside their calls' traces:
     // events on the call spans, which Jaeger's tag search finds too.
