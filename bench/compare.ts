@@ -7,28 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixed, int, table } from './report/format';
 import { ROOT } from './shared/root';
+import { showSpread as show, spreadOf, type Spread } from './shared/spread';
 import type { Results } from './report/results';
 
 export const AB_START = '<!-- bench-ab:start -->';
 export const AB_END = '<!-- bench-ab:end -->';
-
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
-
-function spreadOf(values: number[]): Spread | undefined {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return undefined;
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-  return { median, min: v[0] as number, max: v[v.length - 1] as number, n: v.length };
-}
-
-const show = (s: Spread | undefined, digits = 0): string =>
-  (s === undefined ? '–' : s.n > 1 ? `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})` : fixed(s.median, digits));
 
 /** `+12%`, and whether the two ranges do not even overlap (then the change is beyond this noise). */
 function change(before: Spread | undefined, after: Spread | undefined, higherIsWorse: boolean): string {

@@ -15,17 +15,11 @@ import { startServer } from '../orchestration/servers';
 import { configNamed, type BenchClient } from '../stacks/configs';
 import { activateContextManager } from '../stacks/context-manager';
 import type { Segment } from '../shared/protocol';
+import { showSpread, spreadOf } from '../shared/spread';
 
 /** Raw grpc-js first (the base of every ratio), then what takes keel's untraced cost apart. */
 const NAMES = ['raw', 'raw-nochannelz', 'raw+deadline', 'keel-nodeadline', 'full-notrace-nodeadline', 'full-notrace'];
 const PHASE = { concurrency: 64, warmupMs: 150, durationMs: 1000, maxCalls: 50_000 };
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 15);
@@ -66,10 +60,10 @@ async function main(): Promise<void> {
   console.log('| --- | ---: | ---: | ---: |');
   for (const name of NAMES) {
     const rows = seen[name] as Segment[];
-    const cpu = rows.map((s) => s.cpuUsPerCall);
-    const cpuRatio = rows.map((s, i) => s.cpuUsPerCall / (raw[i] as Segment).cpuUsPerCall);
-    const rateRatio = rows.map((s, i) => s.rps / (raw[i] as Segment).rps);
-    console.log(`| ${name} | ${median(cpu).toFixed(1)} (${range(cpu, 1)}) | ×${median(cpuRatio).toFixed(3)} (${range(cpuRatio, 2)}) | ×${median(rateRatio).toFixed(3)} (${range(rateRatio, 2)}) |`);
+    const cpu = spreadOf(rows.map((s) => s.cpuUsPerCall));
+    const cpuRatio = spreadOf(rows.map((s, i) => s.cpuUsPerCall / (raw[i] as Segment).cpuUsPerCall));
+    const rateRatio = spreadOf(rows.map((s, i) => s.rps / (raw[i] as Segment).rps));
+    console.log(`| ${name} | ${showSpread(cpu, 1)} | ×${showSpread(cpuRatio, 3)} | ×${showSpread(rateRatio, 3)} |`);
   }
 }
 

@@ -18,5 +18,5 @@ export type {
 // optional-peer loader. They carry no library meaning (no registry, call or server in them), so using them
 // is not reaching into the library; the library's own files import them the same way.
 export { describe, formatHostPort, parseHostPort } from '../address';
-export { knownKeys, nonEmptyString, positiveMs, stringRecord } from '../options';
+export { knownKeys, nonEmptyString, positiveMs, stringRecord, withMethod } from '../options';
 export { loadPeer } from '../peer';

@@ -12,6 +12,7 @@ import {
   positiveMs,
   type Registry,
   type RetryOptions,
+  withMethod,
 } from '../library';
 
 export interface GatewayOptions {
@@ -90,9 +91,7 @@ export function resolveOptions(options: GatewayOptions) {
   if (options.rateLimit !== undefined && (typeof options.rateLimit !== 'object' || options.rateLimit === null)) {
     throw new TypeError('createGateway: rateLimit must be { ratePerSecond, burst?, wait? }');
   }
-  if (options.clock !== undefined && typeof (options.clock as { now?: unknown } | null)?.now !== 'function') {
-    throw new TypeError(`createGateway: clock must have a now() method, got ${describe(options.clock)}`);
-  }
+  if (options.clock !== undefined) withMethod(options.clock, 'createGateway: clock', 'now');
   for (const fn of ['authorize', 'onError'] as const) {
     if (options[fn] !== undefined && typeof options[fn] !== 'function') throw new TypeError(`createGateway: ${fn} must be a function`);
   }
