@@ -251,7 +251,9 @@ function adapt(server: { name: string; id: string }, def: ServiceDef, implementa
     const base: Handler = startUnlessGone(fn);
     const handler = wrap ? wrap(base, info) : base;
     if (typeof handler !== 'function') throw new TypeError('createServer: wrap returned something that is not a handler');
-    out[key] = serve(server, info.method, info.kind, handler, report.fail) as never;
+    const serialize = definition.responseSerialize;
+    const sizeOf = info.kind === 'server_stream' || info.kind === 'bidi' ? (message: unknown) => serialize(message).length : undefined;
+    out[key] = serve(server, info.method, info.kind, handler, report.fail, sizeOf) as never;
   }
   return out;
 }

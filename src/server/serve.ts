@@ -8,6 +8,7 @@ import { ServerCallContext } from './handler-context';
 import { RequestStream } from './request-stream';
 import type { Failures } from './failures';
 import { toStatus } from './to-status';
+import { writeWindow } from './write-window';
 
 /** A grpc-js handler function of any kind. */
 export type GrpcHandler = (call: any, callback?: any) => void;
@@ -54,16 +55,21 @@ function iteratorOf(source: unknown, path: string): AsyncIterator<unknown> | Ite
   throw Object.assign(new Error(details), { code: status.INTERNAL, details });
 }
 
+/** A message's encoded size in bytes (the method's response serializer), for the write window. */
+export type SizeOf = (message: unknown) => number;
+
 /**
- * Server-streaming and bidi: pulls the handler's iterable one message at a time, writing each only when the
- * transport has room (`write()` false → wait for 'drain'), so a slow caller never makes the server buffer.
+ * Server-streaming and bidi: pulls the handler's iterable one message at a time, writing each only while
+ * grpc-js holds fewer than the stream's write window (`writeWindow`: grpc-js's 16 messages, or up to 64 small
+ * ones within 64 KiB) and otherwise waiting for 'drain', so a slow caller never makes the server buffer more.
  * When the caller goes away it stops pulling and closes the iterable (`return()`: the generator's `finally`
  * blocks run). A throw, at any point, becomes the call's status.
  */
 async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, result: Promise<unknown>,
-  ctx: ServerCallContext, path: string, fail: Failures): Promise<void> {
+  ctx: ServerCallContext, path: string, fail: Failures, sizeOf: SizeOf | undefined): Promise<void> {
   let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
   let failure: unknown;
+  let window = 0; // decided at the first write() false
   let gone: (() => void) | undefined;
   const goneOnce = new Promise<void>((resolve) => (gone = resolve));
   call.once('cancelled', () => gone?.());
@@ -74,7 +80,7 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
       const step = await it.next();
       if (step.done || ctx.cancelled) break;
       flushHeader(call, ctx);
-      if (!call.write(step.value)) {
+      if (!call.write(step.value) && call.writableLength >= (window ||= writeWindow(sizeOf, step.value))) {
         await Promise.race([new Promise((resolve) => call.once('drain', resolve)), goneOnce]);
       }
     }
@@ -102,9 +108,11 @@ const plain: Failures = (err, trailer) => toStatus(err, trailer);
 
 /**
  * The grpc-js handler for one method: a context per call, the wrapped handler, the answer by kind.
- * `fail`: how a failure becomes a status (and whether it is logged), see `failures()`.
+ * `fail`: how a failure becomes a status (and whether it is logged), see `failures()`. `sizeOf`: the
+ * response's encoded size, for a response stream's write window (without it, grpc-js's 16 messages).
  */
-export function serve(server: { readonly name: string; readonly id: string }, path: string, kind: CallKind, handler: Handler, fail: Failures = plain): GrpcHandler {
+export function serve(server: { readonly name: string; readonly id: string }, path: string, kind: CallKind, handler: Handler, fail: Failures = plain,
+  sizeOf?: SizeOf): GrpcHandler {
   // Each call is served inside its context's store (src/inbound.ts): calls the handler makes, however deep in
   // its async code, inherit its deadline and cancellation. Streams run their whole pump inside, since the
   // generator's body runs in the context of whoever calls its next().
@@ -122,12 +130,12 @@ export function serve(server: { readonly name: string; readonly id: string }, pa
     case 'server_stream': // registered as bidi: see eagerServerStreams
       return (call: ServerDuplexStream<unknown, unknown>) => onFirstRequest(call, path, (request) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        void runInbound(ctx, () => stream(call, run(handler, request, ctx), ctx, path, fail));
+        void runInbound(ctx, () => stream(call, run(handler, request, ctx), ctx, path, fail, sizeOf));
       });
     case 'bidi':
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const ctx = new ServerCallContext(server.name, server.id, path, kind, call);
-        void runInbound(ctx, () => stream(call, run(handler, new RequestStream(call, () => (ctx.cancel(), ctx.whyGone())), ctx), ctx, path, fail));
+        void runInbound(ctx, () => stream(call, run(handler, new RequestStream(call, () => (ctx.cancel(), ctx.whyGone())), ctx), ctx, path, fail, sizeOf));
       };
   }
 }
