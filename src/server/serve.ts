@@ -60,7 +60,7 @@ export type SizeOf = (message: unknown) => number;
 
 /**
  * Server-streaming and bidi: pulls the handler's iterable one message at a time, writing each only while
- * grpc-js holds fewer than the stream's write window (`writeWindow`: grpc-js's 16 messages, or up to 64 small
+ * grpc-js holds fewer than the stream's write window (`writeWindow`: grpc-js's 16 messages, or up to 128 small
  * ones within 64 KiB) and otherwise waiting for 'drain', so a slow caller never makes the server buffer more.
  * When the caller goes away it stops pulling and closes the iterable (`return()`: the generator's `finally`
  * blocks run). A throw, at any point, becomes the call's status.

@@ -5,9 +5,11 @@ import { GRPC_HIGH_WATER, writeWindow } from '../../src/server/write-window';
 describe('writeWindow: how many messages a response stream lets grpc-js hold before waiting for drain', () => {
   const bytes = (n: number) => () => n;
 
-  it('lets small messages queue up to 64 deep, within 64 KiB', () => {
-    assert.equal(writeWindow(bytes(16), {}), 64);
-    assert.equal(writeWindow(bytes(0), {}), 64); // an empty message still takes a slot
+  it('lets small messages queue up to 128 deep, within 64 KiB', () => {
+    assert.equal(writeWindow(bytes(16), {}), 128);
+    assert.equal(writeWindow(bytes(0), {}), 128); // an empty message still takes a slot
+    assert.equal(writeWindow(bytes(512), {}), 128);
+    assert.equal(writeWindow(bytes(513), {}), 127);
     assert.equal(writeWindow(bytes(1024), {}), 64);
     assert.equal(writeWindow(bytes(2048), {}), 32);
     assert.equal(writeWindow(bytes(3000), {}), 21); // ⌊65,536 / 3,000⌋
@@ -29,7 +31,7 @@ describe('writeWindow: how many messages a response stream lets grpc-js hold bef
   it('measures the message it is given', () => {
     const seen: unknown[] = [];
     const message = { payload: 'x' };
-    assert.equal(writeWindow((m) => (seen.push(m), 8), message), 64);
+    assert.equal(writeWindow((m) => (seen.push(m), 8), message), 128);
     assert.deepEqual(seen, [message]);
   });
 });
