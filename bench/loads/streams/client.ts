@@ -30,7 +30,7 @@ interface Read {
 }
 
 /** A streaming client: reads one Flood stream; `close()` lets go of its channels. */
-interface StreamClient {
+export interface StreamClient {
   read(request: FloodRequest, maxMs: number): Promise<Read>;
   close(): void;
 }
@@ -38,7 +38,7 @@ interface StreamClient {
 const flood = StreamService.service.Flood;
 
 /** grpc-js's own API, the cheapest way to take a stream: a `data` listener, cancel() when the time is up. */
-function rawClient(address: string): StreamClient {
+export function rawClient(address: string): StreamClient {
   const client = new Client(address, credentials.createInsecure());
   return {
     read: (request, maxMs) => new Promise((resolve) => {
@@ -75,7 +75,7 @@ function rawClient(address: string): StreamClient {
 let registry: Registry | undefined;
 
 /** keel (with the full stack, or none), read the way the README shows: `for await`, a signal to stop it. */
-function keelClient(job: StreamJob, full: boolean): StreamClient {
+export function keelClient(job: Pick<StreamJob, 'target'>, full: boolean): StreamClient {
   registry ??= localRegistry({ dir: job.target.registryDir });
   const client = createClient(StreamService, job.target.service, {
     registry, ...(full ? { wrap: wrapClient(roundRobin(), rateLimit(HIGH_RATE), breaker(), tracing()) } : {}),
