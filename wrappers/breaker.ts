@@ -199,11 +199,14 @@ export function breaker(options: BreakerOptions = {}): BreakerWrapper {
       const endpoint = entry(byEndpoint, method.service, method.method, clock.now(), () => ({ service: method.service, method: method.method }));
       const what = `${method.service} ${method.method}`;
       return (request, ctx) => {
-        const now = clock.now();
         const key = ctx.attemptKey;
-        if (scope === 'endpoint' && !endpoint.circuit.allow(now, key)) return Promise.reject(circuitOpen(what));
+        // A closed circuit allows without asking the time: the clock is read once a call (at its end) in the
+        // common case, not twice (a clock read is ~40 ns here, a third of what the breaker costs a call).
+        if (scope === 'endpoint' && endpoint.circuit.state !== 'closed' && !endpoint.circuit.allow(clock.now(), key)) {
+          return Promise.reject(circuitOpen(what));
+        }
         if (endpoint.inFlight >= maxConcurrent) {
-          if (scope === 'endpoint') endpoint.circuit.record('ignore', now, key);
+          if (scope === 'endpoint') endpoint.circuit.record('ignore', clock.now(), key);
           return Promise.reject(keelError('max_concurrent', `${maxConcurrent} calls already in flight for ${what}`));
         }
         if (scope === 'node') addFilter(ctx, nodeFilter);
