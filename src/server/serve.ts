@@ -8,7 +8,7 @@ import { ServerCallContext } from './handler-context';
 import { RequestStream } from './request-stream';
 import type { Failures } from './failures';
 import { toStatus } from './to-status';
-import { writeWindow } from './write-window';
+import { WriteWindow, type SizeOf } from './write-window';
 
 /** A grpc-js handler function of any kind. */
 export type GrpcHandler = (call: any, callback?: any) => void;
@@ -55,12 +55,9 @@ function iteratorOf(source: unknown, path: string): AsyncIterator<unknown> | Ite
   throw Object.assign(new Error(details), { code: status.INTERNAL, details });
 }
 
-/** A message's encoded size in bytes (the method's response serializer), for the write window. */
-export type SizeOf = (message: unknown) => number;
-
 /**
  * Server-streaming and bidi: pulls the handler's iterable one message at a time, writing each only while
- * grpc-js holds fewer than the stream's write window (`writeWindow`: grpc-js's 16 messages, or up to 128 small
+ * grpc-js holds fewer than the stream's write window (`WriteWindow`: grpc-js's 16 messages, or up to 128 small
  * ones within 64 KiB) and otherwise waiting for 'drain', so a slow caller never makes the server buffer more.
  * When the caller goes away it stops pulling and closes the iterable (`return()`: the generator's `finally`
  * blocks run). A throw, at any point, becomes the call's status.
@@ -69,7 +66,7 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
   ctx: ServerCallContext, path: string, fail: Failures, sizeOf: SizeOf | undefined): Promise<void> {
   let it: AsyncIterator<unknown> | Iterator<unknown> | undefined;
   let failure: unknown;
-  let window = 0; // decided at the first write() false
+  const window = new WriteWindow(sizeOf);
   let gone: (() => void) | undefined;
   const goneOnce = new Promise<void>((resolve) => (gone = resolve));
   call.once('cancelled', () => gone?.());
@@ -80,7 +77,7 @@ async function stream(call: ServerWritableStream<unknown, unknown> | ServerDuple
       const step = await it.next();
       if (step.done || ctx.cancelled) break;
       flushHeader(call, ctx);
-      if (!call.write(step.value) && call.writableLength >= (window ||= writeWindow(sizeOf, step.value))) {
+      if (window.full(call.write(step.value), call.writableLength, step.value)) {
         await Promise.race([new Promise((resolve) => call.once('drain', resolve)), goneOnce]);
       }
     }

@@ -5,9 +5,24 @@ const SMALL_WINDOW = 128;
 /** …while the queue stays within this many bytes. */
 const WINDOW_BYTES = 64 * 1024;
 
+/** A message's encoded size in bytes (the method's response serializer). */
+export type SizeOf = (message: unknown) => number;
+
+/** The window for messages of `message`'s size; grpc-js's 16 when the size is unknown (no sizer, or it throws). */
+export function windowFor(sizeOf: SizeOf | undefined, message: unknown): number {
+  if (sizeOf === undefined) return GRPC_HIGH_WATER;
+  let bytes: number;
+  try {
+    bytes = sizeOf(message);
+  } catch {
+    return GRPC_HIGH_WATER; // a response that does not serialize: its write reports the failure, as before
+  }
+  if (!(bytes >= 0)) return GRPC_HIGH_WATER;
+  return Math.max(GRPC_HIGH_WATER, Math.min(SMALL_WINDOW, Math.floor(WINDOW_BYTES / Math.max(bytes, 1))));
+}
+
 /**
- * How many messages a server stream lets grpc-js hold before its pump waits for 'drain', decided once per
- * stream, at its first `write()` false, from the size of the message then being written.
+ * How many messages one server stream lets grpc-js hold before its pump waits for 'drain'.
  *
  * Why more than grpc-js's 16: every wait for 'drain' costs the pump a turn of the event loop (and the caller
  * smaller reads), and with 16-byte messages that was one turn every 16 messages. Measured with an async-generator
@@ -16,18 +31,42 @@ const WINDOW_BYTES = 64 * 1024;
  * over 64, ×1.03 (16 rounds); 1 KiB messages at 64, ×1.01. The byte cap is not only for memory: 4 KiB messages
  * at 64 deep (256 KiB) ran at ×0.80 and cost the server ×1.46 the CPU per message of 16 deep.
  *
- * What a slow caller can make the server hold stays bounded: at most max(16 messages, 64 KiB). Messages of
- * 4 KiB and more keep grpc-js's 16. `sizeOf` may throw (a response that does not serialize): then 16, and the write itself
- * reports the failure as before.
+ * Sizes are sampled, not assumed: a run of writes past grpc-js's 16 (an episode, until `write()` has room again
+ * or the pump waited) measures its first message and every 16th after it, and within an episode the window only
+ * shrinks. So a stream whose messages grow mid-stream is held back within 16 writes of the first large message
+ * sampled; only messages that are small exactly where sampled and large in between (every 16th write small)
+ * could fill the window with large ones. Once a stream's window is 16 it stays 16 (no more samples): streams
+ * of large messages pay one extra serialization, small ones about one per 16 messages past grpc-js's 16.
  */
-export function writeWindow(sizeOf: ((message: unknown) => number) | undefined, message: unknown): number {
-  if (sizeOf === undefined) return GRPC_HIGH_WATER;
-  let bytes: number;
-  try {
-    bytes = sizeOf(message);
-  } catch {
-    return GRPC_HIGH_WATER;
+export class WriteWindow {
+  private window = 0; // 0: not measured yet
+  /** Writes since the last sample in this episode; -1: not in an episode. */
+  private sinceSample = -1;
+
+  constructor(private readonly sizeOf: SizeOf | undefined) {}
+
+  /**
+   * Told after each `write()`: `room` is what it returned, `pending` grpc-js's `writableLength` after it. True
+   * when the pump must wait for 'drain' before writing more.
+   */
+  full(room: boolean, pending: number, message: unknown): boolean {
+    if (room) {
+      this.sinceSample = -1;
+      return false;
+    }
+    // No room for another reason than the count (the stream ended or broke): wait, as grpc-js asks.
+    if (pending < GRPC_HIGH_WATER) return true;
+    if (this.window !== GRPC_HIGH_WATER) {
+      if (this.sinceSample < 0) {
+        this.window = windowFor(this.sizeOf, message); // a new episode: the window may grow back
+        this.sinceSample = 0;
+      } else if (++this.sinceSample >= GRPC_HIGH_WATER) {
+        this.window = Math.min(this.window, windowFor(this.sizeOf, message));
+        this.sinceSample = 0;
+      }
+    }
+    if (pending < this.window) return false;
+    this.sinceSample = -1; // the pump waits for 'drain': the next write starts a new episode
+    return true;
   }
-  if (!(bytes >= 0)) return GRPC_HIGH_WATER;
-  return Math.max(GRPC_HIGH_WATER, Math.min(SMALL_WINDOW, Math.floor(WINDOW_BYTES / Math.max(bytes, 1))));
 }
