@@ -32,13 +32,14 @@ export function windowFor(sizeOf: SizeOf | undefined, message: unknown): number 
  * at 64 deep (256 KiB) ran at ×0.80 and cost the server ×1.46 the CPU per message of 16 deep.
  *
  * Sizes are sampled, not assumed: a run of writes past grpc-js's 16 (an episode, from one wait for 'drain' to the
- * next) measures its first message and every 16th after it, and within an episode the window only shrinks.
- * (Ending an episode whenever `write()` had room again re-measured so often with a fast caller, whose writes flip
- * in and out of room, that 16-byte streams ran at ×0.95 the messages/s of measuring once per stream; with
- * episodes ended only by a wait, the two measured alike, 14 interleaved rounds.) So a stream whose messages grow mid-stream is held back within 16 writes of the first large message
- * sampled; only messages that are small exactly where sampled and large in between (every 16th write small)
- * could fill the window with large ones. Once a stream's window is 16 it stays 16 (no more samples): streams
- * of large messages pay one extra serialization, small ones about one per 16 messages past grpc-js's 16.
+ * next) measures its first message and every 16th after it, and within an episode the window only shrinks. So a
+ * stream whose messages grow mid-stream is held back within 16 writes of the first large message sampled; only
+ * messages that are small exactly where sampled and large in between (every 16th write small) could fill the
+ * window with large ones. Once a stream's window is 16 it stays 16 (no more samples): streams of large messages
+ * pay one extra serialization, small ones about one per 16 messages past grpc-js's 16. (Ending an episode
+ * whenever `write()` had room again re-measured so often with a fast caller, whose writes flip in and out of
+ * room, that 16-byte streams ran at ×0.95 the messages/s of measuring once per stream; with episodes ended only
+ * by a wait, the two measured alike, 14 interleaved rounds.)
  */
 export class WriteWindow {
   private window = 0; // 0: not measured yet
