@@ -32,11 +32,12 @@ export function windowFor(sizeOf: SizeOf | undefined, message: unknown): number 
  * at 64 deep (256 KiB) ran at ×0.80 and cost the server ×1.46 the CPU per message of 16 deep.
  *
  * Sizes are sampled, not assumed: a run of writes past grpc-js's 16 (an episode, from one wait for 'drain' to the
- * next) measures its first message and every 16th after it, and within an episode the window only shrinks. So a
- * stream whose messages grow mid-stream is held back within 16 writes of the first large message sampled; only
- * messages that are small exactly where sampled and large in between (every 16th write small) could fill the
- * window with large ones. Once a stream's window is 16 it stays 16 (no more samples): streams of large messages
- * pay one extra serialization, small ones about one per 16 messages past grpc-js's 16. (Ending an episode
+ * next) measures its first message and then one every 8 to 23 writes (16 on average), at random, and within an
+ * episode the window only shrinks. So a stream whose messages grow mid-stream is held back within 23 writes of
+ * its first large message; and a sender who controls the sizes cannot keep large messages unmeasured by making
+ * only the measured ones small, since it cannot tell which those are. Once a stream's window is 16 it stays 16
+ * (no more samples): streams of large messages pay one extra serialization, small ones about one per 16 messages
+ * past grpc-js's 16. (Ending an episode
  * whenever `write()` had room again re-measured so often with a fast caller, whose writes flip in and out of
  * room, that 16-byte streams ran at ×0.95 the messages/s of measuring once per stream; with episodes ended only
  * by a wait, the two measured alike, 14 interleaved rounds.)
@@ -45,8 +46,17 @@ export class WriteWindow {
   private window = 0; // 0: not measured yet
   /** Writes since the last sample in this episode; -1: not in an episode. */
   private sinceSample = -1;
+  /** The next sample comes at this many writes after the last. */
+  private gap = GRPC_HIGH_WATER;
 
-  constructor(private readonly sizeOf: SizeOf | undefined) {}
+  /** `random`: [0, 1), where the next sample falls (injectable for tests). */
+  constructor(private readonly sizeOf: SizeOf | undefined, private readonly random: () => number = Math.random) {}
+
+  private sample(message: unknown): number {
+    this.sinceSample = 0;
+    this.gap = 8 + Math.floor(this.random() * 16);
+    return windowFor(this.sizeOf, message);
+  }
 
   /**
    * Told after each `write()`: `room` is what it returned, `pending` grpc-js's `writableLength` after it. True
@@ -57,13 +67,8 @@ export class WriteWindow {
     // No room for another reason than the count (the stream ended or broke): wait, as grpc-js asks.
     if (pending < GRPC_HIGH_WATER) return true;
     if (this.window !== GRPC_HIGH_WATER) {
-      if (this.sinceSample < 0) {
-        this.window = windowFor(this.sizeOf, message); // a new episode: the window may grow back
-        this.sinceSample = 0;
-      } else if (++this.sinceSample >= GRPC_HIGH_WATER) {
-        this.window = Math.min(this.window, windowFor(this.sizeOf, message));
-        this.sinceSample = 0;
-      }
+      if (this.sinceSample < 0) this.window = this.sample(message); // a new episode: the window may grow back
+      else if (++this.sinceSample >= this.gap) this.window = Math.min(this.window, this.sample(message));
     }
     if (pending < this.window) return false;
     this.sinceSample = -1; // the pump waits for 'drain': the next write starts a new episode

@@ -34,24 +34,36 @@ function run(window: WriteWindow, count: number, from = GRPC_HIGH_WATER): number
   return undefined;
 }
 
+/** A fixed sequence in [0, 1) (a linear congruential generator), so a test of random gaps cannot flake. */
+function seeded(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}
+
+/** Every sample 16 writes after the last (random 0.5), so the schedule is fixed. */
+const EVERY_16 = (): number => 0.5;
+
 describe('WriteWindow: when a server stream waits for drain', () => {
   it('never waits while grpc-js has room, and measures nothing then', () => {
     let asked = 0;
-    const w = new WriteWindow(() => (asked++, 16));
+    const w = new WriteWindow(() => (asked++, 16), EVERY_16);
     for (let i = 0; i < 1000; i++) assert.equal(w.full(true, i % 16, {}), false);
     assert.equal(asked, 0);
   });
 
-  it('lets small messages run to 128 pending, sampling the first past 16 and every 16th after it', () => {
+  it('lets small messages run to 128 pending, sampling the first past 16 and one every 16 writes after it', () => {
     let asked = 0;
-    const w = new WriteWindow(() => (asked++, 16));
+    const w = new WriteWindow(() => (asked++, 16), EVERY_16);
     assert.equal(run(w, 200), 128);
     assert.equal(asked, 8); // pending 16, 32, …, 128
   });
 
   it('waits at 16 for large messages, and measures a stream of them once', () => {
     let asked = 0;
-    const w = new WriteWindow(() => (asked++, 8192));
+    const w = new WriteWindow(() => (asked++, 8192), EVERY_16);
     assert.equal(run(w, 10), 16);
     assert.equal(run(w, 10), 16);
     assert.equal(run(w, 10), 16);
@@ -64,7 +76,7 @@ describe('WriteWindow: when a server stream waits for drain', () => {
       const size = (m as { pending: number }).pending < 20 ? 16 : 2 ** 20; // small at first, then 1 MiB
       sizes.push(size);
       return size;
-    });
+    }, EVERY_16);
     assert.equal(run(w, 200), 32); // sampled small at 16 (window 128), large at 32: wait there
     assert.deepEqual(sizes, [16, 2 ** 20]);
     assert.equal(run(w, 200), 16); // the next episode waits at grpc-js's 16, measuring nothing
@@ -73,14 +85,34 @@ describe('WriteWindow: when a server stream waits for drain', () => {
 
   it('lets the window grow back in a new episode while it is above 16', () => {
     let size = 1024; // window 64
-    const w = new WriteWindow(() => size);
+    const w = new WriteWindow(() => size, EVERY_16);
     assert.equal(run(w, 200), 64);
     size = 16;
     assert.equal(run(w, 200), 128);
   });
 
+  it('samples 8 to 23 writes apart, at random, so a sender cannot know which of its messages are measured', () => {
+    for (const [random, gap] of [[0, 8], [0.999, 23], [0.25, 12]] as const) {
+      const at: number[] = [];
+      const w = new WriteWindow((m) => (at.push((m as { pending: number }).pending), 16), () => random);
+      run(w, 60);
+      assert.deepEqual(at.slice(0, 3), [16, 16 + gap, 16 + 2 * gap], `random ${random}`);
+    }
+  });
+
+  it('holds back a sender who makes every 16th message small and the rest large, which a fixed schedule would miss', () => {
+    // Small exactly where a fixed every-16 schedule measures (pending 16, 32, …), 1 MiB everywhere else.
+    const aligned = (m: unknown): number => ((m as { pending: number }).pending % 16 === 0 ? 16 : 2 ** 20);
+    assert.equal(run(new WriteWindow(aligned, EVERY_16), 200), 128); // fixed: 112 large messages slip in
+    const random = seeded(7);
+    const waits = Array.from({ length: 50 }, () => run(new WriteWindow(aligned, random), 200) as number);
+    const mean = waits.reduce((a, b) => a + b, 0) / waits.length;
+    assert.ok(mean <= 40, `random gaps: waited at ${mean.toFixed(1)} pending on average (${waits.join(' ')})`);
+    assert.ok(Math.max(...waits) < 128, `random gaps: one stream still reached ${Math.max(...waits)}`);
+  });
+
   it('waits as grpc-js asks when write() says no room below 16 pending (the stream ended or broke)', () => {
-    const w = new WriteWindow(bytes(16));
+    const w = new WriteWindow(bytes(16), EVERY_16);
     assert.equal(w.full(false, 0, {}), true);
     assert.equal(w.full(false, 15, {}), true);
   });
