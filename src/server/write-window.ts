@@ -37,10 +37,9 @@ export function windowFor(sizeOf: SizeOf | undefined, message: unknown): number 
  * its first large message; and a sender who controls the sizes cannot keep large messages unmeasured by making
  * only the measured ones small, since it cannot tell which those are. Once a stream's window is 16 it stays 16
  * (no more samples): streams of large messages pay one extra serialization, small ones about one per 16 messages
- * past grpc-js's 16. (Ending an episode
- * whenever `write()` had room again re-measured so often with a fast caller, whose writes flip in and out of
- * room, that 16-byte streams ran at ×0.95 the messages/s of measuring once per stream; with episodes ended only
- * by a wait, the two measured alike, 14 interleaved rounds.)
+ * past grpc-js's 16. (Ending an episode whenever `write()` had room again re-measured so often with a fast
+ * caller, whose writes flip in and out of room, that 16-byte streams ran at ×0.95 the messages/s of measuring
+ * once per stream; with episodes ended only by a wait, the two measured alike, 14 interleaved rounds.)
  */
 export class WriteWindow {
   private window = 0; // 0: not measured yet
